@@ -1,0 +1,36 @@
+"""Every exception the archive raises; the only module that defines them."""
+
+
+class ArchiveError(Exception):
+    """Base class for all GeoArchive errors."""
+
+
+class IngestError(ArchiveError):
+    """An input file or record could not be read."""
+
+
+class ArticleFormatError(IngestError, ValueError):
+    """A record is malformed: names the file and line and what is wrong."""
+
+
+class GazetteerError(ArchiveError):
+    """The offline gazetteer could not be loaded or compiled."""
+
+
+class IndexNotFoundError(ArchiveError):
+    """No search index where one was expected."""
+
+
+class IndexLockedError(ArchiveError):
+    """Another writer holds the index lock."""
+
+
+class QueryError(ArchiveError, ValueError):
+    """A search query or one of its parameters is invalid.
+
+    ``param`` names the offending parameter (``q``, ``bbox``, ``page`` ...).
+    """
+
+    def __init__(self, message: str, param: str = "q"):
+        super().__init__(message)
+        self.param = param

@@ -1,0 +1,197 @@
+"""Plain, typed values passed between the stages of the archive.
+
+Every stage (ingest -> geotag -> index -> search -> web) takes and returns these
+frozen dataclasses, so no library type (Whoosh hit, geopy Location, folium
+object) crosses a module boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from a file, before geotagging."""
+
+    id: str
+    title: str
+    text: str
+    date: dt.date | None = None
+    url: str | None = None
+    source: str | None = None
+    author: str | None = None
+    #: Where the article came from: a file path (``file.jsonl:12`` for a line) or a URL.
+    origin: str | None = None
+    #: Fields of the input record that the archive has no column for, kept as they were.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "date": self.date.isoformat() if self.date else None,
+            "url": self.url,
+            "source": self.source,
+            "author": self.author,
+            "origin": self.origin,
+        }
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved GeoNames place."""
+
+    geonameid: int
+    name: str
+    lat: float
+    lon: float
+    country_code: str | None = None
+    #: GeoNames feature code: ``PCLI`` (country), ``ADM1`` (state/province),
+    #: ``PPLC`` (capital), ``PPLA``/``PPL`` (towns), ``CONT`` (continent), ``RGN`` ...
+    feature: str = "PPL"
+    population: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "geonameid": self.geonameid,
+            "name": self.name,
+            "lat": self.lat,
+            "lon": self.lon,
+            "country_code": self.country_code,
+            "feature": self.feature,
+            "population": self.population,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Place:
+        return cls(
+            geonameid=int(d["geonameid"]),
+            name=d["name"],
+            lat=float(d["lat"]),
+            lon=float(d["lon"]),
+            country_code=d.get("country_code"),
+            feature=d.get("feature") or "PPL",
+            population=int(d.get("population") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place mention: a span of an article's title or text resolved to a Place."""
+
+    field: str  # "title" or "text"
+    start: int  # character offsets into that field
+    end: int
+    surface: str  # the text as written, e.g. "U.S." or "A'zaz"
+    place: Place
+    score: float  # confidence in [0, 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "surface": self.surface,
+            "score": round(self.score, 3),
+            "place": self.place.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Mention:
+        return cls(
+            field=d["field"],
+            start=int(d["start"]),
+            end=int(d["end"]),
+            surface=d["surface"],
+            place=Place.from_dict(d["place"]),
+            score=float(d["score"]),
+        )
+
+
+@dataclass(frozen=True)
+class GeotaggedArticle:
+    """An article with the place mentions found in its title and text."""
+
+    article: Article
+    mentions: tuple[Mention, ...] = ()
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        """Distinct places in order of first mention."""
+        seen: dict[int, Place] = {}
+        for m in sorted(self.mentions, key=lambda m: (m.field != "title", m.start)):
+            seen.setdefault(m.place.geonameid, m.place)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """One value of a facet (country, place, source, year) and its number of hits."""
+
+    value: str  # the filter value: ISO code, geonameid, source name or year
+    label: str  # what a person reads: "Syria", "Jarābulus", "Reuters", "2016"
+    count: int
+    selected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "label": self.label, "count": self.count, "selected": self.selected}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: an article's summary, not its whole text."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    url: str | None
+    #: HTML: article text escaped, matched terms wrapped in <mark>. Safe to render as is.
+    snippet: str
+    score: float
+    places: tuple[Place, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+            "snippet": self.snippet,
+            "score": round(self.score, 4),
+            "places": [p.to_dict() for p in self.places],
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results plus what the page needs around them."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, tuple[FacetCount, ...]] = field(default_factory=dict, compare=False, hash=False)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "results": [h.to_dict() for h in self.hits],
+            "facets": {k: [f.to_dict() for f in v] for k, v in self.facets.items()},
+            "suggestion": self.suggestion,
+        }
