@@ -195,3 +195,106 @@ class SearchPage:
             "facets": {k: [f.to_dict() for f in v] for k, v in self.facets.items()},
             "suggestion": self.suggestion,
         }
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """Everything that selects and orders results; shared by the page, the API and the CLI."""
+
+    q: str = ""
+    page: int = 1
+    per_page: int = 20
+    sort: str = "relevance"  # "relevance" | "newest" | "oldest"
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    place: int | None = None  # geonameid
+    country: str | None = None  # ISO 3166 alpha-2
+    source: str | None = None
+    year: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
+    near: tuple[float, float] | None = None  # lat, lon
+    radius_km: float | None = None
+
+
+@dataclass(frozen=True)
+class PlaceCount:
+    """A place with the number of matching articles that name it (for maps and GeoJSON)."""
+
+    place: Place
+    count: int
+    #: A few of its matching articles as (id, title), best first.
+    top: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlaceSummary:
+    """What the place page shows about one place across the whole archive."""
+
+    place: Place
+    articles: int
+    spellings: tuple[tuple[str, int], ...]  # surface form, count
+    months: tuple[tuple[str, int], ...]  # "YYYY-MM", articles
+    related: tuple[PlaceCount, ...]  # places most often named alongside it
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    places: int
+    mentions: int
+    bytes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"articles": self.articles, "places": self.places, "mentions": self.mentions, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that did not go into the index, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; the CLI prints it as the summary."""
+
+    files: int = 0
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    pruned: int = 0
+    mentions: int = 0
+    seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "read": self.read,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "pruned": self.pruned,
+            "mentions": self.mentions,
+            "seconds": round(self.seconds, 3),
+            "skipped": [s.to_dict() for s in self.skipped],
+            "warnings": list(self.warnings),
+        }
