@@ -1,0 +1,455 @@
+"""Files and folders -> ``Article`` objects, one reader per format.
+
+Public API (the pipeline's entry points)::
+
+    iter_files(paths) -> Iterator[Path]
+    read_file(path, *, max_bytes=10_000_000, on_skip=None, on_warning=None) -> Iterator[Article]
+    load_articles(paths, *, max_bytes=..., on_skip=None, on_warning=None) -> Iterator[Article]
+    dedupe_key(article) -> str        (and dedupe_keys(article) -> tuple[str, ...])
+
+Formats: ``.txt`` plain text, ``.jsonl``/``.ndjson`` JSON Lines, ``.csv`` with a
+header, ``.html``/``.htm`` pages, ``.rss``/``.atom``/``.xml`` feeds,
+``.warc``/``.arc`` web archives, and any of them gzip-compressed (``.gz``).  The
+extension picks the reader, but the first bytes win when they clearly say
+otherwise (gzip magic, ``WARC/``, an ``<rss>``/``<feed>`` or ``<html>`` root, a
+JSON object), so a mislabelled file is still read.
+
+Contract:
+
+* Reading never raises for bad input.  A file or record that cannot be used is
+  reported once through ``on_skip(Skipped(path, reason, line))`` and reading
+  goes on with the next record or file.  ``on_skip=None`` logs a warning.
+* Problems that do not lose the article (an unparseable date, a non-UTF-8
+  JSONL line) go to ``on_warning(message)``, a ``str`` of the form
+  ``"path:line: what happened; what to do"`` (``IngestReport.warnings`` holds
+  them).  ``on_warning=None`` logs them.
+* ``Article.origin`` is ``str(path)`` of the file the article came from, for
+  every record of multi-record files too, so ``--prune`` can tell which
+  articles a vanished file held.  A WARC record's URL is in ``Article.url``.
+* Ids: see ``archive.records``.  Dates are ``datetime.date`` or ``None``.
+* ``max_bytes`` limits one article (a whole ``.txt``/``.html`` file, one JSONL
+  line, one CSV row, one WARC record); larger input is skipped without being
+  read into memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import logging
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from archive.errors import ArticleFormatError
+from archive.models import Article, Skipped
+from archive.records import (
+    WarningHandler,
+    clean_line,
+    clean_text,
+    date_or_warn,
+    decode,
+    dedupe_key,
+    dedupe_keys,
+    looks_binary,
+    make_id,
+    record_to_article,
+    title_from_text,
+)
+
+# dedupe_key/dedupe_keys live with the id rules in records.py; re-exported for the pipeline.
+__all__ = ["dedupe_key", "dedupe_keys", "iter_files", "load_articles", "read_file", "SUPPORTED"]
+
+log = logging.getLogger(__name__)
+
+SkipHandler = Callable[[Skipped], None]
+DEFAULT_MAX_BYTES = 10_000_000
+
+#: Extension (after removing ``.gz``) -> reader kind.
+SUPPORTED = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".xml": "feed",
+    ".warc": "warc",
+    ".arc": "warc",
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_COMPRESSED_SUFFIXES = (".gz", ".gzip")
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Yield every file under ``paths``: files as given, folders recursively in sorted order.
+
+    Hidden files and folders (names starting with ``.``) inside folders are
+    skipped.  Symlinked folders are followed once: a folder already visited (by
+    its real path) is not entered again, so symlink loops end.  A path that does
+    not exist is yielded as is, so that ``read_file`` reports it.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            yield from _walk(p, seen_dirs)
+        else:
+            yield p
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        st = folder.stat()
+    except OSError:
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        return
+    seen.add(key)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as e:
+        log.warning("%s: cannot list folder (%s); check its permissions", folder, e.strerror)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks; loops are stopped by `seen`
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _walk(path, seen)
+        else:
+            yield path
+
+
+def load_articles(
+    paths: Iterable[Path],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_skip: SkipHandler | None = None,
+    on_warning: WarningHandler | None = None,
+) -> Iterator[Article]:
+    """Read every article in ``paths`` (files or folders): ``iter_files`` + ``read_file``."""
+    for path in iter_files(paths):
+        yield from read_file(path, max_bytes=max_bytes, on_skip=on_skip, on_warning=on_warning)
+
+
+def read_file(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_skip: SkipHandler | None = None,
+    on_warning: WarningHandler | None = None,
+) -> Iterator[Article]:
+    """Yield the articles in one file; report what cannot be read through ``on_skip``.
+
+    See the module docstring for formats, ``origin``, ids and the callbacks.
+    """
+    path = Path(path)
+    skip = on_skip or _log_skip
+    warn = on_warning or _log_warning
+    try:
+        kind, compressed = detect_kind(path)
+    except OSError as e:
+        reason = f"cannot open file ({e.strerror or e}); check that it exists and is readable"
+        skip(Skipped(str(path), reason))
+        return
+    if kind is None:
+        exts = ", ".join(sorted(SUPPORTED))
+        ext = path.suffix or "(none)"
+        skip(Skipped(str(path), f"unsupported file type {ext!r}; supported: {exts} (and .gz)"))
+        return
+    reader = _READERS[kind]
+    try:
+        yield from reader(path, compressed, max_bytes, skip, warn)
+    except ArticleFormatError as e:
+        skip(Skipped(str(path), str(e)))
+    except (OSError, EOFError, zlib.error) as e:
+        # A truncated or corrupt gzip stream, or a file that vanished mid-read:
+        # the articles already yielded stand, the rest of the file is reported.
+        skip(Skipped(str(path), f"cannot read file ({e}); the articles before the damage were kept"))
+
+
+def _log_skip(s: Skipped) -> None:
+    log.warning("skipped %s", s)
+
+
+def _log_warning(message: str) -> None:
+    log.warning("%s", message)
+
+
+# --- format detection -------------------------------------------------------
+
+
+def detect_kind(path: Path) -> tuple[str | None, bool]:
+    """Return (reader kind or None, gzip-compressed?) from the name and the first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    compressed = head.startswith(_GZIP_MAGIC)
+    if compressed:
+        try:
+            head = gzip.GzipFile(fileobj=io.BytesIO(head)).read(2048)
+        except (OSError, EOFError, zlib.error):
+            head = head[:0]  # too little to decompress; trust the name
+    name = path.name.lower()
+    for suffix in _COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    declared = SUPPORTED.get(os.path.splitext(name)[1])
+    sniffed = sniff(head)
+    if sniffed is None or sniffed == declared:
+        return declared, compressed
+    if sniffed == "jsonl" and declared not in (None, "txt"):
+        return declared, compressed  # a CSV cell or a feed may start with "{"; trust the name
+    return sniffed, compressed
+
+
+def sniff(head: bytes) -> str | None:
+    """Guess the reader kind from the first bytes of (decompressed) content, or None."""
+    if head.startswith((b"WARC/", b"filedesc://")):
+        return "warc"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(b"{"):
+        line = start.split(b"\n", 1)[0]
+        try:
+            return "jsonl" if isinstance(json.loads(line), dict) else None
+        except ValueError:
+            return None
+    if not start.startswith(b"<"):
+        return None
+    root = _first_element(start)
+    if root in (b"rss", b"feed", b"rdf:rdf"):
+        return "feed"
+    if root == b"html" or start.startswith(b"<!doctype html"):
+        return "html"
+    return None
+
+
+def _first_element(start: bytes) -> bytes:
+    i = 0
+    while True:
+        i = start.find(b"<", i)
+        if i < 0 or i + 1 >= len(start):
+            return b""
+        if start[i + 1 : i + 2] in (b"?", b"!"):
+            end = start.find(b">", i)
+            if end < 0:
+                return b""
+            i = end + 1
+            continue
+        j = i + 1
+        while j < len(start) and start[j : j + 1] not in b" \t\r\n>/":
+            j += 1
+        return start[i + 1 : j]
+
+
+def open_binary(path: Path, compressed: bool) -> IO[bytes]:
+    """Open ``path`` for reading bytes, decompressing gzip transparently."""
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def read_limited(path: Path, compressed: bool, max_bytes: int) -> bytes | None:
+    """The whole (decompressed) content, or None when it exceeds ``max_bytes``.
+
+    An uncompressed file is checked by size before anything is read; a gzip
+    file is read at most ``max_bytes + 1`` bytes.
+    """
+    if not compressed and path.stat().st_size > max_bytes:
+        return None
+    with open_binary(path, compressed) as f:
+        data = f.read(max_bytes + 1)
+    return None if len(data) > max_bytes else data
+
+
+def too_large(max_bytes: int, what: str = "article") -> str:
+    return f"{what} is larger than the {max_bytes:,}-byte limit; split it or raise the size limit"
+
+
+# --- plain text ---------------------------------------------------------------
+
+
+def read_txt(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
+    """One article per file: title = first non-noise line, then an optional date/byline."""
+    data = read_limited(path, compressed, max_bytes)
+    if data is None:
+        skip(Skipped(str(path), too_large(max_bytes)))
+        return
+    text, encoding = decode(data)
+    if looks_binary(text):
+        raise ArticleFormatError(f"binary data, not text (read as {encoding}); remove the file or convert it")
+    text = clean_text(text)
+    if not text:
+        skip(Skipped(str(path), "empty file: no article text in it"))
+        return
+    title, body = title_from_text(text)
+    body, date, author = _header_lines(body, f"{path}:2", warn)
+    if not body:
+        body = title
+    yield Article(
+        id=make_id("txt", None, f"{title}\n{body}"),
+        title=title,
+        text=body,
+        date=date,
+        author=author,
+        origin=str(path),
+        extra={"encoding": encoding} if encoding != "utf-8" else {},
+    )
+
+
+def _header_lines(body: str, where: str, warn: WarningHandler):
+    """Take a date line and a "By ..." line from the first lines after the title."""
+    lines = body.split("\n")
+    date = author = None
+    for i, line in enumerate(lines[:6]):
+        s = line.strip()
+        if not s or len(s) > 60:
+            continue
+        low = s.lower()
+        if author is None and low.startswith("by ") and len(s.split()) <= 6:
+            author, lines[i] = clean_line(s[3:]), ""
+            continue
+        for prefix in ("published:", "published", "posted:", "posted", "updated:", "updated", "date:"):
+            if low.startswith(prefix):
+                s = s[len(prefix) :].strip()
+                break
+        if date is None:
+            date = date_or_warn(s, where, lambda _msg: None)  # a short line that is not a date is just text
+            if date is not None:
+                lines[i] = ""
+    return clean_text("\n".join(lines)), date, author
+
+
+# --- JSON Lines -----------------------------------------------------------------
+
+
+def read_jsonl(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
+    """One JSON object per line; a bad line is skipped and reading continues."""
+    origin = str(path)
+    with open_binary(path, compressed) as f:
+        lineno = 0
+        while True:
+            raw = f.readline(max_bytes + 1)
+            if not raw:
+                break
+            lineno += 1
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while (chunk := f.readline(1 << 20)) and not chunk.endswith(b"\n"):
+                    pass  # drain the oversize line without holding it
+                skip(Skipped(origin, too_large(max_bytes, "record"), lineno))
+                continue
+            if not raw.strip():
+                continue
+            where = f"{origin}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                line, encoding = decode(raw)
+                warn(f"{where}: line is not UTF-8; read it as {encoding} (save the file as UTF-8)")
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                msg = getattr(e, "msg", str(e))
+                col = getattr(e, "colno", None)
+                at = f" at column {col}" if col else ""
+                skip(Skipped(origin, f"not valid JSON ({msg}{at}); fix or remove the line", lineno))
+                continue
+            if not isinstance(rec, dict):
+                skip(Skipped(origin, f"expected a JSON object, got {type(rec).__name__}", lineno))
+                continue
+            try:
+                yield record_to_article(rec, kind="jsonl", origin=origin, where=where, warn=warn)
+            except ArticleFormatError as e:
+                skip(Skipped(origin, str(e), lineno))
+
+
+# --- CSV ------------------------------------------------------------------------
+
+
+def read_csv(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
+    """A header row, then one article per row; quoted fields may span lines."""
+    origin = str(path)
+    with open_binary(path, compressed) as raw:
+        head = raw.read(65536)
+        raw.seek(0)
+        encoding = _stream_encoding(head)
+        # The csv module's field limit is process-wide; raising it to max_bytes only widens it.
+        csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
+        f = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except StopIteration:
+            skip(Skipped(origin, "empty file: no header row"))
+            return
+        except csv.Error as e:
+            raise ArticleFormatError(f"cannot read the CSV header ({e})") from None
+        names = [clean_line(h).lower() for h in header]
+        if "text" not in names:
+            raise ArticleFormatError(
+                f"no 'text' column in the header (found: {', '.join(names) or 'nothing'}); "
+                "the first row must name the columns, including text"
+            )
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                skip(Skipped(origin, f"malformed CSV row ({e}); fix the quoting", start))
+                start = reader.line_num + 1
+                continue
+            lineno, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                skip(Skipped(origin, f"row has {len(row)} fields but the header has {len(names)}", lineno))
+                continue
+            if sum(len(c) for c in row) > max_bytes:
+                skip(Skipped(origin, too_large(max_bytes, "row"), lineno))
+                continue
+            rec = {k: (v if v != "" else None) for k, v in zip(names, row, strict=True)}
+            try:
+                yield record_to_article(rec, kind="csv", origin=origin, where=f"{origin}:{lineno}", warn=warn)
+            except ArticleFormatError as e:
+                skip(Skipped(origin, str(e), lineno))
+
+
+def _stream_encoding(head: bytes) -> str:
+    try:
+        head.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as e:
+        if e.start >= len(head) - 3:  # a multi-byte character cut by the sample's end
+            return "utf-8-sig"
+    return decode(head)[1]
+
+
+def _read_web(kind: str):
+    def reader(path, compressed, max_bytes, skip, warn):
+        from archive import webformats  # trafilatura, feedparser and warcio load only when needed
+
+        return getattr(webformats, f"read_{kind}")(path, compressed, max_bytes, skip, warn)
+
+    return reader
+
+
+_READERS = {
+    "txt": read_txt,
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "html": _read_web("html"),
+    "feed": _read_web("feed"),
+    "warc": _read_web("warc"),
+}

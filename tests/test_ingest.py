@@ -1,0 +1,256 @@
+"""Tests for archive.ingest: every format from files written here, and every robustness rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.ingest import dedupe_key, dedupe_keys, iter_files, load_articles, read_file
+from archive.models import Article, Skipped
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_30476793be204b5a.txt"
+
+
+class Collector:
+    """Collects on_skip and on_warning calls."""
+
+    def __init__(self) -> None:
+        self.skipped: list[Skipped] = []
+        self.warnings: list[str] = []
+
+    def read(self, path: Path, **kw) -> list[Article]:
+        return list(read_file(path, on_skip=self.skipped.append, on_warning=self.warnings.append, **kw))
+
+
+@pytest.fixture
+def col() -> Collector:
+    return Collector()
+
+
+def write_jsonl(path: Path, records: list, *, compress: bool = False) -> Path:
+    lines = "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records)
+    path.write_bytes(gzip.compress(lines.encode()) if compress else lines.encode())
+    return path
+
+
+# --- plain text ---------------------------------------------------------------
+
+
+def test_sample_seed(col):
+    [a] = col.read(SEED)
+    assert a.title == "Kremlin laments new United States sanctions after Putin-Obama meeting"
+    lines = a.text.split("\n")
+    assert "Share" not in lines and "Advertisement" not in lines
+    assert "Advertisement" not in a.text
+    assert a.text.startswith("Putin’s persistent support")
+    assert "Jarabulus to Azaz" in a.text
+    assert a.origin == str(SEED)
+    assert not col.skipped and not col.warnings
+
+
+def test_sample_seed_id_is_stable(col):
+    assert col.read(SEED)[0].id == col.read(SEED)[0].id
+
+
+def test_txt_noise_lines_dropped(tmp_path, col):
+    p = tmp_path / "a.txt"
+    p.write_text(
+        "Advertisement\n\nShare this article\n\nFloods hit Dhaka\n\nBy Jane Roe\nSeptember 5, 2016\n\n"
+        "Heavy rain flooded the city.\n\nStory continued below\n\nRead more\n\n"
+        "Residents share their stories with reporters.\n\nRead more: Other floods in Asia\n",
+        encoding="utf-8",
+    )
+    [a] = col.read(p)
+    assert a.title == "Floods hit Dhaka"
+    assert a.date == dt.date(2016, 9, 5)
+    assert a.author == "Jane Roe"
+    assert a.text == "Heavy rain flooded the city.\n\nResidents share their stories with reporters."
+    assert a.id.startswith("txt-")
+
+
+def test_cp1252_text_is_decoded(tmp_path, col):
+    p = tmp_path / "latin.txt"
+    body = "Café owners in Zürich said the “new” rules – costing £5 – were naïve.\n\nThe mayor’s office: no."
+    p.write_bytes(("Zürich cafés protest\n\n" + body).encode("cp1252"))
+    [a] = col.read(p)
+    assert a.title == "Zürich cafés protest"
+    assert a.text == body
+    assert not col.skipped
+
+
+def test_latin1_short_text_is_decoded(tmp_path, col):
+    p = tmp_path / "short.txt"
+    p.write_bytes("Caf\xe9 na\xefve r\xe9sum\xe9\n\nA short na\xefve story.".encode("latin-1"))
+    [a] = col.read(p)
+    assert a.title == "Café naïve résumé"
+
+
+def test_control_characters_stripped(tmp_path, col):
+    p = tmp_path / "ctl.txt"
+    p.write_bytes(b"Title\x00 here\r\n\r\nBody\x07 text\twith tab\x0b.\r\n")
+    [a] = col.read(p)
+    assert a.title == "Title here"
+    assert a.text == "Body text\twith tab."
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\n\t\n", b"Share\n\nAdvertisement\n"])
+def test_empty_file_skipped(tmp_path, col, content):
+    p = tmp_path / "empty.txt"
+    p.write_bytes(content)
+    assert col.read(p) == []
+    [s] = col.skipped
+    assert s.path == str(p) and "empty file" in s.reason
+
+
+def test_binary_garbage_skipped(tmp_path, col):
+    import random
+
+    rnd = random.Random(7)
+    p = tmp_path / "garbage.txt"
+    p.write_bytes(bytes(rnd.randrange(256) for _ in range(5000)))
+    assert col.read(p) == []
+    [s] = col.skipped
+    assert "binary" in s.reason
+
+
+def test_oversize_txt_skipped(tmp_path, col):
+    p = tmp_path / "big.txt"
+    p.write_text("Big\n\n" + "word " * 1000)
+    assert col.read(p, max_bytes=1000) == []
+    [s] = col.skipped
+    assert "1,000-byte limit" in s.reason
+
+
+def test_oversize_gzip_txt_skipped(tmp_path, col):
+    p = tmp_path / "big.txt.gz"
+    p.write_bytes(gzip.compress(b"Big\n\n" + b"word " * 100_000))
+    assert col.read(p, max_bytes=10_000) == []
+    assert "limit" in col.skipped[0].reason
+
+
+# --- JSON Lines -----------------------------------------------------------------
+
+
+def test_jsonl_fields_and_extra(tmp_path, col):
+    p = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "x1", "title": "T1", "text": "Body one.", "date": "2017-09-12", "url": "http://e.com/1",
+             "source": "Reuters", "author": "A. B.", "corpus": "test", "places": ["usa"]},
+            {"title": "T2", "text": "Body two."},
+        ],
+    )
+    a, b = col.read(p)
+    assert (a.id, a.title, a.text, a.date, a.url, a.source, a.author) == (
+        "x1", "T1", "Body one.", dt.date(2017, 9, 12), "http://e.com/1", "Reuters", "A. B.")
+    assert a.extra == {"corpus": "test", "places": ["usa"]}
+    assert a.origin == b.origin == str(p)
+    assert b.id.startswith("jsonl-") and b.date is None
+    assert [x.id for x in col.read(p)] == [a.id, b.id]  # stable across reads
+
+
+def test_jsonl_malformed_line_skipped_and_reading_continues(tmp_path, col):
+    p = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [{"title": "ok", "text": "first"}, '{"title": "broken", "text": ', "", "[1, 2]",
+         {"title": "no text"}, {"title": "ok2", "text": "second"}],
+    )
+    arts = col.read(p)
+    assert [a.text for a in arts] == ["first", "second"]
+    assert [(s.line, s.path) for s in col.skipped] == [(2, str(p)), (4, str(p)), (5, str(p))]
+    assert "not valid JSON" in col.skipped[0].reason
+    assert "expected a JSON object" in col.skipped[1].reason
+    assert col.skipped[2].reason.startswith("missing required field 'text'")
+    assert str(col.skipped[2]) == f"{p}:5: " + col.skipped[2].reason
+
+
+def test_jsonl_unparseable_date_kept_with_warning(tmp_path, col):
+    p = write_jsonl(tmp_path / "d.jsonl", [{"id": "d1", "title": "t", "text": "x", "date": "sometime soon"},
+                                           {"id": "d2", "title": "t", "text": "y", "date": "5 Sep 2016"}])
+    a, b = col.read(p)
+    assert a.id == "d1" and a.date is None
+    assert b.date == dt.date(2016, 9, 5)
+    [w] = col.warnings
+    assert w.startswith(f"{p}:1: unparseable date 'sometime soon'")
+    assert not col.skipped
+
+
+def test_jsonl_gzip(tmp_path, col):
+    p = write_jsonl(tmp_path / "a.jsonl.gz", [{"id": f"g{i}", "title": "t", "text": "é"} for i in range(3)],
+                    compress=True)
+    assert [a.id for a in col.read(p)] == ["g0", "g1", "g2"]
+
+
+def test_jsonl_oversize_line_skipped(tmp_path, col):
+    p = write_jsonl(tmp_path / "o.jsonl", [{"id": "small", "title": "t", "text": "x"},
+                                           {"id": "big", "title": "t", "text": "y" * 5000},
+                                           {"id": "after", "title": "t", "text": "z"}])
+    assert [a.id for a in col.read(p, max_bytes=1000)] == ["small", "after"]
+    [s] = col.skipped
+    assert s.line == 2 and "limit" in s.reason
+
+
+def test_truncated_gzip_keeps_earlier_records(tmp_path, col):
+    data = gzip.compress("".join(json.dumps({"id": f"r{i}", "title": "t", "text": "w " * 200}) + "\n"
+                                 for i in range(200)).encode())
+    p = tmp_path / "cut.jsonl.gz"
+    p.write_bytes(data[: len(data) // 2])
+    arts = col.read(p)
+    assert 0 < len(arts) < 200
+    [s] = col.skipped
+    assert s.path == str(p) and "before the damage were kept" in s.reason
+
+
+# --- folders, dispatch, dedupe -------------------------------------------------------
+
+
+def test_iter_files_sorted_recursive_hidden_skipped(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.txt").write_text("z")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "h.txt").write_text("h")
+    (tmp_path / ".dot.txt").write_text("d")
+    assert list(iter_files([tmp_path])) == [tmp_path / "a.txt", tmp_path / "b" / "z.txt"]
+
+
+def test_symlink_loop_does_not_hang(tmp_path, col):
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "a.txt").write_text("Title\n\nBody")
+    (d / "sub" / "loop").symlink_to(d, target_is_directory=True)
+    (d / "self").symlink_to(d / "self")  # a dangling self-loop
+    files = list(iter_files([d]))
+    assert d / "sub" / "a.txt" in files
+    arts = list(load_articles([d], on_skip=col.skipped.append))
+    assert [a.title for a in arts] == ["Title"]
+    assert [s.path for s in col.skipped] == [str(d / "self")]
+
+
+def test_missing_and_unsupported_files_reported(tmp_path, col):
+    (tmp_path / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    assert col.read(tmp_path / "pic.png") == []
+    assert col.read(tmp_path / "nope.txt") == []
+    assert "unsupported file type '.png'" in col.skipped[0].reason
+    assert "cannot open file" in col.skipped[1].reason
+
+
+def test_extension_that_lies_is_sniffed(tmp_path, col):
+    p = tmp_path / "really-jsonl.txt"
+    write_jsonl(p, [{"id": "s1", "title": "t", "text": "x"}])
+    q = tmp_path / "gzipped.jsonl"  # gzip content without .gz
+    write_jsonl(q, [{"id": "s2", "title": "t", "text": "x"}], compress=True)
+    assert [a.id for a in col.read(p) + col.read(q)] == ["s1", "s2"]
+
+
+def test_dedupe_keys():
+    a = Article(id="1", title="t", text="Same  TEXT\n", url="http://www.Example.com/a/#frag")
+    b = Article(id="2", title="t", text="same text", url="https://example.com/a")
+    c = Article(id="3", title="t", text="same text")
+    assert dedupe_key(a) == dedupe_key(b)
+    assert dedupe_key(c) == dedupe_keys(a)[1]
+    assert dedupe_key(c) != dedupe_key(a)
