@@ -139,14 +139,30 @@ def test_jsonl_fields_and_extra(tmp_path, col):
     p = write_jsonl(
         tmp_path / "a.jsonl",
         [
-            {"id": "x1", "title": "T1", "text": "Body one.", "date": "2017-09-12", "url": "http://e.com/1",
-             "source": "Reuters", "author": "A. B.", "corpus": "test", "places": ["usa"]},
+            {
+                "id": "x1",
+                "title": "T1",
+                "text": "Body one.",
+                "date": "2017-09-12",
+                "url": "http://e.com/1",
+                "source": "Reuters",
+                "author": "A. B.",
+                "corpus": "test",
+                "places": ["usa"],
+            },
             {"title": "T2", "text": "Body two."},
         ],
     )
     a, b = col.read(p)
     assert (a.id, a.title, a.text, a.date, a.url, a.source, a.author) == (
-        "x1", "T1", "Body one.", dt.date(2017, 9, 12), "http://e.com/1", "Reuters", "A. B.")
+        "x1",
+        "T1",
+        "Body one.",
+        dt.date(2017, 9, 12),
+        "http://e.com/1",
+        "Reuters",
+        "A. B.",
+    )
     assert a.extra == {"corpus": "test", "places": ["usa"]}
     assert a.origin == b.origin == str(p)
     assert b.id.startswith("jsonl-") and b.date is None
@@ -156,8 +172,14 @@ def test_jsonl_fields_and_extra(tmp_path, col):
 def test_jsonl_malformed_line_skipped_and_reading_continues(tmp_path, col):
     p = write_jsonl(
         tmp_path / "bad.jsonl",
-        [{"title": "ok", "text": "first"}, '{"title": "broken", "text": ', "", "[1, 2]",
-         {"title": "no text"}, {"title": "ok2", "text": "second"}],
+        [
+            {"title": "ok", "text": "first"},
+            '{"title": "broken", "text": ',
+            "",
+            "[1, 2]",
+            {"title": "no text"},
+            {"title": "ok2", "text": "second"},
+        ],
     )
     arts = col.read(p)
     assert [a.text for a in arts] == ["first", "second"]
@@ -169,8 +191,13 @@ def test_jsonl_malformed_line_skipped_and_reading_continues(tmp_path, col):
 
 
 def test_jsonl_unparseable_date_kept_with_warning(tmp_path, col):
-    p = write_jsonl(tmp_path / "d.jsonl", [{"id": "d1", "title": "t", "text": "x", "date": "sometime soon"},
-                                           {"id": "d2", "title": "t", "text": "y", "date": "5 Sep 2016"}])
+    p = write_jsonl(
+        tmp_path / "d.jsonl",
+        [
+            {"id": "d1", "title": "t", "text": "x", "date": "sometime soon"},
+            {"id": "d2", "title": "t", "text": "y", "date": "5 Sep 2016"},
+        ],
+    )
     a, b = col.read(p)
     assert a.id == "d1" and a.date is None
     assert b.date == dt.date(2016, 9, 5)
@@ -180,23 +207,32 @@ def test_jsonl_unparseable_date_kept_with_warning(tmp_path, col):
 
 
 def test_jsonl_gzip(tmp_path, col):
-    p = write_jsonl(tmp_path / "a.jsonl.gz", [{"id": f"g{i}", "title": "t", "text": "é"} for i in range(3)],
-                    compress=True)
+    p = write_jsonl(
+        tmp_path / "a.jsonl.gz", [{"id": f"g{i}", "title": "t", "text": "é"} for i in range(3)], compress=True
+    )
     assert [a.id for a in col.read(p)] == ["g0", "g1", "g2"]
 
 
 def test_jsonl_oversize_line_skipped(tmp_path, col):
-    p = write_jsonl(tmp_path / "o.jsonl", [{"id": "small", "title": "t", "text": "x"},
-                                           {"id": "big", "title": "t", "text": "y" * 5000},
-                                           {"id": "after", "title": "t", "text": "z"}])
+    p = write_jsonl(
+        tmp_path / "o.jsonl",
+        [
+            {"id": "small", "title": "t", "text": "x"},
+            {"id": "big", "title": "t", "text": "y" * 5000},
+            {"id": "after", "title": "t", "text": "z"},
+        ],
+    )
     assert [a.id for a in col.read(p, max_bytes=1000)] == ["small", "after"]
     [s] = col.skipped
     assert s.line == 2 and "limit" in s.reason
 
 
 def test_truncated_gzip_keeps_earlier_records(tmp_path, col):
-    data = gzip.compress("".join(json.dumps({"id": f"r{i}", "title": "t", "text": "w " * 200}) + "\n"
-                                 for i in range(200)).encode())
+    data = gzip.compress(
+        "".join(
+            json.dumps({"id": f"r{i}", "title": "t", "text": "w " * 200}) + "\n" for i in range(200)
+        ).encode()
+    )
     p = tmp_path / "cut.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
     arts = col.read(p)
@@ -254,3 +290,230 @@ def test_dedupe_keys():
     assert dedupe_key(a) == dedupe_key(b)
     assert dedupe_key(c) == dedupe_keys(a)[1]
     assert dedupe_key(c) != dedupe_key(a)
+
+
+# --- CSV --------------------------------------------------------------------------
+
+
+def test_csv_with_quoted_newlines(tmp_path, col):
+    p = tmp_path / "a.csv"
+    p.write_text(
+        "id,title,text,date,url,source,author,section\n"
+        'c1,First,"Para one.\n\nPara two, with a comma.",2016-09-05,http://e.com/1,Wire,Jo,world\n'
+        ',Second,"He said ""hi"".",not a date,,,,\n'
+        "c3,Only two fields\n"
+        'c4,Fourth,"Last one.",,,,,\n',
+        encoding="utf-8",
+    )
+    a, b, d = col.read(p)
+    assert (a.id, a.title, a.text, a.date, a.url, a.source, a.author) == (
+        "c1",
+        "First",
+        "Para one.\n\nPara two, with a comma.",
+        dt.date(2016, 9, 5),
+        "http://e.com/1",
+        "Wire",
+        "Jo",
+    )
+    assert a.extra == {"section": "world"}
+    assert b.id.startswith("csv-") and b.text == 'He said "hi".' and b.date is None
+    assert d.id == "c4"
+    [s] = col.skipped
+    assert s.line == 6 and "2 fields" in s.reason  # the physical line where the row starts
+    [w] = col.warnings
+    assert w.startswith(f"{p}:5: unparseable date 'not a date'")
+
+
+def test_csv_without_text_column(tmp_path, col):
+    p = tmp_path / "b.csv"
+    p.write_text("headline,body\nx,y\n")
+    assert col.read(p) == []
+    assert "no 'text' column" in col.skipped[0].reason
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html><html><head><title>Floods hit Dhaka | Daily News</title>
+<meta name="author" content="Jane Roe">
+<meta property="article:published_time" content="2016-09-05T10:00:00Z">
+<link rel="canonical" href="https://news.example.com/floods"></head>
+<body><nav><ul><li><a href="/">Home</a></li><li><a href="/world">World news</a></li>
+<li><a href="/sport">Sport</a></li></ul></nav>
+<div class="share">Share</div>
+<article><h1>Floods hit Dhaka</h1>
+<p>Heavy monsoon rain flooded large parts of Dhaka on Monday, stranding thousands of commuters and closing
+schools across the capital of Bangladesh.</p>
+<p>Officials said the water level in the Buriganga river rose by two metres overnight, the highest in a
+decade, and warned residents of low-lying districts to move to shelters.</p>
+<p>The meteorological office forecast more rain for the rest of the week.</p></article>
+<footer><p>Copyright 2016 Daily News. All rights reserved.</p><a href="/privacy">Privacy policy</a></footer>
+</body></html>"""
+
+
+def test_html_page_main_text_and_metadata(tmp_path, col):
+    p = tmp_path / "page.html"
+    p.write_text(PAGE, encoding="utf-8")
+    [a] = col.read(p)
+    assert a.title == "Floods hit Dhaka"
+    assert a.text.startswith("Heavy monsoon rain flooded")
+    assert "\n\nOfficials said" in a.text
+    for boilerplate in ("Home", "Sport", "Privacy policy", "Copyright", "Share"):
+        assert boilerplate not in a.text
+    assert a.date == dt.date(2016, 9, 5)
+    assert a.author == "Jane Roe"
+    assert a.url == "https://news.example.com/floods"
+    assert a.id.startswith("html-") and a.origin == str(p)
+
+
+def test_html_without_text_skipped(tmp_path, col):
+    p = tmp_path / "nav.htm"
+    p.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    assert col.read(p) == []
+    assert "no article text" in col.skipped[0].reason
+
+
+# --- feeds --------------------------------------------------------------------------
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>World Wire</title><link>http://e.com</link>
+<item><title>Quake in Chile</title><link>http://e.com/quake</link><guid>http://e.com/quake</guid>
+<pubDate>Mon, 05 Sep 2016 10:00:00 GMT</pubDate><author>jo@e.com (Jo Bloggs)</author>
+<category>quakes</category>
+<description>&lt;p&gt;A strong quake hit &lt;b&gt;Santiago&lt;/b&gt;.&lt;/p&gt;
+&lt;p&gt;No damage reported.&lt;/p&gt;
+&lt;script&gt;alert(1)&lt;/script&gt;</description></item>
+<item><title>Second item</title><link>http://e.com/2</link><pubDate>sometime</pubDate>
+<description>Plain text body.</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Desk</title><id>urn:feed</id>
+<updated>2017-01-02T00:00:00Z</updated>
+<entry><title>Storm nears Manila</title><id>urn:uuid:1</id><link href="http://a.example/storm"/>
+<updated>2017-01-02T08:00:00Z</updated><author><name>Ana Cruz</name></author>
+<summary>Short summary.</summary>
+<content type="html">&lt;p&gt;The storm is expected to reach &lt;i&gt;Manila&lt;/i&gt; tonight.&lt;/p&gt;
+&lt;ul&gt;&lt;li&gt;Schools closed&lt;/li&gt;&lt;/ul&gt;</content></entry>
+</feed>"""
+
+
+def test_rss_feed(tmp_path, col):
+    p = tmp_path / "world.rss"
+    p.write_text(RSS, encoding="utf-8")
+    a, b = col.read(p)
+    assert a.title == "Quake in Chile"
+    assert a.text == "A strong quake hit Santiago.\n\nNo damage reported."
+    assert (a.url, a.date, a.source, a.author) == (
+        "http://e.com/quake",
+        dt.date(2016, 9, 5),
+        "World Wire",
+        "Jo Bloggs",
+    )
+    assert a.extra["tags"] == ["quakes"]
+    assert a.id.startswith("feed-") and a.origin == str(p)
+    assert b.text == "Plain text body." and b.date is None
+    [w] = col.warnings
+    assert "unparseable date 'sometime'" in w
+
+
+def test_atom_feed_gzip_with_xml_extension(tmp_path, col):
+    p = tmp_path / "desk.xml.gz"
+    p.write_bytes(gzip.compress(ATOM.encode()))
+    [a] = col.read(p)
+    assert a.title == "Storm nears Manila"
+    assert a.text == "The storm is expected to reach Manila tonight.\n\nSchools closed"
+    assert (a.url, a.date, a.source, a.author) == (
+        "http://a.example/storm",
+        dt.date(2017, 1, 2),
+        "Atom Desk",
+        "Ana Cruz",
+    )
+    assert not col.skipped
+
+
+def test_xml_that_is_not_a_feed(tmp_path, col):
+    p = tmp_path / "sitemap.xml"
+    p.write_text('<?xml version="1.0"?><urlset><url><loc>http://e.com</loc></url></urlset>')
+    assert col.read(p) == []
+    assert "not an RSS or Atom feed" in col.skipped[0].reason
+
+
+# --- WARC ---------------------------------------------------------------------------
+
+
+def write_warc(path: Path, *, gz: bool, big: bool = False) -> Path:
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=gz)
+
+        def response(
+            url, body, ctype="text/html; charset=utf-8", status="200 OK", date="2016-09-06T12:00:00Z"
+        ):
+            http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+            # An explicit length: without it warcio spools the payload to an unclosed temp file.
+            rec = writer.create_warc_record(
+                url,
+                "response",
+                payload=BytesIO(body),
+                length=len(body),
+                http_headers=http,
+                warc_headers_dict={"WARC-Date": date},
+            )
+            writer.write_record(rec)
+
+        writer.write_record(writer.create_warcinfo_record("x.warc", {"software": "test"}))
+        response("https://news.example.com/floods", PAGE.encode())
+        response("https://news.example.com/logo.png", b"\x89PNG....", ctype="image/png")
+        response("https://news.example.com/old", b"", status="301 Moved Permanently")
+        undated = PAGE.replace('<meta property="article:published_time" content="2016-09-05T10:00:00Z">', "")
+        undated = undated.replace("Floods hit Dhaka", "Rain returns to Dhaka")
+        response("https://news.example.com/rain", undated.encode(), date="2016-09-07T08:00:00Z")
+        if big:
+            response(
+                "https://news.example.com/big", b"<html><body><p>" + b"word " * 5000 + b"</p></body></html>"
+            )
+    return path
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_warc_html_responses(tmp_path, col, gz):
+    p = write_warc(tmp_path / ("a.warc.gz" if gz else "a.warc"), gz=gz)
+    a, b = col.read(p)
+    assert a.title == "Floods hit Dhaka" and a.url == "https://news.example.com/floods"
+    assert a.date == dt.date(2016, 9, 5)  # the page's own date
+    assert "Privacy policy" not in a.text and a.text.startswith("Heavy monsoon rain")
+    assert b.title == "Rain returns to Dhaka" and b.url == "https://news.example.com/rain"
+    assert b.date == dt.date(2016, 9, 7)  # no date on the page: the capture date
+    assert a.origin == b.origin == str(p)
+    assert a.id.startswith("warc-") and a.id != b.id
+    assert not col.skipped
+
+
+def test_warc_oversize_record_skipped(tmp_path, col):
+    p = write_warc(tmp_path / "big.warc.gz", gz=True, big=True)
+    arts = col.read(p, max_bytes=20_000)
+    assert len(arts) == 2
+    [s] = col.skipped
+    assert "https://news.example.com/big" in s.reason and "limit" in s.reason
+
+
+def test_mixed_folder(tmp_path, col):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "page.html").write_text(PAGE)
+    (d / "feed.rss").write_text(RSS)
+    write_jsonl(d / "a.jsonl.gz", [{"id": "j1", "title": "t", "text": "x"}], compress=True)
+    write_warc(d / "crawl.warc.gz", gz=True)
+    (d / "empty.txt").write_bytes(b"")
+    arts = list(load_articles([d], on_skip=col.skipped.append, on_warning=col.warnings.append))
+    assert [a.origin for a in arts] == [
+        str(d / n)
+        for n in ("a.jsonl.gz", "crawl.warc.gz", "crawl.warc.gz", "feed.rss", "feed.rss", "page.html")
+    ]
+    assert [s.path for s in col.skipped] == [str(d / "empty.txt")]
+    # The same page read from HTML and from the WARC counts as one article.
+    assert dedupe_key(arts[-1]) == dedupe_key(arts[1])
