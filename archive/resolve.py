@@ -1,0 +1,130 @@
+"""Choose one place for a name: prominence first, then what the article says.
+
+Candidates come from any geopy-style ``geocode(query, exactly_one=False)`` callable. When
+its ``Location.raw`` carries our gazetteer fields (``geonameid``, ``feature``,
+``population``, ``country_code``, ``admin1_code``) they feed the score; a foreign geocoder's
+raw (Nominatim's, say) is read for what it has, and otherwise the geocoder's own order
+is the prior.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Place
+
+#: Prior bonus per GeoNames feature code, on top of log10(population).
+FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 1.0, "PPLA": 0.5}
+W_COUNTRY = 1.5  # candidate lies in a country the article names
+W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
+W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
+W_ALT = 1.0  # matched only through an alternate name
+
+_NOMINATIM_TYPES = {"country": "PCLI", "state": "ADM1", "continent": "CONT", "city": "PPL"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible place for a name, with what the scorer needs beyond ``Place``."""
+
+    place: Place
+    admin1: str | None = None
+    rank: int = 0  # position in the geocoder's answer
+    alt: bool = False  # the query matched an alternate name only
+    known_population: bool = True
+
+
+@dataclass
+class Context:
+    """What the article says about where it is."""
+
+    countries: set[str] = field(default_factory=set)
+    admin1s: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _stable_id(text: str) -> int:
+    return -(zlib.crc32(text.encode("utf-8")) & 0x7FFFFFFF) or -1
+
+
+def candidate_from_location(loc: Any, rank: int) -> Candidate:
+    """Turn a geopy Location (ours or a foreign geocoder's) into a Candidate."""
+    raw = loc.raw if isinstance(getattr(loc, "raw", None), dict) else {}
+    address = getattr(loc, "address", None) or str(raw.get("name") or "")
+    gid = raw.get("geonameid")
+    if gid is None:
+        gid = raw.get("place_id") or raw.get("osm_id")
+    try:
+        gid = int(gid)
+    except (TypeError, ValueError):
+        gid = _stable_id(f"{address}|{loc.latitude:.4f}|{loc.longitude:.4f}")
+    cc = raw.get("country_code")
+    if cc is None and isinstance(raw.get("address"), dict):
+        cc = raw["address"].get("country_code")
+    kind = str(raw.get("addresstype") or raw.get("type"))
+    feature = raw.get("feature") or _NOMINATIM_TYPES.get(kind, "PPL")
+    pop = raw.get("population")
+    name = raw.get("name") or address.split(",")[0].strip() or address
+    place = Place(
+        geonameid=gid,
+        name=str(name),
+        lat=float(loc.latitude),
+        lon=float(loc.longitude),
+        country_code=str(cc).upper() if cc else None,
+        feature=str(feature),
+        population=int(pop or 0),
+    )
+    return Candidate(place, raw.get("admin1_code"), rank, bool(raw.get("alternate")), pop is not None)
+
+
+def lookup(geocode: Callable[..., Any], query: str) -> list[Candidate]:
+    """Ask a geopy-style geocode callable for every candidate; [] when it knows none."""
+    found = geocode(query, exactly_one=False)
+    if found is None:
+        return []
+    if not isinstance(found, list | tuple):
+        found = [found]
+    return [candidate_from_location(loc, k) for k, loc in enumerate(found)]
+
+
+def prior(c: Candidate) -> float:
+    """Context-free plausibility of a candidate."""
+    p = c.place
+    if not c.known_population:
+        return FEATURE_BONUS.get(p.feature, 0.0) - c.rank
+    s = FEATURE_BONUS.get(p.feature, 0.0) + math.log10(p.population + 1)
+    if c.alt:
+        s -= W_ALT
+    return s
+
+
+def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = ()) -> float:
+    """Prior plus context: the countries, states and neighbouring names in the article."""
+    s = prior(c)
+    p = c.place
+    cc = p.country_code
+    if p.feature not in ("PCLI", "CONT"):
+        if cc in ctx.countries:
+            s += W_COUNTRY
+        if c.admin1 and p.feature != "ADM1" and (cc, c.admin1) in ctx.admin1s:
+            s += W_ADMIN1
+    for other in pair:
+        o = other.place
+        if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
+            s += W_PAIR
+        elif (o.feature == "ADM1" and cc == o.country_code and c.admin1 == other.admin1
+              and p.feature != "ADM1"):
+            s += W_PAIR
+    return s
+
+
+def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = ()) -> tuple[Candidate, float]:
+    """Best candidate and a confidence in [0, 1] from its margin over the runner-up."""
+    pair = list(pair)
+    scored = sorted(((score(c, ctx, pair), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
+    best_s, _, best = scored[0]
+    margin = best_s - scored[1][0] if len(scored) > 1 else 3.0
+    return best, round(1.0 / (1.0 + math.exp(-(0.5 + margin))), 3)
