@@ -1,0 +1,59 @@
+"""The GeoArchive web app: search pages, article and place pages, the map and a JSON API.
+
+Build it with :func:`create_app`; serve it in production with :func:`serve`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: OpenStreetMap's standard tiles: the default basemap (loaded by the browser, never the server).
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+#: The value of MAP_TILES that selects the offline basemap: country outlines served by this app.
+OFFLINE = "offline"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app; ``test_config`` replaces the environment's settings."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("GEOARCHIVE_INDEX", "index"),
+        RESULTS_PER_PAGE=20,
+        # A Leaflet tile URL template, or "offline" for the country-outline basemap.
+        MAP_TILES=OSM_TILES,
+        # HTML (it is the map's attribution line); escaped nowhere, so it is a trusted setting.
+        MAP_TILES_ATTRIBUTION=OSM_ATTRIBUTION,
+        # Most places one map shows (the busiest first).
+        MAP_MAX_PLACES=20000,
+        # From this many places on, markers are built in the browser from a compact array.
+        MAP_FAST_CLUSTER_FROM=1000,
+        # Longest query string accepted, in characters, before any parsing.
+        MAX_QUERY_STRING=4096,
+        LOG_REQUESTS=True,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("GEOARCHIVE")
+    else:
+        app.config.update(test_config)
+    app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"])
+
+    from web import api, assets, errors, security, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(assets.bp)
+    errors.register(app)
+    security.register(app)
+    return app
+
+
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
+    """Serve ``app`` with waitress, a production WSGI server (blocks until interrupted)."""
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="geoarchive")

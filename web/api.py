@@ -1,0 +1,66 @@
+"""Blueprint "api": JSON search, GeoJSON places, the OpenAPI document and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from archive import search as archive_search
+from archive.errors import IndexNotFoundError
+from web import openapi
+from web.views import index_dir, search_args
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    """One page of search results: the shape of ``SearchPage.to_dict()``."""
+    req = archive_search.parse_request(search_args())
+    return jsonify(archive_search.search(index_dir(), req).to_dict())
+
+
+def feature(pc) -> dict:
+    p = pc.place
+    return {
+        "type": "Feature",
+        "id": p.geonameid,
+        "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+        "properties": {
+            "geonameid": p.geonameid,
+            "name": p.name,
+            "country": p.country_code,
+            "feature": p.feature,
+            "articles": pc.count,
+            "top": [{"id": i, "title": t} for i, t in pc.top],
+        },
+    }
+
+
+@bp.get("/api/places")
+def places() -> Response:
+    """The places of any search as a GeoJSON FeatureCollection (``download=1`` for a file)."""
+    args = search_args(per_page=False)
+    download = args.pop("download", None) not in (None, "", "0")
+    req = archive_search.parse_request(args)
+    counts = archive_search.place_counts(index_dir(), req, limit=current_app.config["MAP_MAX_PLACES"])
+    response = jsonify({"type": "FeatureCollection", "features": [feature(pc) for pc in counts]})
+    response.mimetype = "application/geo+json"
+    if download:
+        response.headers["Content-Disposition"] = 'attachment; filename="geoarchive-places.geojson"'
+    return response
+
+
+@bp.get("/api/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi.document(request.host_url.rstrip("/")))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Whether the app is up and its index can be opened (503 if not)."""
+    try:
+        archive_search.get_article(index_dir(), "-healthz-")
+    except IndexNotFoundError as error:
+        return jsonify({"ok": False, "error": str(error), "status": 503, "param": None}), 503
+    return jsonify({"ok": True, "status": 200}), 200

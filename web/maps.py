@@ -1,0 +1,205 @@
+"""Places -> folium map parts for the templates; the only module that imports folium.
+
+A map is returned as :class:`MapParts`, folium's "components" recipe: the Figure is
+rendered once and its header (links to scripts and styles, all served by this
+app), its html (the map's ``<div>``) and its script are handed to
+``templates/_map.html``, which runs the script under the page's CSP nonce.
+
+Two ways to draw markers:
+
+* up to ``MAP_FAST_CLUSTER_FROM`` places, each place is a folium ``CircleMarker`` in a
+  ``MarkerCluster`` with a popup rendered from ``_popup.html``;
+* past that, a ``FastMarkerCluster`` carries a compact array and ``static/map.js``
+  builds each marker (and, when opened, its popup) with DOM calls, never innerHTML.
+
+Untrusted text (place names, headlines) is escaped with ``markupsafe.escape``
+(Jinja's autoescape in ``_popup.html``). folium 0.20 then puts popup and tooltip
+HTML inside a JavaScript template literal without escaping ``${`` or (for
+tooltips) backticks, so :func:`literal_safe` also turns ``$``, backtick and
+backslash into character references, which read the same once parsed as HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+from flask import current_app, render_template, url_for
+from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
+from markupsafe import Markup, escape
+
+from archive.models import PlaceCount
+from web import OFFLINE
+
+GEONAMES_CREDIT = (
+    'Places: <a href="https://www.geonames.org/">GeoNames</a> '
+    '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
+)
+OFFLINE_CREDIT = "Country outlines: Natural Earth (public domain), via countryinfo"
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """What ``_map.html`` needs to embed one map."""
+
+    header: Markup  # <script src> and <link> tags, all on this app's origin
+    html: Markup  # the map's <div>
+    script: Markup  # inline JavaScript, run under the page's CSP nonce
+    name: str  # the map's JavaScript variable (and element id)
+    attribution: str  # HTML credits added by static/map.js (GeoNames; the offline basemap)
+    basemap_url: str | None  # the offline basemap's GeoJSON, when tiles are off
+    fast: bool  # markers built in the browser from an array
+    most: int  # the largest article count among the places (for shading)
+
+
+def literal_safe(html: str) -> Markup:
+    """Make already-escaped HTML safe inside a JavaScript template literal."""
+    text = str(html).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    return Markup(text)
+
+
+def marker_radius(count: int) -> float:
+    """Circle radius in pixels for a place named by ``count`` articles."""
+    return round(min(5 + 2.5 * math.log2(max(count, 1)), 20), 1)
+
+
+def marker_color(count: int, most: int) -> str:
+    """A shade from light to dark blue by share of the busiest place's count."""
+    share = math.log1p(count) / math.log1p(max(most, 1))
+    light, dark = (158, 202, 225), (8, 48, 107)
+    rgb = (round(a + (b - a) * share) for a, b in zip(light, dark, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _asset(package: str, filename: str) -> str:
+    return url_for("assets.vendor", package=package, filename=filename)
+
+
+def _new_map(bounds: list[list[float]] | None) -> folium.Map:
+    config = current_app.config
+    m = folium.Map(location=[20, 0], zoom_start=2, tiles=None, control_scale=True, min_zoom=1)
+    m.default_js = [
+        ("leaflet", _asset("leaflet", "leaflet.js")),
+        ("jquery", _asset("jquery", "jquery.min.js")),
+    ]
+    m.default_css = [("leaflet_css", _asset("leaflet", "leaflet.css"))]
+    if config["MAP_TILES"] != OFFLINE:
+        folium.TileLayer(
+            tiles=config["MAP_TILES"], attr=config["MAP_TILES_ATTRIBUTION"], name="Basemap", control=False
+        ).add_to(m)
+    if bounds:
+        (south, west), (north, east) = bounds
+        if south == north and west == east:
+            m.location, m.options["zoom"] = [south, west], 7
+        else:
+            m.fit_bounds(bounds, max_zoom=9, padding=(20, 20))
+    return m
+
+
+def _bounds(counts: Sequence[PlaceCount]) -> list[list[float]] | None:
+    if not counts:
+        return None
+    lats = [c.place.lat for c in counts]
+    lons = [c.place.lon for c in counts]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def _cluster(cluster: MarkerCluster) -> MarkerCluster:
+    cluster.default_js = [("markerclusterjs", _asset("markercluster", "leaflet.markercluster.js"))]
+    cluster.default_css = [
+        ("markerclustercss", _asset("markercluster", "MarkerCluster.css")),
+        ("markerclusterdefaultcss", _asset("markercluster", "MarkerCluster.Default.css")),
+    ]
+    return cluster
+
+
+def _popup_html(count: PlaceCount, narrow_url: str | None) -> Markup:
+    html = render_template("_popup.html", pc=count, narrow_url=narrow_url)
+    return literal_safe(html)
+
+
+def _add_markers(m: folium.Map, counts: Sequence[PlaceCount], narrow: dict[str, str] | None) -> None:
+    cluster = _cluster(MarkerCluster(name="Places", show=True)).add_to(m)
+    most = max(c.count for c in counts)
+    for pc in counts:
+        color = marker_color(pc.count, most)
+        narrow_url = url_for("pages.index", **(narrow | {"place": pc.place.geonameid})) if narrow else None
+        folium.CircleMarker(
+            [pc.place.lat, pc.place.lon],
+            radius=marker_radius(pc.count),
+            color="#08306b",
+            weight=1,
+            fill=True,
+            fill_color=color,
+            fill_opacity=0.85,
+            class_name=f"ga-place ga-place-{pc.place.geonameid}",
+            tooltip=folium.Tooltip(literal_safe(escape(pc.place.name)), sticky=False),
+            popup=folium.Popup(_popup_html(pc, narrow_url), max_width=320),
+        ).add_to(cluster)
+
+
+def _add_fast_markers(m: folium.Map, counts: Sequence[PlaceCount]) -> None:
+    rows = [
+        [pc.place.lat, pc.place.lon, pc.place.geonameid, pc.place.name, pc.count, pc.place.country_code or ""]
+        for pc in counts
+    ]
+    # Rows reach the page through Jinja's tojson, which escapes <, >, & and quotes.
+    cluster = FastMarkerCluster(rows, callback="GeoArchive.placeMarker", name="Places", chunkedLoading=True)
+    _cluster(cluster).add_to(m)
+
+
+def places_map(
+    counts: Sequence[PlaceCount],
+    *,
+    narrow: dict[str, str] | None = None,
+    heatmap: bool = False,
+) -> MapParts:
+    """A clustered map of places sized and shaded by article count.
+
+    :param narrow: the current search's arguments; when given, each popup links to
+        the same search narrowed to that place.
+    :param heatmap: add a heatmap layer (off until chosen in the layer control).
+    """
+    config = current_app.config
+    m = _new_map(_bounds(counts))
+    fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
+    if counts:
+        if fast:
+            _add_fast_markers(m, counts)
+        else:
+            _add_markers(m, counts, narrow)
+    if heatmap and counts:
+        heat = HeatMap(
+            [[pc.place.lat, pc.place.lon, math.log1p(pc.count)] for pc in counts],
+            name="Heatmap",
+            show=False,
+            radius=18,
+            min_opacity=0.3,
+        )
+        heat.default_js = [("leaflet-heat.js", _asset("heat", "leaflet_heat.min.js"))]
+        heat.add_to(m)
+        folium.LayerControl(collapsed=False).add_to(m)
+    return _parts(m, fast=fast, most=max((c.count for c in counts), default=1))
+
+
+def _parts(m: folium.Map, *, fast: bool, most: int) -> MapParts:
+    root = m.get_root()
+    root.render()
+    # The map's own header block sets html/body to 100% height and defines an inline
+    # script; the page's stylesheet sizes the map instead, so drop that block.
+    root.header._children.pop(m.get_name(), None)
+    root.header._children.pop("meta_http", None)
+    offline = current_app.config["MAP_TILES"] == OFFLINE
+    credit = GEONAMES_CREDIT + (" | " + OFFLINE_CREDIT if offline else "")
+    return MapParts(
+        header=Markup(root.header.render()),
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+        name=m.get_name(),
+        attribution=credit,
+        basemap_url=url_for("assets.countries") if offline else None,
+        fast=fast,
+        most=most,
+    )

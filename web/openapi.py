@@ -1,0 +1,194 @@
+"""The OpenAPI 3.0 document for the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import archive
+
+
+def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+FILTER_PARAMS = [
+    _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (see /help).", {"type": "string"}),
+    _param("from", "Earliest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
+    _param("to", "Latest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
+    _param("place", "Only articles naming this GeoNames place id.", {"type": "integer"}),
+    _param("country", "Only articles naming a place in this country (ISO 3166 alpha-2).", {"type": "string"}),
+    _param("source", "Only articles from this source.", {"type": "string"}),
+    _param("year", "Only articles of this year.", {"type": "integer"}),
+    _param("bbox", "Only articles naming a place in west,south,east,north (degrees).", {"type": "string"}),
+    _param("near", "Only articles naming a place near lat,lon (with radius_km).", {"type": "string"}),
+    _param("radius_km", "Radius for near, in kilometres.", {"type": "number"}),
+]
+PAGE_PARAMS = [
+    _param("page", "Result page, from 1.", {"type": "integer", "minimum": 1}),
+    _param("per_page", "Results per page.", {"type": "integer", "minimum": 1}),
+    _param("sort", "Order of results.", {"type": "string", "enum": ["relevance", "newest", "oldest"]}),
+]
+
+PLACE = {
+    "type": "object",
+    "properties": {
+        "geonameid": {"type": "integer"},
+        "name": {"type": "string"},
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+        "country_code": {"type": "string", "nullable": True},
+        "feature": {"type": "string"},
+        "population": {"type": "integer"},
+    },
+    "required": ["geonameid", "name", "lat", "lon", "country_code"],
+}
+HIT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "date": {"type": "string", "format": "date", "nullable": True},
+        "source": {"type": "string", "nullable": True},
+        "url": {"type": "string", "nullable": True},
+        "snippet": {"type": "string", "description": "HTML: escaped text, matches in <mark>."},
+        "score": {"type": "number"},
+        "places": {"type": "array", "items": PLACE},
+    },
+    "required": ["id", "title", "date", "snippet", "places"],
+}
+FACET = {
+    "type": "object",
+    "properties": {
+        "value": {"type": "string"},
+        "label": {"type": "string"},
+        "count": {"type": "integer"},
+        "selected": {"type": "boolean"},
+    },
+}
+SEARCH_PAGE = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "pages": {"type": "integer"},
+        "results": {"type": "array", "items": HIT},
+        "facets": {"type": "object", "additionalProperties": {"type": "array", "items": FACET}},
+        "suggestion": {"type": "string", "nullable": True},
+    },
+    "required": ["total", "results", "facets", "suggestion"],
+}
+FEATURE_COLLECTION = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "geometry": {"type": "object"},
+                    "properties": {
+                        "type": "object",
+                        "properties": {
+                            "geonameid": {"type": "integer"},
+                            "name": {"type": "string"},
+                            "country": {"type": "string", "nullable": True},
+                            "articles": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "required": ["type", "features"],
+}
+ERROR = {
+    "type": "object",
+    "properties": {
+        "ok": {"type": "boolean", "enum": [False]},
+        "error": {"type": "string"},
+        "status": {"type": "integer"},
+        "param": {"type": "string", "nullable": True},
+    },
+    "required": ["ok", "error", "status"],
+}
+
+
+def _json(schema: dict[str, Any], description: str, media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _error_responses() -> dict[str, Any]:
+    return {"400": _json({"$ref": "#/components/schemas/Error"}, "A parameter is invalid; `param` names it.")}
+
+
+def document(server: str) -> dict[str, Any]:
+    """The whole API as an OpenAPI 3.0 document."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "GeoArchive API",
+            "version": archive.__version__,
+            "description": "Search a geotagged news archive; place data from GeoNames (CC BY 4.0).",
+        },
+        "servers": [{"url": server}],
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search articles",
+                    "operationId": "search",
+                    "parameters": FILTER_PARAMS + PAGE_PARAMS,
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/SearchPage"}, "One page of results."),
+                        **_error_responses(),
+                    },
+                }
+            },
+            "/api/places": {
+                "get": {
+                    "summary": "Places of a search as GeoJSON",
+                    "operationId": "places",
+                    "parameters": FILTER_PARAMS
+                    + [_param("download", "1 to get an attachment.", {"type": "string", "enum": ["0", "1"]})],
+                    "responses": {
+                        "200": _json(
+                            {"$ref": "#/components/schemas/FeatureCollection"},
+                            "A FeatureCollection of places with article counts.",
+                            "application/geo+json",
+                        ),
+                        **_error_responses(),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": {"description": "The OpenAPI document."}},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Health check",
+                    "operationId": "healthz",
+                    "responses": {
+                        "200": _json({"type": "object"}, "The app is up and its index opens."),
+                        "503": _json({"$ref": "#/components/schemas/Error"}, "The index cannot be opened."),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Place": PLACE,
+                "SearchHit": HIT,
+                "Facet": FACET,
+                "SearchPage": SEARCH_PAGE,
+                "FeatureCollection": FEATURE_COLLECTION,
+                "Error": ERROR,
+            }
+        },
+    }

@@ -1,0 +1,152 @@
+"""Presentation helpers for templates: links, snippets, mention segments, the timeline chart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import Blueprint, request, url_for
+from markupsafe import Markup
+
+from archive.models import Mention
+
+#: Filter parameters a chip can remove, in the order chips are shown.
+FILTERS = ("place", "country", "source", "year", "from", "to", "bbox", "near", "radius_km")
+#: Every argument a search link carries over.
+PARAMS = ("q", "sort", "per_page", *FILTERS)
+
+_MARK = re.compile(r"(</?mark>)")
+_BARE_AMP = re.compile(r"&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[a-zA-Z][a-zA-Z0-9]{1,31};)")
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL (the only kind that becomes a link), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(c in url for c in "\"'<> \n\t\\"):
+        return None
+    return url
+
+
+def clean_snippet(snippet: str | None) -> Markup:
+    """Keep ``<mark>`` tags and character references of a snippet; escape anything else.
+
+    The search library promises escaped snippets; this holds even if one slips.
+    """
+    out = []
+    for piece in _MARK.split(snippet or ""):
+        if piece in ("<mark>", "</mark>"):
+            out.append(piece)
+            continue
+        # Escape markup but keep character references that are already there.
+        text = _BARE_AMP.sub("&amp;", piece)
+        out.append(text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;"))
+    return Markup("".join(out))
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str | None) -> str:
+    """The English short name of an ISO 3166 alpha-2 code (the code if unknown)."""
+    if not code:
+        return ""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code.upper())
+    return getattr(country, "common_name", None) or getattr(country, "name", None) or code
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of article text: plain, or one place mention."""
+
+    text: str
+    mention: Mention | None = None
+
+
+def segments(text: str, mentions: Sequence[Mention], field: str) -> list[Segment]:
+    """Split ``text`` into plain runs and the mentions found in ``field`` (overlaps dropped)."""
+    out: list[Segment] = []
+    pos = 0
+    for m in sorted((m for m in mentions if m.field == field), key=lambda m: (m.start, -m.end)):
+        if m.start < pos or m.end > len(text) or m.start >= m.end:
+            continue
+        if m.start > pos:
+            out.append(Segment(text[pos : m.start]))
+        out.append(Segment(text[m.start : m.end], m))
+        pos = m.end
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out
+
+
+@dataclass(frozen=True)
+class Bar:
+    month: str
+    count: int
+    x: float
+    height: float
+
+
+def timeline(months: Sequence[tuple[str, int]], width: float = 600, height: float = 120) -> list[Bar]:
+    """Bars for articles per month, with empty months between the first and last filled in."""
+    counts = {m: c for m, c in months if re.fullmatch(r"\d{4}-\d{2}", m)}
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    y, mo = int(first[:4]), int(first[5:])
+    series = []
+    while len(series) < 1200:
+        key = f"{y:04d}-{mo:02d}"
+        series.append((key, counts.get(key, 0)))
+        if key >= last:
+            break
+        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    most = max(c for _, c in series) or 1
+    step = width / len(series)
+    return [Bar(k, c, round(i * step, 2), round(height * c / most, 2)) for i, (k, c) in enumerate(series)]
+
+
+def current_args() -> dict[str, str]:
+    """The request's search arguments (first value of each, unknown names dropped)."""
+    return {k: v for k, v in request.args.items() if k in PARAMS}
+
+
+def link(endpoint: str, **changes: object) -> str:
+    """URL of ``endpoint`` with the current search arguments, some changed (None removes one)."""
+    args = current_args()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return url_for(endpoint, **args)
+
+
+def url_with(**changes: object) -> str:
+    """This page's URL with some search arguments changed; paging resets unless ``page`` is given."""
+    args = current_args()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **args)
+
+
+def register(bp: Blueprint) -> None:
+    """Make the helpers available to every template."""
+    bp.add_app_template_filter(http_url, "http_url")
+    bp.add_app_template_filter(clean_snippet, "clean_snippet")
+    bp.add_app_template_filter(country_name, "country_name")
+    bp.add_app_template_global(url_with, "url_with")
+    bp.add_app_template_global(link, "link")

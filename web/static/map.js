@@ -1,0 +1,178 @@
+/* GeoArchive map behaviour: markers built from data, popups, "search this area", offline basemap.
+ *
+ * Loaded as a file (allowed by the CSP as 'self'); nothing here uses innerHTML with
+ * archive text: names and headlines are set with textContent.
+ */
+(function () {
+  "use strict";
+
+  function container() {
+    return document.querySelector(".ga-map");
+  }
+
+  function settings(el) {
+    el = el || container();
+    var d = el ? el.dataset : {};
+    return {
+      placeUrl: (d.placeUrl || "/place/0").replace(/0$/, ""),
+      searchUrl: d.searchUrl || "/",
+      apiUrl: d.apiUrl || "/api/search",
+      query: d.query || "",
+      most: Number(d.most || 1),
+    };
+  }
+
+  function mapOf(el) {
+    return el && el.dataset.map ? window[el.dataset.map] : null;
+  }
+
+  function radius(count) {
+    return Math.round(Math.min(5 + 2.5 * Math.log2(Math.max(count, 1)), 20) * 10) / 10;
+  }
+
+  function shade(count, most) {
+    var share = Math.log1p(count) / Math.log1p(Math.max(most, 1));
+    var light = [158, 202, 225], dark = [8, 48, 107];
+    var rgb = light.map(function (a, i) { return Math.round(a + (dark[i] - a) * share); });
+    return "#" + rgb.map(function (v) { return v.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function narrowUrl(s, id) {
+    var params = new URLSearchParams(s.query);
+    params.delete("page");
+    params.set("place", id);
+    return s.searchUrl + "?" + params.toString();
+  }
+
+  /* Popup for a marker built from a data row: [lat, lon, geonameid, name, count, country]. */
+  function rowPopup(row) {
+    var s = settings();
+    var box = el("div", { "class": "ga-popup" });
+    box.appendChild(el("a", { "class": "ga-popup-place", href: s.placeUrl + row[2] }, row[3]));
+    if (row[5]) box.appendChild(el("span", { "class": "cc" }, " " + row[5]));
+    box.appendChild(el("div", { "class": "count" }, row[4] + (row[4] === 1 ? " article" : " articles")));
+    var list = el("ul");
+    box.appendChild(list);
+    var actions = el("div", { "class": "actions" });
+    actions.appendChild(el("a", { "class": "ga-narrow", href: narrowUrl(s, row[2]) }, "Articles here"));
+    actions.appendChild(document.createTextNode(" · "));
+    actions.appendChild(el("a", { "class": "ga-search-area", href: "#" }, "Search this area"));
+    box.appendChild(actions);
+    var params = new URLSearchParams(s.query);
+    params.delete("page");
+    params.set("place", row[2]);
+    params.set("per_page", "3");
+    fetch(s.apiUrl + "?" + params.toString(), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      .then(function (page) {
+        page.results.forEach(function (hit) {
+          var li = el("li");
+          li.appendChild(el("a", { href: "/article/" + encodeURIComponent(hit.id) }, hit.title || "(untitled)"));
+          list.appendChild(li);
+        });
+      })
+      .catch(function () { /* the popup still links to the place */ });
+    return box;
+  }
+
+  function placeMarker(row) {
+    var s = settings();
+    var marker = L.circleMarker([row[0], row[1]], {
+      radius: radius(row[4]),
+      color: "#08306b",
+      weight: 1,
+      fillColor: shade(row[4], s.most),
+      fillOpacity: 0.85,
+      className: "ga-place ga-place-" + row[2],
+    });
+    marker.bindTooltip(function () { return el("span", {}, row[3]); });
+    marker.bindPopup(function () { return rowPopup(row); }, { maxWidth: 320 });
+    return marker;
+  }
+
+  function clamp(v, lo, hi) {
+    return Math.max(lo, Math.min(hi, v));
+  }
+
+  /* Rerun the current search for the map's view: the same page with bbox=west,south,east,north. */
+  function searchArea(map) {
+    var b = map.getBounds();
+    var bbox = [
+      clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
+      clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90),
+    ].map(function (v) { return v.toFixed(4); }).join(",");
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.delete("place");
+    params.set("bbox", bbox);
+    window.location.assign(window.location.pathname + "?" + params.toString());
+  }
+
+  function eachPlaceLayer(map, fn) {
+    map.eachLayer(function (layer) {
+      if (typeof layer.getLayers === "function" && typeof layer.zoomToShowLayer === "function") {
+        layer.getLayers().forEach(function (m) { fn(m, layer); });
+      }
+    });
+  }
+
+  /* Zoom until the marker of one place shows (un-clustered); calls back with the marker. */
+  function reveal(geonameid, done) {
+    var map = mapOf(container());
+    var cls = "ga-place-" + geonameid;
+    var found = false;
+    eachPlaceLayer(map, function (marker, cluster) {
+      if (found || (marker.options.className || "").split(" ").indexOf(cls) < 0) return;
+      found = true;
+      cluster.zoomToShowLayer(marker, function () { if (done) done(marker); });
+    });
+    return found;
+  }
+
+  function offlineBasemap(map, url) {
+    map.createPane("basemap");
+    map.getPane("basemap").style.zIndex = 150;
+    fetch(url)
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        L.geoJSON(data, {
+          pane: "basemap",
+          interactive: false,
+          style: { color: "#8a8a8a", weight: 0.7, fillColor: "#f2efe6", fillOpacity: 1 },
+        }).addTo(map);
+        map.getContainer().classList.add("ga-basemap-ready");
+      });
+  }
+
+  function init() {
+    document.querySelectorAll(".ga-map").forEach(function (box) {
+      var map = mapOf(box);
+      if (!map) return;
+      if (box.dataset.attribution) map.attributionControl.addAttribution(box.dataset.attribution);
+      if (box.dataset.basemap) offlineBasemap(map, box.dataset.basemap);
+      box.classList.add("ga-ready");
+    });
+    document.addEventListener("click", function (event) {
+      var target = event.target.closest ? event.target.closest(".ga-search-area") : null;
+      if (!target) return;
+      event.preventDefault();
+      var box = target.closest(".ga-map") || container();
+      var map = mapOf(box);
+      if (map) searchArea(map);
+    });
+  }
+
+  window.GeoArchive = { placeMarker: placeMarker, reveal: reveal, searchArea: searchArea };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

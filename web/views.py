@@ -1,0 +1,138 @@
+"""Blueprint "pages": the HTML pages (search, article, place, map, help)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from archive import search as archive_search
+from archive.models import PlaceCount, SearchRequest
+from web import maps, present
+
+bp = Blueprint("pages", __name__)
+present.register(bp)
+
+#: Most places drawn on the map beside the search results.
+RESULTS_MAP_PLACES = 300
+
+
+def index_dir() -> Path:
+    return current_app.config["INDEX_DIR"]
+
+
+def search_args(per_page: bool = True) -> dict[str, str]:
+    """This request's query arguments (first value of each), with the configured page size."""
+    args = request.args.to_dict()
+    if per_page:
+        args.setdefault("per_page", str(current_app.config["RESULTS_PER_PAGE"]))
+    return args
+
+
+def is_search(req: SearchRequest) -> bool:
+    """Whether the request asks for anything (a query or any filter)."""
+    bare = SearchRequest(q=req.q, page=req.page, per_page=req.per_page, sort=req.sort)
+    return bool(req.q.strip()) or req != bare
+
+
+def narrow_args() -> dict[str, str]:
+    """The current search's arguments for links that narrow it (paging dropped)."""
+    return present.current_args()
+
+
+@bp.get("/")
+def index() -> str:
+    """The search page: query box, results, facets, paging and a map of the results' places."""
+    req = archive_search.parse_request(search_args())
+    if not is_search(req):
+        return render_template("index.html", req=req, page=None, results_map=None, chips=[])
+    page = archive_search.search(index_dir(), req)
+    results_map = None
+    if page.total:
+        counts = archive_search.place_counts(index_dir(), req, limit=RESULTS_MAP_PLACES)
+        if counts:
+            results_map = maps.places_map(counts, narrow=narrow_args())
+    return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
+
+
+def chips(page) -> list[tuple[str, str, str]]:
+    """Active filters as (name, label, URL without it)."""
+    labels = {
+        k: {f.value: f.label for f in v}
+        for k, v in page.facets.items()
+    }
+    out = []
+    for name in present.FILTERS:
+        value = request.args.get(name)
+        if value:
+            label = labels.get(name, {}).get(value) or value
+            if name == "country":
+                label = present.country_name(value)
+            out.append((name, label, present.url_with(**{name: None})))
+    return out
+
+
+@bp.get("/article/<article_id>")
+def article(article_id: str) -> str:
+    """One article: full text with its place mentions linked, and its places on a map."""
+    if len(article_id) > 200:
+        abort(404, "No article with that id.")
+    doc = archive_search.get_article(index_dir(), article_id)
+    if doc is None:
+        abort(404, f"Article {article_id!r} doesn't exist.")
+    mentions = doc.mentions
+    per_place: dict[int, int] = {}
+    for m in mentions:
+        per_place[m.place.geonameid] = per_place.get(m.place.geonameid, 0) + 1
+    counts = [PlaceCount(p, per_place.get(p.geonameid, 1)) for p in doc.places]
+    return render_template(
+        "article.html",
+        doc=doc,
+        a=doc.article,
+        title_segments=present.segments(doc.article.title, mentions, "title"),
+        text_segments=present.segments(doc.article.text, mentions, "text"),
+        place_map=maps.places_map(counts) if counts else None,
+        per_place=per_place,
+    )
+
+
+@bp.get("/place/<int:geonameid>")
+def place(geonameid: int) -> str:
+    """One place: where it is, its spellings, mentions over time, related places, its articles."""
+    summary = archive_search.place_summary(index_dir(), geonameid)
+    if summary is None:
+        abort(404, f"No article in the archive names the place {geonameid}.")
+    req = archive_search.parse_request(
+        {
+            "place": str(geonameid),
+            "sort": "newest",
+            "page": request.args.get("page", "1"),
+            "per_page": str(current_app.config["RESULTS_PER_PAGE"]),
+        }
+    )
+    page = archive_search.search(index_dir(), req)
+    counts = [PlaceCount(summary.place, summary.articles), *summary.related]
+    return render_template(
+        "place.html",
+        summary=summary,
+        p=summary.place,
+        page=page,
+        bars=present.timeline(summary.months),
+        place_map=maps.places_map(counts),
+    )
+
+
+@bp.get("/map")
+def map_page() -> str:
+    """The places of the whole archive, or of the current search, on one map."""
+    req = archive_search.parse_request(search_args(per_page=False))
+    limit = current_app.config["MAP_MAX_PLACES"]
+    counts = archive_search.place_counts(index_dir(), req, limit=limit)
+    parts = maps.places_map(counts, narrow=narrow_args(), heatmap=True)
+    return render_template("map.html", req=req, counts=counts, map=parts, limit=limit)
+
+
+@bp.get("/help")
+def help_page() -> str:
+    """The query language, the filters and the API, in one page."""
+    return render_template("help.html")
