@@ -58,9 +58,11 @@ NOISE_LINE = re.compile(
 )
 
 # C0/C1 control characters except tab and newline, plus the BOM and NUL.
-_CONTROL = dict.fromkeys([c for c in range(0x20) if c not in (9, 10)] + list(range(0x7F, 0xA0)) + [0xFEFF])
-_BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
-_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+# (A regex, not str.translate: translate with a dict is ~10x slower on non-ASCII text.)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]+")
+_PARAGRAPH_SEPARATORS = re.compile("[\u2028\u2029]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+(?=\n)")
 _WS = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ])")
 _YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
@@ -115,8 +117,11 @@ def clean_text(text: str) -> str:
     """Normalise newlines, drop control characters and noise lines, squeeze blank lines."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_CONTROL).replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _TRAILING_SPACE.sub("\n", text)
+    text = _strip_controls(text)
+    if _PARAGRAPH_SEPARATORS.search(text):
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("", text)
     lines = text.split("\n")
     # Only short lines can be noise; checking the length first keeps this fast on 50k articles.
     kept = [ln for ln in lines if len(ln) > 160 or not NOISE_LINE.fullmatch(ln)]
@@ -127,7 +132,12 @@ def clean_text(text: str) -> str:
 
 def clean_line(value: str) -> str:
     """Clean a one-line field (title, author, source): no controls, single spaces."""
-    return _WS.sub(" ", value.translate(_CONTROL)).strip()
+    return _WS.sub(" ", _strip_controls(value)).strip()
+
+
+def _strip_controls(text: str) -> str:
+    # search first: most text has no control characters, and search is cheaper than sub.
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def is_noise(line: str) -> bool:
