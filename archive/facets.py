@@ -1,0 +1,80 @@
+"""Counting over a whole result set with numpy, segment by segment.
+
+search.py turns each index segment's facet fields into a :class:`Column` once (they
+never change while the segment lives) and a result set into per-segment boolean masks;
+this module does the counting and the doc -> values lookups without touching Whoosh.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Column:
+    """Values of one multi-valued field in one segment, as (doc, value-code) pairs."""
+
+    vocab: list[str]
+    owner: np.ndarray  # local docnum of each pair
+    codes: np.ndarray  # index into vocab of each pair
+    indptr: np.ndarray | None = None  # CSR over docs, built on demand
+    sorted_codes: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, vocab: list[str], postings: list[list[int]]) -> Column:
+        sizes = [len(p) for p in postings]
+        owner = np.fromiter((d for p in postings for d in p), dtype=np.int32, count=sum(sizes))
+        codes = np.repeat(np.arange(len(vocab), dtype=np.int32), sizes)
+        return cls(vocab, owner, codes)
+
+    def count(self, mask: np.ndarray) -> Counter[str]:
+        """Number of masked docs having each value."""
+        out: Counter[str] = Counter()
+        if not len(self.owner):
+            return out
+        counts = np.bincount(self.codes[mask[self.owner]], minlength=len(self.vocab))
+        for i in np.flatnonzero(counts):
+            out[self.vocab[i]] = int(counts[i])
+        return out
+
+    def values(self, docnum: int, ndocs: int) -> list[str]:
+        """The values of one (local) doc."""
+        if self.indptr is None:
+            order = np.argsort(self.owner, kind="stable")
+            self.sorted_codes = self.codes[order]
+            self.indptr = np.searchsorted(self.owner[order], np.arange(ndocs + 1))
+        lo, hi = self.indptr[docnum], self.indptr[docnum + 1]
+        return [self.vocab[c] for c in self.sorted_codes[lo:hi]]
+
+
+def split_docset(docset, leaves: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Split global docnums into a boolean mask per (offset, ndocs) leaf."""
+    docs = np.fromiter(docset, dtype=np.int64, count=len(docset))
+    docs.sort()
+    masks = []
+    for offset, n in leaves:
+        lo, hi = np.searchsorted(docs, [offset, offset + n])
+        mask = np.zeros(n, dtype=bool)
+        mask[docs[lo:hi] - offset] = True
+        masks.append(mask)
+    return masks
+
+
+def order_by_day(docset, leaves: list[tuple[int, int]], days: list[np.ndarray], newest: bool) -> list[int]:
+    """Global docnums of ``docset`` sorted by date (newest or oldest first, undated last)."""
+    masks = split_docset(docset, leaves)
+    all_docs, all_days = [], []
+    for (offset, _n), mask, day in zip(leaves, masks, days, strict=True):
+        local = np.flatnonzero(mask)
+        all_docs.append(local + offset)
+        all_days.append(day[local])
+    if not all_docs:
+        return []
+    docs = np.concatenate(all_docs)
+    keys = np.concatenate(all_days).astype(np.int64)
+    undated = keys <= 0
+    keys = np.where(undated, np.iinfo(np.int64).max, -keys if newest else keys)
+    return docs[np.lexsort((docs, keys))].tolist()

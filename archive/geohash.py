@@ -1,0 +1,118 @@
+"""A small geohash encoder/decoder and bbox cover, used to index and filter places by area.
+
+A geohash interleaves longitude and latitude bits and writes them in base 32; every
+prefix of a hash names the cell that contains it, so "all places in this cell" is a
+prefix lookup over the index's geohash terms.
+"""
+
+from __future__ import annotations
+
+_BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+_DECODE = {c: i for i, c in enumerate(_BASE32)}
+
+#: Precision used for the terms stored in the index (about 2 m x 5 m cells).
+PRECISION = 9
+
+
+def encode(lat: float, lon: float, precision: int = PRECISION) -> str:
+    """Return the geohash of (lat, lon) with ``precision`` characters."""
+    lat_lo, lat_hi = -90.0, 90.0
+    lon_lo, lon_hi = -180.0, 180.0
+    chars = []
+    bits = 0
+    nbits = 0
+    even = True  # even bits are longitude
+    while len(chars) < precision:
+        if even:
+            mid = (lon_lo + lon_hi) / 2
+            if lon >= mid:
+                bits = bits * 2 + 1
+                lon_lo = mid
+            else:
+                bits = bits * 2
+                lon_hi = mid
+        else:
+            mid = (lat_lo + lat_hi) / 2
+            if lat >= mid:
+                bits = bits * 2 + 1
+                lat_lo = mid
+            else:
+                bits = bits * 2
+                lat_hi = mid
+        even = not even
+        nbits += 1
+        if nbits == 5:
+            chars.append(_BASE32[bits])
+            bits = 0
+            nbits = 0
+    return "".join(chars)
+
+
+def cell(geohash: str) -> tuple[float, float, float, float]:
+    """Return the cell of a geohash as (south, west, north, east)."""
+    lat_lo, lat_hi = -90.0, 90.0
+    lon_lo, lon_hi = -180.0, 180.0
+    even = True
+    for ch in geohash:
+        value = _DECODE[ch]
+        for shift in range(4, -1, -1):
+            bit = (value >> shift) & 1
+            if even:
+                mid = (lon_lo + lon_hi) / 2
+                if bit:
+                    lon_lo = mid
+                else:
+                    lon_hi = mid
+            else:
+                mid = (lat_lo + lat_hi) / 2
+                if bit:
+                    lat_lo = mid
+                else:
+                    lat_hi = mid
+            even = not even
+    return lat_lo, lon_lo, lat_hi, lon_hi
+
+
+def decode(geohash: str) -> tuple[float, float]:
+    """Return the centre (lat, lon) of a geohash cell."""
+    s, w, n, e = cell(geohash)
+    return (s + n) / 2, (w + e) / 2
+
+
+def _cell_size(precision: int) -> tuple[float, float]:
+    """Height and width in degrees of cells with ``precision`` characters."""
+    bits = precision * 5
+    lon_bits = (bits + 1) // 2
+    lat_bits = bits // 2
+    return 180.0 / (2**lat_bits), 360.0 / (2**lon_bits)
+
+
+def cover(south: float, west: float, north: float, east: float, max_cells: int = 64) -> list[str]:
+    """Return geohash prefixes whose cells together cover the box (west <= east; no antimeridian).
+
+    Picks the finest precision that needs at most ``max_cells`` cells, so the cover stays
+    cheap to look up and not much larger than the box.
+    """
+    south, north = max(-90.0, south), min(90.0, north)
+    west, east = max(-180.0, west), min(180.0, east)
+    best: list[str] = [""]
+    for precision in range(1, PRECISION + 1):
+        height, width = _cell_size(precision)
+        rows = int((north + 90.0) // height) - int((south + 90.0) // height) + 1
+        cols = int((east + 180.0) // width) - int((west + 180.0) // width) + 1
+        if rows * cols > max_cells:
+            break
+        cells = set()
+        lat = south
+        while True:
+            lon = west
+            while True:
+                cells.add(encode(min(lat, 89.999999), min(lon, 179.999999), precision))
+                if lon >= east:
+                    break
+                lon = min(east, lon + width)
+            if lat >= north:
+                break
+            lat = min(north, lat + height)
+        best = sorted(cells)
+    return best

@@ -1,0 +1,456 @@
+"""The Whoosh index: schema, writing GeotaggedArticles, and opening it for search.
+
+Only this module and ``search.py`` import Whoosh; everything leaving them is a plain
+value from ``models.py``.
+
+Besides the text fields, every article carries its places in several forms so that
+search can answer place questions from the index alone:
+
+* ``pid``: GeoNames ids (filters, place facet, map counts);
+* ``pinfo``: one term per place, ``gid|name|lat|lon|cc|feature|population`` (the place
+  table, read back from the lexicon);
+* ``pspell``: ``gid|surface`` (spellings seen and how many articles used each);
+* ``place``: the place names and spellings, folded to ASCII (``place:`` queries, did-you-mean);
+* ``geo``: a geohash per place (bbox and radius filters by prefix lookup).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from unidecode import unidecode
+from whoosh import columns, fields, index
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer, StopFilter
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, LockError
+
+from archive import geohash
+from archive.errors import IndexLockedError, IndexNotFoundError
+from archive.models import Article, GeotaggedArticle, IndexStats, Mention, Place
+
+log = logging.getLogger(__name__)
+
+SEP = "\x1f"  # separates terms in the multi-term fields below
+_LOCKNAME = "GEOARCHIVE.lock"
+_MISSING_MSG = "No search index in {dir!r}. Build one with: geoarchive ingest seeds/"
+
+
+class FoldFilter(Filter):
+    """Fold a token to lower-case ASCII letters and digits (A'zaz, I‘zāz -> azaz, izaz)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = fold(t.text)
+            if t.text:
+                yield t
+
+
+def fold(text: str) -> str:
+    """Fold a name to lower-case ASCII without punctuation; spaces are kept between words."""
+    out = unidecode(text).lower().replace("'", "").replace("`", "")
+    return " ".join("".join(c if c.isalnum() else " " for c in out).split())
+
+
+def place_analyzer():
+    """Words of place names: apostrophes kept inside words, folded to ASCII, stop words dropped."""
+    return RegexTokenizer(r"\w+(?:['‘’`]\w+)*") | LowercaseFilter() | FoldFilter() | StopFilter()
+
+
+def _terms_field() -> fields.KEYWORD:
+    """A field that indexes SEP-separated values verbatim (one term each, no scoring)."""
+    f = fields.KEYWORD(scorable=False)
+    f.analyzer = RegexTokenizer(r"[^\x1f]+")
+    return f
+
+
+def make_schema() -> fields.Schema:
+    """The archive's Whoosh schema."""
+    stem = StemmingAnalyzer()
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True, sortable=True),
+        title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
+        text=fields.TEXT(analyzer=stem, stored=True),
+        place=fields.TEXT(analyzer=place_analyzer()),
+        country=fields.KEYWORD(lowercase=True, scorable=False),
+        source=fields.TEXT(analyzer=stem),
+        src=_terms_field(),  # exact source name: filter and facet
+        year=fields.ID(),
+        date=fields.DATETIME(),
+        sort_old=fields.COLUMN(columns.NumericColumn("i", default=2**31 - 1)),
+        sort_new=fields.COLUMN(columns.NumericColumn("i", default=0)),
+        places=fields.KEYWORD(lowercase=True, scorable=False),  # Reuters PLACES tags, if any
+        pid=fields.KEYWORD(scorable=False),
+        pinfo=_terms_field(),
+        pspell=_terms_field(),
+        geo=fields.KEYWORD(scorable=False),
+        ctitle=fields.COLUMN(columns.VarBytesColumn()),
+        origin=fields.COLUMN(columns.VarBytesColumn()),
+        chash=fields.COLUMN(columns.VarBytesColumn()),
+        nmentions=fields.COLUMN(columns.NumericColumn("I", default=0)),
+        meta=fields.STORED(),  # date, url, source, author, origin
+        m=fields.STORED(),  # mentions: (field, start, end, surface, gid, score)
+        pl=fields.STORED(),  # places: (gid, name, lat, lon, cc, feature, population)
+    )
+
+
+def content_hash(article: Article) -> str:
+    """A stable hash of what an article says (not where it came from), for incremental ingest."""
+    d = article.to_dict()
+    d.pop("origin", None)
+    return hashlib.sha1(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def place_term(p: Place) -> str:
+    """The ``pinfo`` term of a place (``|`` cannot occur in GeoNames names we index; it is replaced)."""
+    name = p.name.replace("|", "/").replace(SEP, " ")
+    return f"{p.geonameid}|{name}|{p.lat:.5f}|{p.lon:.5f}|{p.country_code or ''}|{p.feature}|{p.population}"
+
+
+def parse_place_term(term: str) -> Place:
+    """Inverse of :func:`place_term`."""
+    gid, name, lat, lon, cc, feature, pop = term.split("|")
+    return Place(int(gid), name, float(lat), float(lon), cc or None, feature, int(pop))
+
+
+def _document(ga: GeotaggedArticle) -> dict:
+    a = ga.article
+    places = ga.places
+    spellings = sorted({f"{m.place.geonameid}|{m.surface.replace(SEP, ' ')}" for m in ga.mentions})
+    names = [p.name for p in places] + [m.surface for m in ga.mentions]
+    doc = {
+        "id": a.id,
+        "title": a.title,
+        "text": a.text,
+        "place": " ; ".join(dict.fromkeys(names)),
+        "country": " ".join(sorted({p.country_code.lower() for p in places if p.country_code})),
+        "pid": " ".join(str(p.geonameid) for p in places),
+        "pinfo": SEP.join(place_term(p) for p in places),
+        "pspell": SEP.join(spellings),
+        "geo": " ".join(sorted({geohash.encode(p.lat, p.lon) for p in places})),
+        "ctitle": a.title.encode("utf-8"),
+        "origin": (a.origin or "").encode("utf-8"),
+        "chash": content_hash(a).encode("ascii"),
+        "nmentions": len(ga.mentions),
+        "meta": (a.date.isoformat() if a.date else None, a.url, a.source, a.author, a.origin),
+        "m": tuple(
+            (m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)) for m in ga.mentions
+        ),
+        "pl": tuple(
+            (p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population) for p in places
+        ),
+    }
+    if a.source:
+        doc["source"] = a.source
+        doc["src"] = a.source.replace(SEP, " ")
+    if a.date:
+        doc["date"] = dt.datetime(a.date.year, a.date.month, a.date.day)
+        doc["year"] = str(a.date.year)
+        doc["sort_old"] = a.date.toordinal()
+        doc["sort_new"] = -a.date.toordinal()
+    tags = a.extra.get("places") if a.extra else None
+    if isinstance(tags, list) and tags:
+        doc["places"] = " ".join(str(t).replace(" ", "-") for t in tags)
+    return {k: v for k, v in doc.items() if v not in ("", None)}
+
+
+def article_from_stored(stored: dict) -> GeotaggedArticle:
+    """Rebuild a GeotaggedArticle from a document's stored fields."""
+    date_s, url, source, author, origin = stored.get("meta") or (None, None, None, None, None)
+    places = {
+        row[0]: Place(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in stored.get("pl", ())
+    }
+    mentions = tuple(
+        Mention(f, start, end, surface, places[gid], score)
+        for f, start, end, surface, gid, score in stored.get("m", ())
+        if gid in places
+    )
+    article = Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        text=stored.get("text", ""),
+        date=dt.date.fromisoformat(date_s) if date_s else None,
+        url=url,
+        source=source,
+        author=author,
+        origin=origin,
+    )
+    return GeotaggedArticle(article, mentions)
+
+
+def places_from_stored(stored: dict) -> tuple[Place, ...]:
+    """The distinct places of a stored document, in order of first mention."""
+    return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in stored.get("pl", ()))
+
+
+def open_index(index_dir: Path):
+    """Open an existing index or raise IndexNotFoundError (returns a Whoosh index; internal)."""
+    index_dir = Path(index_dir)
+    try:
+        if not index_dir.is_dir():
+            raise EmptyIndexError
+        return FileStorage(str(index_dir)).open_index()
+    except EmptyIndexError:
+        raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{index_dir}/")) from None
+
+
+class IndexWriter:
+    """Writes GeotaggedArticles in batches; use :func:`open_writer` to get one.
+
+    Holds an exclusive lock file for its whole life, so batches from one ingest are
+    never interleaved with another's. Each :meth:`commit` makes everything added so far
+    durable; closing commits what is left.
+    """
+
+    def __init__(self, index_dir: Path, lock_fd: int, procs: int = 1, multisegment: bool = False,
+                 limitmb: int = 256):
+        self.index_dir = Path(index_dir)
+        self._lock_fd = lock_fd
+        self._procs = procs
+        self._multisegment = multisegment
+        self._limitmb = limitmb
+        storage = FileStorage(str(self.index_dir))
+        self._ix = storage.open_index() if index.exists_in(str(self.index_dir)) else storage.create_index(
+            make_schema()
+        )
+        self._writer = None
+        self._pending = 0
+        self.committed = 0
+
+    def _w(self):
+        if self._writer is None:
+            kwargs = {"limitmb": self._limitmb}
+            if self._procs > 1:
+                kwargs.update(procs=self._procs, multisegment=self._multisegment)
+            try:
+                self._writer = self._ix.writer(timeout=5.0, **kwargs)
+            except LockError:
+                raise IndexLockedError(
+                    f"Index {str(self.index_dir)!r} is locked by another Whoosh writer."
+                ) from None
+        return self._writer
+
+    def add(self, ga: GeotaggedArticle) -> None:
+        """Add or replace (by id) one article."""
+        self._w().update_document(**_document(ga))
+        self._pending += 1
+
+    def delete(self, article_id: str) -> None:
+        """Delete an article by id (takes effect at the next commit)."""
+        self._w().delete_by_term("id", article_id)
+        self._pending += 1
+
+    def commit(self) -> None:
+        """Durably commit what was added since the last commit, then carry on writing."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+            self.committed += self._pending
+            self._pending = 0
+
+    def known(self) -> dict[str, tuple[str | None, str]]:
+        """Return id -> (origin, content hash) for every committed article."""
+        out: dict[str, tuple[str | None, str]] = {}
+        with self._ix.reader() as reader:
+            for sub, _offset in reader.leaf_readers():
+                if not sub.doc_count():
+                    continue
+                ids = sub.column_reader("id", translate=True)
+                origins = sub.column_reader("origin")
+                hashes = sub.column_reader("chash")
+                for docnum in sub.all_doc_ids():
+                    origin = origins[docnum].decode("utf-8") or None
+                    out[ids[docnum]] = (origin, hashes[docnum].decode("ascii"))
+        return out
+
+    def close(self) -> None:
+        """Commit what is left and release the lock."""
+        try:
+            self.commit()
+            if self._multisegment:
+                # Multisegment batches leave many small segments behind; merge them once at the end.
+                w = self._ix.writer(timeout=5.0)
+                w.commit(merge=True)
+        finally:
+            self._release()
+
+    def cancel(self) -> None:
+        """Drop uncommitted changes and release the lock."""
+        try:
+            if self._writer is not None:
+                self._writer.cancel()
+                self._writer = None
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # closing the descriptor drops the flock
+            self._lock_fd = -1
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None or exc_type is KeyboardInterrupt:
+            self.close()
+        else:
+            # Keep the batches committed so far; drop the half-written one.
+            self.cancel()
+
+
+def open_writer(index_dir: Path, *, timeout: float = 0.0, procs: int = 1, multisegment: bool = False,
+                limitmb: int = 256) -> IndexWriter:
+    """Open the index at ``index_dir`` for writing, creating it if missing.
+
+    :param timeout: seconds to wait for another writer to finish before raising IndexLockedError.
+    :param procs: Whoosh writer processes per batch (2 roughly doubles write throughput on 2 cores).
+    :param multisegment: with ``procs > 1``, let each process write its own segment instead of
+        merging at every commit (fastest; the segments are merged once when the writer closes).
+    :param limitmb: memory per writer process for sorting postings.
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir / _LOCKNAME
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                os.close(fd)
+                raise IndexLockedError(
+                    f"Index {str(index_dir)!r} is being written by {holder}; waited {timeout:g} s. "
+                    "Try again when that ingest has finished, or pass a longer lock timeout."
+                ) from None
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+    try:
+        return IndexWriter(index_dir, fd, procs=procs, multisegment=multisegment, limitmb=limitmb)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def add_articles(index_dir: Path, articles: Iterable[GeotaggedArticle]) -> int:
+    """Index articles (replacing same ids) in one commit; return how many were written."""
+    n = 0
+    with open_writer(index_dir) as w:
+        for ga in articles:
+            w.add(ga)
+            n += 1
+    return n
+
+
+def stats(index_dir: Path) -> IndexStats:
+    """Numbers of articles, distinct places and mentions, and the index size in bytes."""
+    ix = open_index(index_dir)
+    try:
+        with ix.reader() as reader:
+            articles = reader.doc_count()
+            places = 0
+            for _term, info in reader.iter_field("pid"):
+                places += 1 if info.doc_frequency() else 0
+            mentions = 0
+            for sub, _offset in reader.leaf_readers():
+                if sub.doc_count():
+                    col = sub.column_reader("nmentions")
+                    mentions += sum(col[d] for d in sub.all_doc_ids())
+    finally:
+        ix.close()
+    size = sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
+    return IndexStats(articles=articles, places=places, mentions=mentions, bytes=size)
+
+
+class _Shelf:
+    """Open searchers of one index, reused across calls and threads (one searcher per thread at a time).
+
+    Whoosh searchers hold open files and are not safe to share between threads, so each
+    call leases one; a new index generation (another commit) retires the old ones.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        self.lock = threading.Lock()
+        self.build_lock = threading.RLock()
+        self.ix = None
+        self.generation = None
+        self.idle: list = []
+        self.derived: dict = {}  # per-generation data computed by search.py (place tables ...)
+        self.segments: dict = {}  # per-segment data (facet arrays), kept while the segment lives
+
+    def lease(self):
+        with self.lock:
+            if self.ix is None:
+                self.ix = open_index(self.index_dir)
+            latest = self.ix.latest_generation()
+            if latest < 0:
+                self._retire()
+                self.ix = None
+                raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{self.index_dir}/"))
+            if latest != self.generation:
+                self._retire()
+                self.generation = latest
+                self.derived = {}
+            if self.idle:
+                return self.idle.pop(), self.generation
+            generation = self.generation
+        try:
+            return self.ix.searcher(), generation
+        except EmptyIndexError:
+            raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{self.index_dir}/")) from None
+
+    def give_back(self, searcher, generation) -> None:
+        with self.lock:
+            if generation == self.generation and searcher.up_to_date() and len(self.idle) < 8:
+                self.idle.append(searcher)
+                return
+        searcher.close()
+
+    def _retire(self) -> None:
+        for s in self.idle:
+            s.close()
+        self.idle = []
+
+
+_SHELVES: dict[str, _Shelf] = {}
+_SHELVES_LOCK = threading.Lock()
+
+
+class Lease:
+    """A searcher borrowed from the shelf plus the shelf's caches (internal to index/search)."""
+
+    def __init__(self, shelf: _Shelf, searcher):
+        self.searcher = searcher
+        self.derived = shelf.derived
+        self.segments = shelf.segments
+        self.build_lock = shelf.build_lock
+
+
+@contextmanager
+def searching(index_dir: Path) -> Iterator[Lease]:
+    """Borrow an up-to-date searcher of the index (internal to index.py and search.py)."""
+    key = os.path.realpath(index_dir)
+    with _SHELVES_LOCK:
+        shelf = _SHELVES.get(key)
+        if shelf is None:
+            shelf = _SHELVES[key] = _Shelf(Path(index_dir))
+    searcher, generation = shelf.lease()
+    try:
+        yield Lease(shelf, searcher)
+    finally:
+        shelf.give_back(searcher, generation)

@@ -1,0 +1,517 @@
+"""Search the index: parse a query, filter, rank, page, facet, highlight and suggest.
+
+Every function takes an index directory and returns plain values from ``models.py``.
+Opened searchers are cached per directory and refreshed when the index changes
+(see ``index.searching``), so these calls are cheap enough for each web request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from geopy.distance import geodesic, great_circle
+from whoosh import query as wq
+from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
+from whoosh.sorting import FieldFacet
+
+from archive import geohash
+from archive.errors import QueryError
+from archive.facets import Column, order_by_day, split_docset
+from archive.index import article_from_stored, fold, parse_place_term, places_from_stored, searching
+from archive.models import (
+    FacetCount,
+    GeotaggedArticle,
+    Place,
+    PlaceCount,
+    PlaceSummary,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+)
+from archive.query import parse_request
+from archive.snippet import candidate_pattern, find_matches, make_snippet
+
+__all__ = ["get_article", "parse_request", "place_counts", "place_summary", "search"]
+
+QUERY_FIELDS = ("title", "text", "place", "country", "source", "date", "year", "places", "id")
+FACET_FIELDS = {"country": "country", "place": "pid", "source": "src", "year": "year"}
+FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
+_UNDATED = 2**31 - 1
+
+
+# ---------------------------------------------------------------- per-index tables
+
+
+def _tables(lease) -> dict:
+    """Place table and name lookups read from the index lexicon (cached per index generation)."""
+    t = lease.derived.get("tables")
+    if t is not None:
+        return t
+    with lease.build_lock:
+        reader = lease.searcher.reader()
+        place_words = lease.searcher.schema["place"].analyzer
+
+        def key(name: str) -> str:
+            return " ".join(t.text for t in place_words(name))
+
+        places: dict[int, Place] = {}
+        names: dict[str, set[int]] = {}
+        for term in reader.lexicon("pinfo"):
+            p = parse_place_term(term.decode("utf-8"))
+            places[p.geonameid] = p
+            names.setdefault(key(p.name), set()).add(p.geonameid)
+        for term in reader.lexicon("pspell"):
+            gid, _, surface = term.decode("utf-8").partition("|")
+            names.setdefault(key(surface), set()).add(int(gid))
+        countries: dict[str, str] = {}
+        for p in places.values():
+            if p.country_code and p.feature.startswith("PCL"):
+                countries.setdefault(p.country_code.upper(), p.name)
+        country_names = {key(name): cc.lower() for cc, name in countries.items()}
+        t = {"places": places, "names": names, "countries": countries, "country_names": country_names,
+             "parser": _make_parser(lease.searcher.schema)}
+        lease.derived["tables"] = t
+    return t
+
+
+def _leaves(lease) -> list[tuple[object, int, dict]]:
+    """(reader, offset, per-segment data) for each segment; the data is built once per segment."""
+    out = []
+    for sub, offset in lease.searcher.reader().leaf_readers():
+        seg = sub.segment()
+        key = seg.segment_id() if seg is not None else id(sub)
+        data = lease.segments.get(key)
+        if data is None:
+            with lease.build_lock:
+                data = lease.segments.get(key) or _leaf_data(sub)
+                lease.segments[key] = data
+        out.append((sub, offset, data))
+    return out
+
+
+def _leaf_data(sub) -> dict:
+    n = sub.doc_count_all()
+    data: dict = {"n": n}
+    for name, field in FACET_FIELDS.items():
+        vocab, postings = [], []
+        for term in sub.lexicon(field):
+            vocab.append(term.decode("utf-8"))
+            postings.append(list(sub.postings(field, term).all_ids()))
+        data[name] = Column.build(vocab, postings)
+    days = np.fromiter((sub.column_reader("sort_old")[d] for d in range(n)), dtype=np.int64, count=n)
+    data["day"] = np.where(days >= _UNDATED, 0, days)
+    data["id"] = sub.column_reader("id", translate=True)
+    data["title"] = sub.column_reader("ctitle")
+    return data
+
+
+# ---------------------------------------------------------------- query language
+
+
+def _make_parser(schema) -> MultifieldParser:
+    parser = MultifieldParser(["title", "text", "place"], schema, fieldboosts={"place": 0.5}, group=AndGroup)
+    parser.remove_plugin_class(FieldsPlugin)
+    parser.add_plugin(FieldsPlugin(expr=rf"(?P<text>{'|'.join(QUERY_FIELDS)}):"))
+    parser.add_plugin(FuzzyTermPlugin())
+    # Only a leading +/- is an operator: "U.S.-Mexico" stays one clause.
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?:(?<=\s)|^)\+(?=[\w\"(])",
+                                      minusexpr=r"(?:(?<=\s)|^)-(?=[\w\"(])"))
+    return parser
+
+
+def _walk(q):
+    yield q
+    for child in q.children():
+        yield from _walk(child)
+
+
+def _parse_q(lease, text: str):
+    """Parse the user's query into a Whoosh query, or raise QueryError."""
+    tables = _tables(lease)
+    try:
+        q = tables["parser"].parse(text)
+    except Exception as e:  # Whoosh raises bare exceptions for some range and date syntax
+        raise QueryError(f"Could not understand the query {text!r}: {e}", param="q") from None
+    for node in _walk(q):
+        error = getattr(node, "error", None)
+        if error:
+            raise QueryError(f"Could not understand part of the query {text!r}: {error}. "
+                             'Dates look like date:[2016-01-01 TO 2016-12-31].', param="q")
+        if isinstance(node, (wq.Wildcard, wq.Prefix)):
+            stem = re.split(r"[*?]", node.text)[0]
+            if len(stem) < 2:
+                raise QueryError(f"Wildcards need at least two letters before * or ? (got {node.text!r}).",
+                                 param="q")
+    if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        raise QueryError(f"The query {text!r} has no words to search for (very common words such as "
+                         "'the' are not indexed).", param="q")
+    return q.accept(lambda node: _rewrite(node, tables))
+
+
+def _rewrite(node, tables):
+    """Resolve ``place:`` names to GeoNames ids and ``country:`` names to ISO codes."""
+    if isinstance(node, wq.Term) and node.fieldname == "place":
+        if node.text.isdigit():
+            return wq.Term("pid", node.text)
+        ids = tables["names"].get(node.text)
+        if ids:
+            return wq.Or([node] + [wq.Term("pid", str(i)) for i in sorted(ids)], boost=node.boost)
+    elif isinstance(node, wq.Phrase) and node.fieldname == "place":
+        ids = tables["names"].get(" ".join(node.words))
+        if ids:
+            return wq.Or([node] + [wq.Term("pid", str(i)) for i in sorted(ids)], boost=node.boost)
+    elif isinstance(node, (wq.Term, wq.Phrase)) and node.fieldname == "country":
+        words = node.text if isinstance(node, wq.Term) else " ".join(node.words)
+        cc = tables["country_names"].get(words)
+        if cc:
+            return wq.Term("country", cc)
+    return node
+
+
+def _filter_set(lease, req: SearchRequest):
+    """Docnums allowed by the request's filters, or None when there are none."""
+    s = lease.searcher
+    queries = []
+    if req.place is not None:
+        queries.append(wq.Term("pid", str(req.place)))
+    if req.country:
+        queries.append(wq.Term("country", req.country.lower()))
+    if req.source:
+        queries.append(wq.Term("src", req.source))
+    if req.year is not None:
+        queries.append(wq.Term("year", str(req.year)))
+    if req.date_from or req.date_to:
+        start = dt.datetime.combine(req.date_from, dt.time.min) if req.date_from else None
+        end = dt.datetime.combine(req.date_to, dt.time.max) if req.date_to else None
+        queries.append(wq.DateRange("date", start, end))
+    result = None
+    for fq in queries:
+        ids = set(s.docs_for_query(fq))
+        result = ids if result is None else result & ids
+    if req.bbox is not None or req.near is not None:
+        ids = _geo_docs(s.reader(), req)
+        result = ids if result is None else result & ids
+    return result
+
+
+def _geo_docs(reader, req: SearchRequest) -> set[int]:
+    """Articles with a place in the bbox or radius, from the geohash terms (exact edge per place)."""
+    if req.bbox is not None:
+        west, south, east, north = req.bbox
+        boxes = [(south, west, north, east)] if west <= east else [(south, west, north, 180.0),
+                                                                    (south, -180.0, north, east)]
+
+        def inside(lat, lon):
+            in_lon = west <= lon <= east if west <= east else (lon >= west or lon <= east)
+            return south <= lat <= north and in_lon
+    else:
+        lat0, lon0 = req.near
+        radius = req.radius_km or 50.0
+        dlat = radius / 110.5 + 0.01
+        dlon = 180.0 if abs(lat0) + dlat >= 89 else radius / (111.0 * math.cos(math.radians(lat0))) + 0.01
+        south, north = max(-90.0, lat0 - dlat), min(90.0, lat0 + dlat)
+        boxes = [(south, max(-180.0, lon0 - dlon), north, min(180.0, lon0 + dlon))]
+        if lon0 - dlon < -180:
+            boxes.append((south, lon0 - dlon + 360, north, 180.0))
+        if lon0 + dlon > 180:
+            boxes.append((south, -180.0, north, lon0 + dlon - 360))
+
+        def inside(lat, lon):
+            rough = great_circle((lat0, lon0), (lat, lon)).km
+            if abs(rough - radius) > 0.01 * radius + 1:  # far from the edge: great circle is enough
+                return rough < radius
+            return geodesic((lat0, lon0), (lat, lon)).km <= radius
+    docs: set[int] = set()
+    seen = set()
+    for box in boxes:
+        for prefix in geohash.cover(*box):
+            for term in reader.expand_prefix("geo", prefix):
+                if term in seen:
+                    continue
+                seen.add(term)
+                if inside(*geohash.decode(term.decode("ascii"))):
+                    docs.update(reader.postings("geo", term).all_ids())
+    return docs
+
+
+# ---------------------------------------------------------------- search
+
+
+def _stemmer(lease):
+    cache = lease.derived.setdefault("stems", {})
+    analyzer = lease.searcher.schema["text"].analyzer
+
+    def stem(word: str) -> str | None:
+        key = word.lower()
+        if key not in cache:
+            if len(cache) > 200_000:
+                cache.clear()
+            tokens = [t.text for t in analyzer(key)]
+            cache[key] = tokens[-1] if tokens else None
+        return cache[key]
+
+    return stem
+
+
+def _existing_terms(reader, q):
+    """(field, term) pairs of ``q`` found in the index, wildcards and fuzzy terms expanded.
+
+    (Whoosh's own ``Query.existing_terms`` stops after the first field it sees.)
+    """
+    schema = reader.schema
+    out = set()
+    for leaf in q.leaves():
+        try:
+            pairs = list(leaf.expanded_terms(reader, phrases=True))
+        except Exception:  # an expansion this reader cannot do: keep the literal terms
+            pairs = list(leaf.terms(phrases=True))
+        for fieldname, text in pairs[:500]:
+            if fieldname not in schema:
+                continue
+            btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
+            if (fieldname, btext) in reader:
+                out.add((fieldname, btext))
+    return out
+
+
+def _highlighter(lease, q):
+    """A function (text, stored mentions) -> snippet HTML marking what matched ``q``."""
+    stems, placewords, gids = set(), set(), set()
+    if q is not None:
+        for fieldname, text in _existing_terms(lease.searcher.reader(), q):
+            text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+            if fieldname in ("title", "text"):
+                stems.add(text)
+            elif fieldname == "place":
+                placewords.add(text)
+            elif fieldname == "pid":
+                gids.add(int(text))
+    stem = _stemmer(lease)
+
+    def matches(word: str) -> str | None:
+        key = stem(word)
+        if key in stems:
+            return key
+        folded = fold(word).replace(" ", "")
+        return folded if folded in placewords else None
+
+    pattern = candidate_pattern(stems | placewords)
+
+    def snippet(text: str, mentions) -> str:
+        spans = find_matches(text, pattern, matches)
+        # Place mentions of the queried places, whatever their spelling (A'zaz for Azaz).
+        extra = [(start, end, str(gid)) for field, start, end, _s, gid, _score in mentions
+                 if field == "text" and gid in gids]
+        if extra:
+            spans = sorted(set(spans) | set(extra))
+            merged = []
+            for span in spans:
+                if merged and span[0] < merged[-1][1]:
+                    continue
+                merged.append(span)
+            spans = merged
+        return make_snippet(text, spans)
+
+    return snippet
+
+
+def _facets(lease, docset, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
+    tables = _tables(lease)
+    leaves = _leaves(lease)
+    masks = split_docset(docset, [(off, data["n"]) for _sub, off, data in leaves])
+    counts = {name: Counter() for name in FACET_FIELDS}
+    for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
+        if mask.any():
+            for name in FACET_FIELDS:
+                counts[name].update(data[name].count(mask))
+    selected = {"country": (req.country or "").lower(), "place": str(req.place or ""),
+                "source": req.source or "", "year": str(req.year or "")}
+    out = {}
+    for name, counter in counts.items():
+        if name == "year":
+            items = sorted(counter.items(), reverse=True)[: FACET_LIMITS[name]]
+        else:
+            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[: FACET_LIMITS[name]]
+        facet = []
+        for value, count in items:
+            label = value
+            if name == "country":
+                value = value.upper()
+                label = tables["countries"].get(value) or _country_name(value)
+            elif name == "place":
+                p = tables["places"].get(int(value))
+                label = p.name if p else value
+            facet.append(FacetCount(value, label, count, selected=value.lower() == selected[name].lower()))
+        out[name] = tuple(facet)
+    return out
+
+
+def _country_name(cc: str) -> str:
+    import pycountry
+
+    c = pycountry.countries.get(alpha_2=cc)
+    return getattr(c, "common_name", None) or getattr(c, "name", None) or cc if c else cc
+
+
+def _run(lease, req: SearchRequest, limit: int):
+    """Return (ranked docnums up to limit, scores, full docset, parsed query or None)."""
+    s = lease.searcher
+    filt = _filter_set(lease, req)
+    if not req.q:
+        docset = filt if filt is not None else set(s.reader().all_doc_ids())
+        leaves = _leaves(lease)
+        ranked = order_by_day(docset, [(off, d["n"]) for _s, off, d in leaves],
+                              [d["day"] for _s, _o, d in leaves], newest=req.sort != "oldest")
+        return ranked[:limit], [0.0] * min(limit, len(ranked)), docset, None
+    q = _parse_q(lease, req.q)
+    if filt is not None and not filt:
+        return [], [], set(), q
+    kwargs = {}
+    if req.sort == "newest":
+        kwargs["sortedby"] = FieldFacet("sort_new")
+    elif req.sort == "oldest":
+        kwargs["sortedby"] = FieldFacet("sort_old")
+    results = s.search(q, limit=limit, filter=filt, **kwargs)
+    docset = results.docs()
+    ranked = [results.docnum(i) for i in range(results.scored_length())]
+    scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
+    return ranked, scores, docset, q
+
+
+def search(index_dir: Path, request: SearchRequest) -> SearchPage:
+    """Run a search and return one page of hits with total, facets and a did-you-mean suggestion."""
+    req = request
+    with searching(index_dir) as lease:
+        s = lease.searcher
+        ranked, scores, docset, q = _run(lease, req, req.page * req.per_page)
+        start = (req.page - 1) * req.per_page
+        snippet = _highlighter(lease, q)
+        hits = []
+        for docnum, score in zip(ranked[start:], scores[start:], strict=True):
+            stored = s.stored_fields(docnum)
+            date_s, url, source, _author, _origin = stored.get("meta") or (None,) * 5
+            hits.append(SearchHit(
+                id=stored["id"], title=stored.get("title", ""),
+                date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
+                snippet=snippet(stored.get("text", ""), stored.get("m", ())), score=float(score),
+                places=places_from_stored(stored),
+            ))
+        facets = _facets(lease, docset, req)
+        suggestion = _suggest(lease, req.q) if req.q and len(docset) < 5 else None
+        return SearchPage(query=req.q, hits=tuple(hits), total=len(docset), page=req.page,
+                          per_page=req.per_page, facets=facets, suggestion=suggestion)
+
+
+def _suggest(lease, text: str) -> str | None:
+    """The query with unknown words replaced by the closest index words or place names."""
+    reader = lease.searcher.reader()
+    stem = _stemmer(lease)
+    changed = False
+
+    def fix(m: re.Match) -> str:
+        nonlocal changed
+        word = m.group(0)
+        if word in ("AND", "OR", "NOT", "TO") or len(word) < 3 or not word.isalpha():
+            return word
+        folded = fold(word).replace(" ", "")
+        st = stem(word)
+        if (st and (reader.doc_frequency("text", st) or reader.doc_frequency("title", st))) or \
+                reader.doc_frequency("place", folded):
+            return word
+        for field, probe in (("place", folded), ("title", word.lower())):
+            found = reader.corrector(field).suggest(probe, limit=1, maxdist=2, prefix=1)
+            if found:
+                changed = True
+                best = found[0]
+                return best.capitalize() if word[:1].isupper() else best
+        return word
+
+    out = re.sub(r"(?<![\w:])[^\W\d_]+(?![\w:~*?])", fix, text)
+    return out if changed and out != text else None
+
+
+def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
+    """The stored article with this id and its mentions, or None."""
+    with searching(index_dir) as lease:
+        docnum = lease.searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        return article_from_stored(lease.searcher.stored_fields(docnum))
+
+
+# ---------------------------------------------------------------- places
+
+
+def _doc_places(leaves, docnum: int) -> tuple[object, int, dict, list[str]]:
+    for _sub, offset, data in leaves:
+        if offset <= docnum < offset + data["n"]:
+            local = docnum - offset
+            return data, local, data["place"].values(local, data["n"])
+    raise KeyError(docnum)
+
+
+def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) -> list[PlaceCount]:
+    """Places named by all articles matching the request, with article counts and a few top articles."""
+    with searching(index_dir) as lease:
+        tables = _tables(lease)
+        ranked, _scores, docset, _q = _run(lease, request, 300)
+        leaves = _leaves(lease)
+        masks = split_docset(docset, [(off, d["n"]) for _s, off, d in leaves])
+        counts: Counter[str] = Counter()
+        for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
+            if mask.any():
+                counts.update(data["place"].count(mask))
+        chosen = {int(gid): n for gid, n in counts.most_common(limit) if int(gid) in tables["places"]}
+        top: dict[int, list[tuple[str, str]]] = {gid: [] for gid in chosen}
+        missing = len(top)
+        seen = set(ranked)
+        for docnum in ranked + sorted(d for d in docset if d not in seen):
+            if not missing:
+                break
+            data, local, gids = _doc_places(leaves, docnum)
+            for gid in gids:
+                lst = top.get(int(gid))
+                if lst is not None and len(lst) < 3:
+                    lst.append((data["id"][local], data["title"][local].decode("utf-8")))
+                    missing -= len(lst) == 3
+        return [PlaceCount(tables["places"][gid], n, tuple(top[gid]))
+                for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def place_summary(index_dir: Path, geonameid: int) -> PlaceSummary | None:
+    """Spellings, articles per month and co-occurring places of one place, or None if unknown."""
+    with searching(index_dir) as lease:
+        tables = _tables(lease)
+        place = tables["places"].get(geonameid)
+        if place is None:
+            return None
+        s = lease.searcher
+        reader = s.reader()
+        docset = set(s.docs_for_query(wq.Term("pid", str(geonameid))))
+        spellings = []
+        for term in reader.expand_prefix("pspell", f"{geonameid}|"):
+            n = sum(1 for d in reader.postings("pspell", term).all_ids() if d in docset)
+            if n:
+                spellings.append((term.decode("utf-8").partition("|")[2], n))
+        spellings.sort(key=lambda kv: (-kv[1], kv[0]))
+        leaves = _leaves(lease)
+        masks = split_docset(docset, [(off, d["n"]) for _s, off, d in leaves])
+        months: Counter[str] = Counter()
+        related: Counter[str] = Counter()
+        for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
+            if not mask.any():
+                continue
+            related.update(data["place"].count(mask))
+            for day in data["day"][mask]:
+                if day > 0:
+                    months[dt.date.fromordinal(int(day)).strftime("%Y-%m")] += 1
+        related.pop(str(geonameid), None)
+        rel = tuple(PlaceCount(tables["places"][int(g)], n) for g, n in related.most_common(12)
+                    if int(g) in tables["places"])
+        return PlaceSummary(place=place, articles=len(docset), spellings=tuple(spellings),
+                            months=tuple(sorted(months.items())), related=rel)
