@@ -40,6 +40,7 @@ import io
 import json
 import logging
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -166,6 +167,9 @@ def read_file(
         reason = f"cannot open file ({e.strerror or e}); check that it exists and is readable"
         skip(Skipped(str(path), reason))
         return
+    except ArticleFormatError as e:
+        skip(Skipped(str(path), str(e)))
+        return
     if kind is None:
         exts = ", ".join(sorted(SUPPORTED))
         ext = path.suffix or "(none)"
@@ -180,6 +184,10 @@ def read_file(
         # A truncated or corrupt gzip stream, or a file that vanished mid-read:
         # the articles already yielded stand, the rest of the file is reported.
         skip(Skipped(str(path), f"cannot read file ({e}); the articles before the damage were kept"))
+    except Exception as e:  # noqa: BLE001 - a parser crash on one file must not stop the batch
+        log.exception("%s: unexpected error while reading", path)
+        reason = f"unexpected {type(e).__name__} while reading ({e}); the articles before it were kept"
+        skip(Skipped(str(path), reason + " - please report this file"))
 
 
 def _log_skip(s: Skipped) -> None:
@@ -195,6 +203,9 @@ def _log_warning(message: str) -> None:
 
 def detect_kind(path: Path) -> tuple[str | None, bool]:
     """Return (reader kind or None, gzip-compressed?) from the name and the first bytes."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        # Opening a FIFO would block forever; devices and sockets hold no articles.
+        raise ArticleFormatError("not a regular file (a pipe, socket or device); nothing to read")
     with open(path, "rb") as f:
         head = f.read(4096)
     compressed = head.startswith(_GZIP_MAGIC)

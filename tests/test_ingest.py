@@ -517,3 +517,83 @@ def test_mixed_folder(tmp_path, col):
     assert [s.path for s in col.skipped] == [str(d / "empty.txt")]
     # The same page read from HTML and from the WARC counts as one article.
     assert dedupe_key(arts[-1]) == dedupe_key(arts[1])
+
+
+# --- more robustness ------------------------------------------------------------------
+
+
+def test_arc_file(tmp_path, col):
+    body = (
+        b"<html><head><title>Ships leave Rotterdam</title></head><body><article><p>"
+        + b"Dozens of container ships left the port of Rotterdam on Tuesday after the strike ended. " * 3
+        + b"</p></article></body></html>"
+    )
+    payload = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+    version = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    arc = b"filedesc://t.arc 0.0.0.0 20160905100000 text/plain %d\n%s\n" % (len(version), version)
+    arc += b"http://e.com/ships 1.2.3.4 20160905100000 text/html %d\n%s\n" % (len(payload), payload)
+    p = tmp_path / "old.arc"
+    p.write_bytes(arc)
+    [a] = col.read(p)
+    assert (a.title, a.url, a.date) == ("Ships leave Rotterdam", "http://e.com/ships", dt.date(2016, 9, 5))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "title"),
+    [
+        ("page.txt", PAGE, "Floods hit Dhaka"),  # HTML saved as .txt
+        ("feed.html", RSS, "Quake in Chile"),  # a feed saved as .html
+        ("feed.txt.gz", ATOM, "Storm nears Manila"),
+    ],
+)
+def test_content_wins_over_a_lying_extension(tmp_path, col, name, content, title):
+    p = tmp_path / name
+    data = content.encode()
+    p.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    assert col.read(p)[0].title == title
+
+
+def test_utf16_text(tmp_path, col):
+    p = tmp_path / "u16.txt"
+    p.write_bytes("Señor Ñandú\n\nTexto en español.".encode("utf-16"))
+    [a] = col.read(p)
+    assert (a.title, a.text) == ("Señor Ñandú", "Texto en español.")
+
+
+def test_cp1252_csv_with_bom_header(tmp_path, col):
+    p = tmp_path / "w.csv"
+    p.write_bytes("Title,Text\nCafé “news”,Prices rose – by £5 – in Zürich.\n".encode("cp1252"))
+    q = tmp_path / "bom.csv"
+    q.write_bytes("\ufefftitle,text\nT,Body é\n".encode())
+    [a] = col.read(p)
+    [b] = col.read(q)
+    assert (a.title, a.text) == ("Café “news”", "Prices rose – by £5 – in Zürich.")
+    assert b.text == "Body é"
+
+
+def test_feed_entry_oversize_skipped(tmp_path, col):
+    big = RSS.replace("Plain text body.", "word " * 3000)
+    p = tmp_path / "big.rss"
+    p.write_text(big)
+    [a] = col.read(p, max_bytes=5000)
+    assert a.title == "Quake in Chile"
+    [s] = col.skipped
+    assert s.reason.startswith("entry 2: entry is larger than the 5,000-byte limit")
+
+
+def test_fifo_is_skipped_not_opened(tmp_path, col):
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert list(load_articles([tmp_path], on_skip=col.skipped.append)) == []
+    [s] = col.skipped
+    assert "not a regular file" in s.reason
+
+
+def test_default_callbacks_log(tmp_path, caplog):
+    p = tmp_path / "e.txt"
+    p.write_text("")
+    with caplog.at_level("WARNING", logger="archive.ingest"):
+        assert list(read_file(p)) == []
+    assert f"{p}: empty file" in caplog.text
