@@ -1,0 +1,266 @@
+"""The ``geoarchive`` command: thin click commands over the library."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from archive import __version__
+from archive.errors import ArchiveError, QueryError
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="index",
+    show_default=True,
+    envvar="GEOARCHIVE_INDEX",
+    help="Index directory (env GEOARCHIVE_INDEX).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="geoarchive")
+def cli():
+    """GeoArchive: a searchable news archive that knows where its stories happen.
+
+    \b
+    geoarchive ingest seeds/          # read, geotag and index articles
+    geoarchive search "Jarabulus"     # search from the terminal
+    geoarchive serve                  # browse at http://127.0.0.1:5000
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@index_option
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Geotagging processes (0 = all cores).")
+@click.option("--dedupe", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Index an article arriving twice (same URL or same text) once.")
+@click.option("--prune", is_flag=True, help="Remove indexed articles whose source file has gone.")
+@click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every skipped file or line as JSON Lines to this file.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=10_000_000, show_default=True,
+              help="Skip articles larger than this.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for another ingest's lock on the index.")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
+def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, overrides, quiet):
+    """Read, geotag and index articles from files and folders.
+
+    Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
+    folders of them. Re-running is safe: unchanged articles are skipped and
+    changed ones updated. Exit status: 0 all went in, 1 some were skipped.
+
+    \b
+    Example:
+        geoarchive ingest seeds/ --index index/
+    """
+    from archive.pipeline import IngestOptions, run_ingest
+
+    options = IngestOptions(
+        jobs=jobs, dedupe=dedupe == "on", prune=prune, max_bytes=max_bytes,
+        lock_timeout=lock_timeout, overrides=overrides,
+    )
+    bar = None
+    progress = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" articles", desc="ingest", dynamic_ncols=True, file=sys.stderr)
+
+        def progress(files: int, articles: int) -> None:
+            bar.n = articles
+            bar.set_postfix(files=files, refresh=False)
+            bar.update(0)
+
+    try:
+        report = run_ingest(paths, index_dir, options, progress=progress)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        if bar is not None:
+            bar.close()
+
+    rate = report.read / report.seconds if report.seconds else 0.0
+    click.echo(
+        f"Indexed {report.added} new and {report.updated} changed articles "
+        f"({report.unchanged} unchanged, {report.duplicates} duplicates, {report.pruned} pruned) "
+        f"from {report.files} files with {report.mentions} place mentions "
+        f"into {index_dir} in {report.seconds:.1f}s ({rate:.0f} articles/s)."
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)}:", err=True)
+        for skipped in report.skipped:
+            click.echo(f"  {skipped}", err=True)
+    if errors_file is not None:
+        with open(errors_file, "w", encoding="utf-8") as f:
+            for skipped in report.skipped:
+                f.write(json.dumps(skipped.to_dict(), ensure_ascii=False) + "\n")
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.argument("query", default="")
+@index_option
+@click.option("--page", default="1", help="Page number.")
+@click.option("--per-page", default="10", help="Results per page (at most 100).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles dated on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles dated on or before.")
+@click.option("--place", metavar="GEONAMEID", help="Only articles naming this place.")
+@click.option("--country", metavar="CC", help="Only articles naming a place in this country (ISO code).")
+@click.option("--source", help="Only articles from this source.")
+@click.option("--bbox", metavar="W,S,E,N", help="Only articles naming a place inside this box.")
+@click.option("--near", metavar="LAT,LON", help="Only articles naming a place near this point.")
+@click.option("--radius-km", help="Radius for --near.")
+@json_option
+def search(query, index_dir, as_json, **params):
+    """Search the archive and print ranked hits.
+
+    \b
+    Examples:
+        geoarchive search Jarabulus
+        geoarchive search 'sanctions place:Moscow' --from 2016-01-01 --json
+        geoarchive search ceasefire --bbox 36,35,39,37.5
+    """
+    from archive.search import parse_request
+    from archive.search import search as run_search
+
+    args = {"q": query}
+    for key, value in params.items():
+        if value is not None:
+            args[key.replace("date_", "")] = str(value)
+    try:
+        request = parse_request(args)
+        page = run_search(index_dir, request)
+    except QueryError as e:
+        raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
+
+    if as_json:
+        click.echo(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if page.suggestion:
+        click.echo(f"Did you mean: {page.suggestion}")
+    click.echo(f"{page.total} results (page {page.page} of {page.pages})")
+    for n, hit in enumerate(page.hits, start=(page.page - 1) * page.per_page + 1):
+        meta = " · ".join(x for x in (hit.date.isoformat() if hit.date else None, hit.source) if x)
+        click.echo(f"\n{n}. {click.style(hit.title, bold=True)}  [{hit.id}]")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_terminal_snippet(hit.snippet)}")
+        if hit.places:
+            click.echo("   places: " + ", ".join(p.name for p in hit.places[:12]))
+
+
+def _terminal_snippet(snippet_html: str) -> str:
+    """Render an HTML snippet for a terminal: marks in bold, entities decoded."""
+    parts = re.split(r"(<mark[^>]*>.*?</mark>)", snippet_html)
+    out = []
+    for part in parts:
+        text = html.unescape(re.sub(r"<[^>]+>", "", part))
+        out.append(click.style(text, bold=True) if part.startswith("<mark") else text)
+    return " ".join("".join(out).split())
+
+
+@cli.command()
+@index_option
+@json_option
+def stats(index_dir, as_json):
+    """Print the numbers of articles, distinct places and mentions, and the index size.
+
+    \b
+    Example:
+        geoarchive stats --json
+    """
+    from archive.index import stats as index_stats
+
+    try:
+        s = index_stats(index_dir)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(s.to_dict()))
+    else:
+        click.echo(f"articles: {s.articles}\nplaces:   {s.places}\nmentions: {s.mentions}\nbytes:    {s.bytes}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.File("r", encoding="utf-8"))
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
+def geotag(files, overrides):
+    """Geotag JSON Lines ({"id", "text"} per line) from FILES or stdin.
+
+    Writes one line per article: {"id", "toponyms": [{"start", "end", "name",
+    "lat", "lon", "geonameid", "country_code", "feature", "score"}]}, the format
+    ../shared/eval/score.py reads. Malformed lines are reported on stderr.
+
+    \b
+    Example:
+        geoarchive geotag articles.jsonl > tagged.jsonl
+    """
+    from archive.geotag import Geotagger, geotag_records
+
+    kwargs = {}
+    if overrides is not None:
+        from archive.overrides import load_overrides
+
+        try:
+            kwargs["overrides"] = load_overrides(overrides)
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from e
+    tagger = Geotagger(**kwargs)
+    bad = 0
+    for f in files or [sys.stdin]:
+        name = getattr(f, "name", "<stdin>")
+
+        def on_error(line: int, message: str, name=name) -> None:
+            nonlocal bad
+            bad += 1
+            click.echo(f"{name}:{line}: {message} (line skipped)", err=True)
+
+        for record in geotag_records(f, tagger, on_error):
+            click.echo(json.dumps(record, ensure_ascii=False))
+    sys.exit(1 if bad else 0)
+
+
+@cli.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--debug", is_flag=True, help="Flask's debug server with reloader (never on a shared network).")
+def serve(index_dir, host, port, threads, debug):
+    """Serve the search pages, map and JSON API.
+
+    \b
+    Example:
+        geoarchive serve --index index/ --port 5000
+    """
+    from web import create_app
+
+    if not (index_dir / "_MAIN_LOCK").exists() and not any(index_dir.glob("*.toc")):
+        click.echo(f"warning: no index in {index_dir}/ yet; build one with: geoarchive ingest seeds/", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: anyone who can reach this address can read the archive.", err=True)
+    app = create_app({"INDEX_DIR": str(index_dir.resolve())})
+    click.echo(f"GeoArchive serving {index_dir} at http://{host}:{port}/", err=True)
+    if debug:
+        app.run(host=host, port=port, debug=True)
+        return
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads)

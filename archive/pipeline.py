@@ -1,0 +1,177 @@
+"""Ingest end to end: files -> articles -> geotagged articles -> the index.
+
+This module only orchestrates. Reading belongs to ``ingest``, place finding to
+``geotag`` and writing to ``index``; here we decide what to (re)index, run the
+geotagger on every core, commit in batches so that a crash loses at most the
+batch in flight, and account for every input in an ``IngestReport``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive import index as index_mod
+from archive import ingest
+from archive.models import Article, GeotaggedArticle, IngestReport, Skipped
+
+logger = logging.getLogger(__name__)
+
+#: Articles per commit. A SIGKILL loses at most this many (plus those still being tagged).
+DEFAULT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to run an ingest; every field has the CLI's default."""
+
+    jobs: int = 0  # 0 = all cores
+    dedupe: bool = True
+    prune: bool = False
+    max_bytes: int = 10_000_000
+    lock_timeout: float = 0.0
+    batch: int = DEFAULT_BATCH
+    overrides: Path | None = None
+
+
+Progress = Callable[[int, int], None]  # (files done, articles done)
+
+
+def run_ingest(
+    paths: Iterable[Path],
+    index_dir: Path,
+    options: IngestOptions | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read every file under ``paths``, geotag what is new or changed and index it.
+
+    Raises IndexLockedError when another writer holds the index past the lock timeout.
+    """
+    options = options or IngestOptions()
+    paths = [Path(p) for p in paths]
+    report = IngestReport()
+    started = time.perf_counter()
+
+    with index_mod.open_writer(index_dir, timeout=options.lock_timeout) as writer:
+        known = writer.known()
+        seen_ids: set[str] = set()
+        read_origins: set[str] = set()
+        selected = _select(paths, options, known, seen_ids, read_origins, report, progress)
+        pending = 0
+        for ga in _tag_all(selected, options):
+            writer.add(ga)
+            report.mentions += len(ga.mentions)
+            if ga.article.id in known:
+                report.updated += 1
+            else:
+                report.added += 1
+            pending += 1
+            if pending >= options.batch:
+                writer.commit()
+                pending = 0
+        if options.prune:
+            report.pruned = _prune(writer, known, seen_ids, read_origins)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _select(paths, options, known, seen_ids, read_origins, report, progress) -> Iterator[Article]:
+    """Yield the articles that need (re)indexing; count the rest in ``report``."""
+    dedupe_keys: set[str] = set()
+
+    def on_skip(skipped: Skipped) -> None:
+        report.skipped.append(skipped)
+        logger.warning("skipped %s", skipped)
+
+    for path in ingest.iter_files(paths):
+        report.files += 1
+        read_origins.add(str(path))
+        for article in ingest.read_file(
+            path, max_bytes=options.max_bytes, on_skip=on_skip, on_warning=report.warnings.append
+        ):
+            report.read += 1
+            if progress:
+                progress(report.files, report.read)
+            if article.id in seen_ids:
+                report.duplicates += 1
+                continue
+            if options.dedupe:
+                key = ingest.dedupe_key(article)
+                if key in dedupe_keys:
+                    report.duplicates += 1
+                    continue
+                dedupe_keys.add(key)
+            seen_ids.add(article.id)
+            old = known.get(article.id)
+            if old is not None and old[1] == index_mod.content_hash(article):
+                report.unchanged += 1
+                continue
+            yield article
+
+
+def _prune(writer, known, seen_ids, read_origins) -> int:
+    """Delete articles whose source file is gone, or that a re-read file no longer holds."""
+    pruned = 0
+    for article_id, (origin, _hash) in known.items():
+        if article_id in seen_ids or not origin:
+            continue
+        origin_file = _origin_file(origin)
+        if origin_file is None:
+            continue
+        if origin_file in read_origins or not os.path.exists(origin_file):
+            writer.delete(article_id)
+            pruned += 1
+    return pruned
+
+
+def _origin_file(origin: str) -> str | None:
+    """The local file an origin names, or None for URLs."""
+    if "://" in origin:
+        return None
+    return origin
+
+
+# -- geotagging on every core -------------------------------------------------
+
+_worker_tagger = None
+
+
+def _init_worker(overrides: Path | None) -> None:
+    global _worker_tagger  # one tagger per worker process, built once
+    _worker_tagger = _make_tagger(overrides)
+
+
+def _tag_one(article: Article) -> GeotaggedArticle:
+    return _worker_tagger.geotag(article)
+
+
+def _make_tagger(overrides: Path | None):
+    from archive.geotag import Geotagger
+
+    kwargs = {}
+    if overrides is not None:
+        from archive.overrides import load_overrides
+
+        kwargs["overrides"] = load_overrides(overrides)
+    return Geotagger(**kwargs)
+
+
+def _tag_all(articles: Iterator[Article], options: IngestOptions) -> Iterator[GeotaggedArticle]:
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs <= 1:
+        tagger = _make_tagger(options.overrides)
+        for article in articles:
+            yield tagger.geotag(article)
+        return
+    # Make sure the gazetteer cache exists before the workers race to build it.
+    from archive.gazetteer import load_gazetteer
+
+    load_gazetteer()
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options.overrides,)) as pool:
+        yield from pool.imap(_tag_one, articles, chunksize=8)
