@@ -14,6 +14,12 @@ extension picks the reader, but the first bytes win when they clearly say
 otherwise (gzip magic, ``WARC/``, an ``<rss>``/``<feed>`` or ``<html>`` root, a
 JSON object), so a mislabelled file is still read.
 
+Where things live: this module finds files, detects formats and enforces the
+contract below; ``archive.textformats`` reads txt/JSONL/CSV,
+``archive.webformats`` reads HTML/feeds/WARC, and ``archive.records`` holds
+what all readers share (decoding, text cleaning and the noise-line pattern,
+ids, dates, dedupe keys).
+
 Contract:
 
 * Reading never raises for bad input.  A file or record that cannot be used is
@@ -34,8 +40,8 @@ Contract:
 
 from __future__ import annotations
 
-import csv
 import gzip
+import importlib
 import io
 import json
 import logging
@@ -48,19 +54,7 @@ from typing import IO
 
 from archive.errors import ArticleFormatError
 from archive.models import Article, Skipped
-from archive.records import (
-    WarningHandler,
-    clean_line,
-    clean_text,
-    date_or_warn,
-    decode,
-    dedupe_key,
-    dedupe_keys,
-    looks_binary,
-    make_id,
-    record_to_article,
-    title_from_text,
-)
+from archive.records import WarningHandler, dedupe_key, dedupe_keys
 
 # dedupe_key/dedupe_keys live with the id rules in records.py; re-exported for the pipeline.
 __all__ = ["dedupe_key", "dedupe_keys", "iter_files", "load_articles", "read_file", "SUPPORTED"]
@@ -94,8 +88,8 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Yield every file under ``paths``: files as given, folders recursively in sorted order.
 
     Hidden files and folders (names starting with ``.``) inside folders are
-    skipped.  Symlinked folders are followed once: a folder already visited (by
-    its real path) is not entered again, so symlink loops end.  A path that does
+    skipped.  Symlinked folders are followed once: a folder already visited (same
+    device and inode) is not entered again, so symlink loops end.  A path that does
     not exist is yielded as is, so that ``read_file`` reports it.
     """
     seen_dirs: set[tuple[int, int]] = set()
@@ -175,7 +169,7 @@ def read_file(
         ext = path.suffix or "(none)"
         skip(Skipped(str(path), f"unsupported file type {ext!r}; supported: {exts} (and .gz)"))
         return
-    reader = _READERS[kind]
+    reader = _reader(kind)
     try:
         yield from reader(path, compressed, max_bytes, skip, warn)
     except ArticleFormatError as e:
@@ -287,180 +281,17 @@ def too_large(max_bytes: int, what: str = "article") -> str:
     return f"{what} is larger than the {max_bytes:,}-byte limit; split it or raise the size limit"
 
 
-# --- plain text ---------------------------------------------------------------
-
-
-def read_txt(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
-    """One article per file: title = first non-noise line, then an optional date/byline."""
-    data = read_limited(path, compressed, max_bytes)
-    if data is None:
-        skip(Skipped(str(path), too_large(max_bytes)))
-        return
-    text, encoding = decode(data)
-    if looks_binary(text):
-        raise ArticleFormatError(f"binary data, not text (read as {encoding}); remove the file or convert it")
-    text = clean_text(text)
-    if not text:
-        skip(Skipped(str(path), "empty file: no article text in it"))
-        return
-    title, body = title_from_text(text)
-    body, date, author = _header_lines(body, f"{path}:2", warn)
-    if not body:
-        body = title
-    yield Article(
-        id=make_id("txt", None, f"{title}\n{body}"),
-        title=title,
-        text=body,
-        date=date,
-        author=author,
-        origin=str(path),
-        extra={"encoding": encoding} if encoding != "utf-8" else {},
-    )
-
-
-def _header_lines(body: str, where: str, warn: WarningHandler):
-    """Take a date line and a "By ..." line from the first lines after the title."""
-    lines = body.split("\n")
-    date = author = None
-    for i, line in enumerate(lines[:6]):
-        s = line.strip()
-        if not s or len(s) > 60:
-            continue
-        low = s.lower()
-        if author is None and low.startswith("by ") and len(s.split()) <= 6:
-            author, lines[i] = clean_line(s[3:]), ""
-            continue
-        for prefix in ("published:", "published", "posted:", "posted", "updated:", "updated", "date:"):
-            if low.startswith(prefix):
-                s = s[len(prefix) :].strip()
-                break
-        if date is None:
-            date = date_or_warn(s, where, lambda _msg: None)  # a short line that is not a date is just text
-            if date is not None:
-                lines[i] = ""
-    return clean_text("\n".join(lines)), date, author
-
-
-# --- JSON Lines -----------------------------------------------------------------
-
-
-def read_jsonl(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
-    """One JSON object per line; a bad line is skipped and reading continues."""
-    origin = str(path)
-    with open_binary(path, compressed) as f:
-        lineno = 0
-        while True:
-            raw = f.readline(max_bytes + 1)
-            if not raw:
-                break
-            lineno += 1
-            if len(raw) > max_bytes and not raw.endswith(b"\n"):
-                while (chunk := f.readline(1 << 20)) and not chunk.endswith(b"\n"):
-                    pass  # drain the oversize line without holding it
-                skip(Skipped(origin, too_large(max_bytes, "record"), lineno))
-                continue
-            if not raw.strip():
-                continue
-            where = f"{origin}:{lineno}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                line, encoding = decode(raw)
-                warn(f"{where}: line is not UTF-8; read it as {encoding} (save the file as UTF-8)")
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                msg = getattr(e, "msg", str(e))
-                col = getattr(e, "colno", None)
-                at = f" at column {col}" if col else ""
-                skip(Skipped(origin, f"not valid JSON ({msg}{at}); fix or remove the line", lineno))
-                continue
-            if not isinstance(rec, dict):
-                skip(Skipped(origin, f"expected a JSON object, got {type(rec).__name__}", lineno))
-                continue
-            try:
-                yield record_to_article(rec, kind="jsonl", origin=origin, where=where, warn=warn)
-            except ArticleFormatError as e:
-                skip(Skipped(origin, str(e), lineno))
-
-
-# --- CSV ------------------------------------------------------------------------
-
-
-def read_csv(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
-    """A header row, then one article per row; quoted fields may span lines."""
-    origin = str(path)
-    with open_binary(path, compressed) as raw:
-        head = raw.read(65536)
-        raw.seek(0)
-        encoding = _stream_encoding(head)
-        # The csv module's field limit is process-wide; raising it to max_bytes only widens it.
-        csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
-        f = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            skip(Skipped(origin, "empty file: no header row"))
-            return
-        except csv.Error as e:
-            raise ArticleFormatError(f"cannot read the CSV header ({e})") from None
-        names = [clean_line(h).lower() for h in header]
-        if "text" not in names:
-            raise ArticleFormatError(
-                f"no 'text' column in the header (found: {', '.join(names) or 'nothing'}); "
-                "the first row must name the columns, including text"
-            )
-        start = reader.line_num + 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                skip(Skipped(origin, f"malformed CSV row ({e}); fix the quoting", start))
-                start = reader.line_num + 1
-                continue
-            lineno, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(names):
-                skip(Skipped(origin, f"row has {len(row)} fields but the header has {len(names)}", lineno))
-                continue
-            if sum(len(c) for c in row) > max_bytes:
-                skip(Skipped(origin, too_large(max_bytes, "row"), lineno))
-                continue
-            rec = {k: (v if v != "" else None) for k, v in zip(names, row, strict=True)}
-            try:
-                yield record_to_article(rec, kind="csv", origin=origin, where=f"{origin}:{lineno}", warn=warn)
-            except ArticleFormatError as e:
-                skip(Skipped(origin, str(e), lineno))
-
-
-def _stream_encoding(head: bytes) -> str:
-    try:
-        head.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError as e:
-        if e.start >= len(head) - 3:  # a multi-byte character cut by the sample's end
-            return "utf-8-sig"
-    return decode(head)[1]
-
-
-def _read_web(kind: str):
-    def reader(path, compressed, max_bytes, skip, warn):
-        from archive import webformats  # trafilatura, feedparser and warcio load only when needed
-
-        return getattr(webformats, f"read_{kind}")(path, compressed, max_bytes, skip, warn)
-
-    return reader
-
-
 _READERS = {
-    "txt": read_txt,
-    "jsonl": read_jsonl,
-    "csv": read_csv,
-    "html": _read_web("html"),
-    "feed": _read_web("feed"),
-    "warc": _read_web("warc"),
+    "txt": ("archive.textformats", "read_txt"),
+    "jsonl": ("archive.textformats", "read_jsonl"),
+    "csv": ("archive.textformats", "read_csv"),
+    # trafilatura, feedparser and warcio are imported only when such a file turns up.
+    "html": ("archive.webformats", "read_html"),
+    "feed": ("archive.webformats", "read_feed"),
+    "warc": ("archive.webformats", "read_warc"),
 }
+
+
+def _reader(kind: str):
+    module, name = _READERS[kind]
+    return getattr(importlib.import_module(module), name)
