@@ -7,10 +7,14 @@ this module does the counting and the doc -> values lookups without touching Who
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
+from archive.models import FacetCount
 
 
 @dataclass
@@ -78,3 +82,56 @@ def order_by_day(docset, leaves: list[tuple[int, int]], days: list[np.ndarray], 
     undated = keys <= 0
     keys = np.where(undated, np.iinfo(np.int64).max, -keys if newest else keys)
     return docs[np.lexsort((docs, keys))].tolist()
+
+
+def top_facets(counts: dict[str, Counter[str]], selected: dict[str, str], limits: dict[str, int],
+               label: Callable[[str, str], str]) -> dict[str, tuple[FacetCount, ...]]:
+    """FacetCounts per facet: most frequent first (years newest first), the selected value always kept."""
+    out = {}
+    for name, counter in counts.items():
+        if name == "year":
+            items = sorted(counter.items(), reverse=True)
+        else:
+            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        chosen = items[: limits.get(name, 20)]
+        sel = selected.get(name) or ""
+        if sel and sel not in {v for v, _c in chosen} and sel in counter:
+            chosen.append((sel, counter[sel]))
+        out[name] = tuple(FacetCount(value, label(name, value), n, selected=value == sel) for value, n in chosen)
+    return out
+
+
+def month_counts(days: np.ndarray) -> Counter[str]:
+    """Counts per "YYYY-MM" of date ordinals (0 = undated, skipped)."""
+    out: Counter[str] = Counter()
+    values, counts = np.unique(days[days > 0], return_counts=True)
+    for day, n in zip(values.tolist(), counts.tolist(), strict=True):
+        out[dt.date.fromordinal(day).strftime("%Y-%m")] += n
+    return out
+
+
+def pick_top(order: Iterable[int], doc_values: Callable[[int], list[int]], wanted: dict[int, int],
+             k: int) -> dict[int, list[int]]:
+    """For each value in ``wanted`` (value -> its count), the first ``k`` docs of ``order`` having it."""
+    top: dict[int, list[int]] = {v: [] for v in wanted}
+    need = {v: min(k, n) for v, n in wanted.items()}
+    missing = sum(need.values())
+    for doc in order:
+        if missing <= 0:
+            break
+        for v in doc_values(doc):
+            lst = top.get(v)
+            if lst is not None and len(lst) < need[v]:
+                lst.append(doc)
+                missing -= 1
+    return top
+
+
+def country_name(cc: str) -> str:
+    """A readable English name for an ISO 3166 alpha-2 code (the code itself if unknown)."""
+    import pycountry
+
+    c = pycountry.countries.get(alpha_2=cc)
+    if c is None:
+        return cc
+    return getattr(c, "common_name", None) or c.name

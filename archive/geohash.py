@@ -7,6 +7,11 @@ prefix lookup over the index's geohash terms.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+from geopy.distance import geodesic, great_circle
+
 _BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
 _DECODE = {c: i for i, c in enumerate(_BASE32)}
 
@@ -116,3 +121,46 @@ def cover(south: float, west: float, north: float, east: float, max_cells: int =
             lat = min(north, lat + height)
         best = sorted(cells)
     return best
+
+
+Box = tuple[float, float, float, float]  # south, west, north, east
+
+
+def bbox_area(bbox: tuple[float, float, float, float]) -> tuple[list[Box], Callable[[float, float], bool]]:
+    """Boxes to cover (split at the antimeridian) and an exact inside test for a W,S,E,N bbox."""
+    west, south, east, north = bbox
+    if west <= east:
+        boxes = [(south, west, north, east)]
+    else:
+        boxes = [(south, west, north, 180.0), (south, -180.0, north, east)]
+
+    def inside(lat: float, lon: float) -> bool:
+        in_lon = west <= lon <= east if west <= east else (lon >= west or lon <= east)
+        return south <= lat <= north and in_lon
+
+    return boxes, inside
+
+
+def radius_area(near: tuple[float, float], radius_km: float) -> tuple[list[Box], Callable[[float, float], bool]]:
+    """Boxes covering a circle and an exact inside test (geodesic distance near the edge)."""
+    lat0, lon0 = near
+    dlat = radius_km / 110.5 + 0.01
+    coslat = math.cos(math.radians(lat0))
+    dlon = 180.0 if abs(lat0) + dlat >= 89 or coslat < 1e-6 else radius_km / (111.0 * coslat) + 0.01
+    south, north = max(-90.0, lat0 - dlat), min(90.0, lat0 + dlat)
+    if dlon >= 180:
+        boxes = [(south, -180.0, north, 180.0)]
+    else:
+        boxes = [(south, max(-180.0, lon0 - dlon), north, min(180.0, lon0 + dlon))]
+        if lon0 - dlon < -180:
+            boxes.append((south, lon0 - dlon + 360, north, 180.0))
+        if lon0 + dlon > 180:
+            boxes.append((south, -180.0, north, lon0 + dlon - 360))
+
+    def inside(lat: float, lon: float) -> bool:
+        rough = great_circle((lat0, lon0), (lat, lon)).km
+        if abs(rough - radius_km) > 0.01 * radius_km + 1:  # far from the edge: the sphere is enough
+            return rough < radius_km
+        return geodesic((lat0, lon0), (lat, lon)).km <= radius_km
+
+    return boxes, inside

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from archive.errors import QueryError
 from archive.models import SearchRequest
@@ -129,3 +129,28 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
         q=q, page=page, per_page=per_page, sort=sort, date_from=date_from, date_to=date_to, place=place,
         country=country or None, source=source, year=year, bbox=bbox, near=near, radius_km=radius_km,
     )
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
+
+
+def suggest_words(text: str, known: Callable[[str], bool], correct: Callable[[str], str | None]) -> str | None:
+    """``text`` with each unknown plain word replaced by ``correct(word)``; None if nothing changed.
+
+    Only bare words are touched: operators, field names, wildcard/fuzzy terms and numbers stay.
+    """
+    changed = False
+
+    def fix(m: re.Match) -> str:
+        nonlocal changed
+        word = m.group(0)
+        if word in _OPERATORS or len(word) < 3 or known(word):
+            return word
+        best = correct(word)
+        if not best or best.lower() == word.lower():
+            return word
+        changed = True
+        return best.capitalize() if word[:1].isupper() else best
+
+    out = re.sub(r"(?<![\w:])[^\W\d_]+(?![\w:~*?])", fix, text)
+    return out if changed else None

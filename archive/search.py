@@ -8,21 +8,19 @@ Opened searchers are cached per directory and refreshed when the index changes
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from geopy.distance import geodesic, great_circle
 from whoosh import query as wq
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.sorting import FieldFacet
 
 from archive import geohash
 from archive.errors import QueryError
-from archive.facets import Column, order_by_day, split_docset
-from archive.index import article_from_stored, fold, parse_place_term, places_from_stored, searching
+from archive.facets import Column, country_name, month_counts, order_by_day, pick_top, split_docset, top_facets
+from archive.index import searching
 from archive.models import (
     FacetCount,
     GeotaggedArticle,
@@ -33,8 +31,9 @@ from archive.models import (
     SearchPage,
     SearchRequest,
 )
-from archive.query import parse_request
-from archive.snippet import candidate_pattern, find_matches, make_snippet
+from archive.query import parse_request, suggest_words
+from archive.snippet import Highlighter
+from archive.stored import article_from_stored, fold, parse_place_term, places_from_stored
 
 __all__ = ["get_article", "parse_request", "place_counts", "place_summary", "search"]
 
@@ -193,39 +192,20 @@ def _filter_set(lease, req: SearchRequest):
     for fq in queries:
         ids = set(s.docs_for_query(fq))
         result = ids if result is None else result & ids
-    if req.bbox is not None or req.near is not None:
-        ids = _geo_docs(s.reader(), req)
+    areas = []
+    if req.bbox is not None:
+        areas.append(geohash.bbox_area(req.bbox))
+    if req.near is not None:
+        areas.append(geohash.radius_area(req.near, req.radius_km or 50.0))
+    for area in areas:
+        ids = _geo_docs(s.reader(), area)
         result = ids if result is None else result & ids
     return result
 
 
-def _geo_docs(reader, req: SearchRequest) -> set[int]:
-    """Articles with a place in the bbox or radius, from the geohash terms (exact edge per place)."""
-    if req.bbox is not None:
-        west, south, east, north = req.bbox
-        boxes = [(south, west, north, east)] if west <= east else [(south, west, north, 180.0),
-                                                                    (south, -180.0, north, east)]
-
-        def inside(lat, lon):
-            in_lon = west <= lon <= east if west <= east else (lon >= west or lon <= east)
-            return south <= lat <= north and in_lon
-    else:
-        lat0, lon0 = req.near
-        radius = req.radius_km or 50.0
-        dlat = radius / 110.5 + 0.01
-        dlon = 180.0 if abs(lat0) + dlat >= 89 else radius / (111.0 * math.cos(math.radians(lat0))) + 0.01
-        south, north = max(-90.0, lat0 - dlat), min(90.0, lat0 + dlat)
-        boxes = [(south, max(-180.0, lon0 - dlon), north, min(180.0, lon0 + dlon))]
-        if lon0 - dlon < -180:
-            boxes.append((south, lon0 - dlon + 360, north, 180.0))
-        if lon0 + dlon > 180:
-            boxes.append((south, -180.0, north, lon0 + dlon - 360))
-
-        def inside(lat, lon):
-            rough = great_circle((lat0, lon0), (lat, lon)).km
-            if abs(rough - radius) > 0.01 * radius + 1:  # far from the edge: great circle is enough
-                return rough < radius
-            return geodesic((lat0, lon0), (lat, lon)).km <= radius
+def _geo_docs(reader, area) -> set[int]:
+    """Articles with a place in the area, from the geohash terms (exact edge test per place)."""
+    boxes, inside = area
     docs: set[int] = set()
     seen = set()
     for box in boxes:
@@ -279,45 +259,19 @@ def _existing_terms(reader, q):
     return out
 
 
-def _highlighter(lease, q):
-    """A function (text, stored mentions) -> snippet HTML marking what matched ``q``."""
+def _highlighter(lease, q) -> Highlighter:
+    """Marks what matched ``q``: its title/text stems, place-name words and places (by id)."""
     stems, placewords, gids = set(), set(), set()
     if q is not None:
         for fieldname, text in _existing_terms(lease.searcher.reader(), q):
-            text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+            text = text.decode("utf-8")
             if fieldname in ("title", "text"):
                 stems.add(text)
             elif fieldname == "place":
                 placewords.add(text)
             elif fieldname == "pid":
                 gids.add(int(text))
-    stem = _stemmer(lease)
-
-    def matches(word: str) -> str | None:
-        key = stem(word)
-        if key in stems:
-            return key
-        folded = fold(word).replace(" ", "")
-        return folded if folded in placewords else None
-
-    pattern = candidate_pattern(stems | placewords)
-
-    def snippet(text: str, mentions) -> str:
-        spans = find_matches(text, pattern, matches)
-        # Place mentions of the queried places, whatever their spelling (A'zaz for Azaz).
-        extra = [(start, end, str(gid)) for field, start, end, _s, gid, _score in mentions
-                 if field == "text" and gid in gids]
-        if extra:
-            spans = sorted(set(spans) | set(extra))
-            merged = []
-            for span in spans:
-                if merged and span[0] < merged[-1][1]:
-                    continue
-                merged.append(span)
-            spans = merged
-        return make_snippet(text, spans)
-
-    return snippet
+    return Highlighter(stems, placewords, gids, _stemmer(lease))
 
 
 def _facets(lease, docset, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
@@ -329,33 +283,19 @@ def _facets(lease, docset, req: SearchRequest) -> dict[str, tuple[FacetCount, ..
         if mask.any():
             for name in FACET_FIELDS:
                 counts[name].update(data[name].count(mask))
-    selected = {"country": (req.country or "").lower(), "place": str(req.place or ""),
+    selected = {"country": (req.country or "").upper(), "place": str(req.place or ""),
                 "source": req.source or "", "year": str(req.year or "")}
-    out = {}
-    for name, counter in counts.items():
-        if name == "year":
-            items = sorted(counter.items(), reverse=True)[: FACET_LIMITS[name]]
-        else:
-            items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[: FACET_LIMITS[name]]
-        facet = []
-        for value, count in items:
-            label = value
-            if name == "country":
-                value = value.upper()
-                label = tables["countries"].get(value) or _country_name(value)
-            elif name == "place":
-                p = tables["places"].get(int(value))
-                label = p.name if p else value
-            facet.append(FacetCount(value, label, count, selected=value.lower() == selected[name].lower()))
-        out[name] = tuple(facet)
-    return out
 
+    def label(name: str, value: str) -> str:
+        if name == "country":
+            return tables["countries"].get(value) or country_name(value)
+        if name == "place":
+            p = tables["places"].get(int(value))
+            return p.name if p else value
+        return value
 
-def _country_name(cc: str) -> str:
-    import pycountry
-
-    c = pycountry.countries.get(alpha_2=cc)
-    return getattr(c, "common_name", None) or getattr(c, "name", None) or cc if c else cc
+    counts["country"] = Counter({k.upper(): v for k, v in counts["country"].items()})
+    return top_facets(counts, selected, FACET_LIMITS, label)
 
 
 def _run(lease, req: SearchRequest, limit: int):
@@ -390,7 +330,7 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
         s = lease.searcher
         ranked, scores, docset, q = _run(lease, req, req.page * req.per_page)
         start = (req.page - 1) * req.per_page
-        snippet = _highlighter(lease, q)
+        highlight = _highlighter(lease, q)
         hits = []
         for docnum, score in zip(ranked[start:], scores[start:], strict=True):
             stored = s.stored_fields(docnum)
@@ -398,7 +338,7 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
             hits.append(SearchHit(
                 id=stored["id"], title=stored.get("title", ""),
                 date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
-                snippet=snippet(stored.get("text", ""), stored.get("m", ())), score=float(score),
+                snippet=highlight(stored.get("text", ""), stored.get("m", ())), score=float(score),
                 places=places_from_stored(stored),
             ))
         facets = _facets(lease, docset, req)
@@ -411,28 +351,21 @@ def _suggest(lease, text: str) -> str | None:
     """The query with unknown words replaced by the closest index words or place names."""
     reader = lease.searcher.reader()
     stem = _stemmer(lease)
-    changed = False
 
-    def fix(m: re.Match) -> str:
-        nonlocal changed
-        word = m.group(0)
-        if word in ("AND", "OR", "NOT", "TO") or len(word) < 3 or not word.isalpha():
-            return word
-        folded = fold(word).replace(" ", "")
+    def known(word: str) -> bool:
         st = stem(word)
-        if (st and (reader.doc_frequency("text", st) or reader.doc_frequency("title", st))) or \
-                reader.doc_frequency("place", folded):
-            return word
-        for field, probe in (("place", folded), ("title", word.lower())):
+        if st and (reader.doc_frequency("text", st) or reader.doc_frequency("title", st)):
+            return True
+        return bool(reader.doc_frequency("place", fold(word).replace(" ", "")))
+
+    def correct(word: str) -> str | None:
+        for field, probe in (("place", fold(word).replace(" ", "")), ("title", word.lower())):
             found = reader.corrector(field).suggest(probe, limit=1, maxdist=2, prefix=1)
             if found:
-                changed = True
-                best = found[0]
-                return best.capitalize() if word[:1].isupper() else best
-        return word
+                return found[0]
+        return None
 
-    out = re.sub(r"(?<![\w:])[^\W\d_]+(?![\w:~*?])", fix, text)
-    return out if changed and out != text else None
+    return suggest_words(text, known, correct)
 
 
 def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
@@ -467,19 +400,19 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) ->
             if mask.any():
                 counts.update(data["place"].count(mask))
         chosen = {int(gid): n for gid, n in counts.most_common(limit) if int(gid) in tables["places"]}
-        top: dict[int, list[tuple[str, str]]] = {gid: [] for gid in chosen}
-        missing = len(top)
         seen = set(ranked)
-        for docnum in ranked + sorted(d for d in docset if d not in seen):
-            if not missing:
-                break
-            data, local, gids = _doc_places(leaves, docnum)
-            for gid in gids:
-                lst = top.get(int(gid))
-                if lst is not None and len(lst) < 3:
-                    lst.append((data["id"][local], data["title"][local].decode("utf-8")))
-                    missing -= len(lst) == 3
-        return [PlaceCount(tables["places"][gid], n, tuple(top[gid]))
+        order = ranked + sorted(d for d in docset if d not in seen)
+
+        def doc_places(docnum: int) -> list[int]:
+            _data, _local, gids = _doc_places(leaves, docnum)
+            return [int(g) for g in gids]
+
+        def title(docnum: int) -> tuple[str, str]:
+            data, local, _gids = _doc_places(leaves, docnum)
+            return data["id"][local], data["title"][local].decode("utf-8")
+
+        top = pick_top(order, doc_places, chosen, 3)
+        return [PlaceCount(tables["places"][gid], n, tuple(title(d) for d in top[gid]))
                 for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
@@ -507,9 +440,7 @@ def place_summary(index_dir: Path, geonameid: int) -> PlaceSummary | None:
             if not mask.any():
                 continue
             related.update(data["place"].count(mask))
-            for day in data["day"][mask]:
-                if day > 0:
-                    months[dt.date.fromordinal(int(day)).strftime("%Y-%m")] += 1
+            months.update(month_counts(data["day"][mask]))
         related.pop(str(geonameid), None)
         rel = tuple(PlaceCount(tables["places"][int(g)], n) for g, n in related.most_common(12)
                     if int(g) in tables["places"])

@@ -13,6 +13,8 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
+from unidecode import unidecode
+
 WORD = r"\w+(?:['‘’]\w+)*"
 
 
@@ -89,3 +91,38 @@ def make_snippet(text: str, spans: list[tuple[int, int, str]], size: int = 240) 
     if end < len(text):
         parts.append(" …")
     return "".join(parts)
+
+
+def merge_spans(spans: list[tuple[int, int, str]], extra: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Both lists of spans in order, dropping any that overlaps an earlier one."""
+    merged: list[tuple[int, int, str]] = []
+    for span in sorted(set(spans) | set(extra)):
+        if merged and span[0] < merged[-1][1]:
+            continue
+        merged.append(span)
+    return merged
+
+
+class Highlighter:
+    """Snippets marking the words whose stem is in ``stems``, words of place names in
+    ``placewords`` (folded), and the stored mentions of the places in ``gids``."""
+
+    def __init__(self, stems: set[str], placewords: set[str], gids: set[int],
+                 stem: Callable[[str], str | None]):
+        self.stems, self.placewords, self.gids, self.stem = stems, placewords, gids, stem
+        self.pattern = candidate_pattern(stems | placewords)
+
+    def matches(self, word: str) -> str | None:
+        key = self.stem(word)
+        if key in self.stems:
+            return key
+        folded = "".join(c for c in unidecode(word).lower() if c.isalnum())
+        return folded if folded in self.placewords else None
+
+    def __call__(self, text: str, mentions: Iterable[tuple] = ()) -> str:
+        """Snippet HTML of ``text``; ``mentions`` are stored (field, start, end, surface, gid, score)."""
+        spans = find_matches(text, self.pattern, self.matches)
+        # Mentions of the queried places, whatever their spelling (A'zaz for Azaz).
+        extra = [(start, end, str(gid)) for field, start, end, _s, gid, _score in mentions
+                 if field == "text" and gid in self.gids]
+        return make_snippet(text, merge_spans(spans, extra) if extra else spans)

@@ -1,0 +1,114 @@
+"""How an article is stored in the index: the document written and the model rebuilt from it.
+
+Plain Python (no Whoosh): ``index.py`` writes :func:`to_document`'s dict and
+``search.py`` turns stored fields back into models with the other functions here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from unidecode import unidecode
+
+from archive import geohash
+from archive.models import Article, GeotaggedArticle, Mention, Place
+
+SEP = "\x1f"  # separates the values of the multi-term fields (src, pinfo, pspell)
+
+
+def fold(text: str) -> str:
+    """Fold a name to lower-case ASCII without punctuation; spaces are kept between words."""
+    out = unidecode(text).lower().replace("'", "").replace("`", "")
+    return " ".join("".join(c if c.isalnum() else " " for c in out).split())
+
+
+def content_hash(article: Article) -> str:
+    """A stable hash of what an article says (not where it came from), for incremental ingest."""
+    d = article.to_dict()
+    d.pop("origin", None)
+    return hashlib.sha1(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def place_term(p: Place) -> str:
+    """The ``pinfo`` term of a place (``|`` cannot occur in GeoNames names we index; it is replaced)."""
+    name = p.name.replace("|", "/").replace(SEP, " ")
+    return f"{p.geonameid}|{name}|{p.lat:.5f}|{p.lon:.5f}|{p.country_code or ''}|{p.feature}|{p.population}"
+
+
+def parse_place_term(term: str) -> Place:
+    """Inverse of :func:`place_term`."""
+    gid, name, lat, lon, cc, feature, pop = term.split("|")
+    return Place(int(gid), name, float(lat), float(lon), cc or None, feature, int(pop))
+
+
+def to_document(ga: GeotaggedArticle) -> dict:
+    """The Whoosh document (field -> value) for one article; see ``index.make_schema``."""
+    a = ga.article
+    places = ga.places
+    spellings = sorted({f"{m.place.geonameid}|{m.surface.replace(SEP, ' ')}" for m in ga.mentions})
+    names = [p.name for p in places] + [m.surface for m in ga.mentions]
+    doc = {
+        "id": a.id,
+        "title": a.title,
+        "text": a.text,
+        "place": " ; ".join(dict.fromkeys(names)),
+        "country": " ".join(sorted({p.country_code.lower() for p in places if p.country_code})),
+        "pid": " ".join(str(p.geonameid) for p in places),
+        "pinfo": SEP.join(place_term(p) for p in places),
+        "pspell": SEP.join(spellings),
+        "geo": " ".join(sorted({geohash.encode(p.lat, p.lon) for p in places})),
+        "ctitle": a.title.encode("utf-8"),
+        "origin": (a.origin or "").encode("utf-8"),
+        "chash": content_hash(a).encode("ascii"),
+        "nmentions": len(ga.mentions),
+        "meta": (a.date.isoformat() if a.date else None, a.url, a.source, a.author, a.origin),
+        "m": tuple(
+            (m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)) for m in ga.mentions
+        ),
+        "pl": tuple(
+            (p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population) for p in places
+        ),
+    }
+    if a.source:
+        doc["source"] = a.source
+        doc["src"] = a.source.replace(SEP, " ")
+    if a.date:
+        doc["date"] = dt.datetime(a.date.year, a.date.month, a.date.day)
+        doc["year"] = str(a.date.year)
+        doc["sort_old"] = a.date.toordinal()
+        doc["sort_new"] = -a.date.toordinal()
+    tags = a.extra.get("places") if a.extra else None
+    if isinstance(tags, list) and tags:
+        doc["places"] = " ".join(str(t).replace(" ", "-") for t in tags)
+    return {k: v for k, v in doc.items() if v not in ("", None)}
+
+
+def article_from_stored(stored: dict) -> GeotaggedArticle:
+    """Rebuild a GeotaggedArticle from a document's stored fields."""
+    date_s, url, source, author, origin = stored.get("meta") or (None, None, None, None, None)
+    places = {
+        row[0]: Place(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in stored.get("pl", ())
+    }
+    mentions = tuple(
+        Mention(f, start, end, surface, places[gid], score)
+        for f, start, end, surface, gid, score in stored.get("m", ())
+        if gid in places
+    )
+    article = Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        text=stored.get("text", ""),
+        date=dt.date.fromisoformat(date_s) if date_s else None,
+        url=url,
+        source=source,
+        author=author,
+        origin=origin,
+    )
+    return GeotaggedArticle(article, mentions)
+
+
+def places_from_stored(stored: dict) -> tuple[Place, ...]:
+    """The distinct places of a stored document, in order of first mention."""
+    return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in stored.get("pl", ()))
