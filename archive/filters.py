@@ -2,17 +2,21 @@
 
 Signals, all general rather than per-name:
 
-- People: a span right after a title ("President", "Sen.") or a known first name
-  ("Barack Obama"), a span that is itself a first name followed by a capitalised word
-  ("Paris Hilton"), or a minor place name followed by a speech verb ("Obama said"). A name
+- People: a span right after a title ("President", "Mr.") or a known first name
+  ("Barack Obama"), inside a longer run of capitalised unknown words ("Dewly Nelson",
+  "Paris Hilton", "Mike de Kock"), a minor place name followed by a speech verb ("Obama
+  said"), or a minor place that is also a common first name ("Tyler", "Levi"). A name
   found to be a person anywhere in the article is a person everywhere in it.
-- Common words: when capitalisation tells us nothing (sentence start, headline, all caps)
-  a single-word name must be far more prominent than the word is frequent in English
-  (wordfreq): "Share", "Reading" and "May" at the start of a line are words, "London" is
-  a place. Mid-sentence capitals are trusted more, but a name that English uses much
-  more than its small place would explain ("Obama", a town of 29,000) is still rejected.
-- Short names (three letters or fewer) must be written in capitals ("US", "UAE") unless
-  mid-sentence and rare as words.
+- Frequency against size: a place name that English uses far more often than its
+  population would explain is probably something else (wordfreq's Zipf frequency
+  against log10 population): "Obama" (a town of 29,000), "White House" (Tennessee),
+  "Share", "Reading" at the start of a line. Capitalisation mid-sentence earns more trust
+  than at a sentence start, in a headline or in all-caps text.
+- Abbreviations: an all-caps word must be one the sources list as an abbreviation ("US",
+  "UAE"), so "NATO", "HIV" or "UN" never match a village called Nato.
+- Compass and position words ("South", "Central", "Centre") alone are never places.
+- Countries, continents and country demonyms are trusted whenever capitalised, and a
+  "City, State" pair vouches for the city.
 """
 
 from __future__ import annotations
@@ -26,12 +30,20 @@ from .lexicon import Lexicon, zipf
 from .recognize import Span, Token
 
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
-_STRONG = frozenset(("PCLI", "CONT", "ADM1"))
+# A closed class of direction words: regions named just "Central" or "South" exist, but
+# the bare word in English text is an adjective.
+_COMPASS = frozenset(
+    "north south east west northern southern eastern western central centre center middle "
+    "upper lower northeast northwest southeast southwest".split()
+)
+# Particles inside personal names ("Mike de Kock", "Bashar al-Assad").
+_NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
+_NATION = frozenset(("PCLI", "CONT"))
 _WS = frozenset(" \t\u00a0")
 
 
 def _best(gaz: Gazetteer, span: Span) -> tuple[str, int]:
-    """Feature and population of the most prominent entry for the span's name."""
+    """Most prominent feature and largest population among the entries for the name."""
     if span.demonym:
         row = gaz.demonyms[span.key]
         return gaz.feature[row], gaz.population[row]
@@ -40,7 +52,7 @@ def _best(gaz: Gazetteer, span: Span) -> tuple[str, int]:
         row = code >> 1
         f = gaz.feature[row]
         rank = FEATURES.index(f) if f in FEATURES else len(FEATURES)
-        if f in _STRONG and rank < best_rank:
+        if rank < best_rank:
             best_feature, best_rank = f, rank
         best_pop = max(best_pop, gaz.population[row])
     return best_feature, best_pop
@@ -50,25 +62,47 @@ def _only_space(text: str, a: int, b: int) -> bool:
     return b > a and all(ch in _WS for ch in text[a:b])
 
 
-def _is_person(span: Span, text: str, tokens: list[Token], lex: Lexicon, strong: bool, pop: int,
-               place_tokens: set[int]) -> bool:
-    i, j = span.i, span.j
-    if i > 0:
-        prev = tokens[i - 1]
-        if _only_space(text, prev.end, span.start) and prev.is_cap and (i - 1) not in place_tokens:
-            if lex.is_title(prev.text):
+def _unknown_cap(tok: Token, k: int, covered: set[int]) -> bool:
+    """A capitalised word that is no place and not a common English word."""
+    return (tok.is_cap and k not in covered and tok.text.isalpha() and not tok.text.isupper()
+            and zipf(tok.folded) < 4.0)
+
+
+class _Article:
+    """Per-text facts the rules share."""
+
+    def __init__(self, text: str, tokens: list[Token], spans: list[Span], lex: Lexicon, headline: bool):
+        self.text, self.tokens, self.lex, self.headline = text, tokens, lex, headline
+        letters = [t.text for t in tokens if t.text[0].isalpha()]
+        self.all_caps = bool(letters) and sum(t.isupper() for t in letters) > 0.6 * len(letters)
+        self.lower_words = {t.text for t in tokens if t.text.islower()}
+        self.covered = {k for s in spans for k in range(s.i, s.j)}
+
+    def is_person(self, span: Span, nation: bool, pop: int) -> bool:
+        text, tokens, lex = self.text, self.tokens, self.lex
+        i, j = span.i, span.j
+        if i > 0:
+            prev = tokens[i - 1]
+            gap = text[prev.end : span.start]
+            if prev.is_cap and lex.is_title(prev.text) and gap.strip(" .") == "":
                 return True
-            if lex.is_first_name(prev.folded) and zipf(prev.folded) < 5.0 and not prev.text.isupper():
-                return True
-    if j < len(tokens):
-        nxt = tokens[j]
-        if _only_space(text, span.end, nxt.start):
-            if (j - i == 1 and nxt.is_cap and not nxt.text.isupper() and j not in place_tokens
-                    and lex.is_first_name(span.key) and not strong and zipf(nxt.folded) < 4.5):
-                return True
-            if nxt.folded in _SPEECH and not strong and pop < 1_000_000:
-                return True
-    return False
+            if _only_space(text, prev.end, span.start) and not nation:
+                if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
+                        and zipf(prev.folded) < 5.0:
+                    return True
+                if _unknown_cap(prev, i - 1, self.covered) and not span.sentence_start \
+                        and not self.headline and not self.all_caps:
+                    return True
+                if prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap and prev.text.islower():
+                    return True
+        if j < len(tokens) and not nation:
+            nxt = tokens[j]
+            if _only_space(text, span.end, nxt.start):
+                if _unknown_cap(nxt, j, self.covered) and not self.headline and not self.all_caps:
+                    return True
+                if nxt.folded in _SPEECH and pop < 1_000_000:
+                    return True
+        return False
 
 
 def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazetteer, lex: Lexicon,
@@ -76,42 +110,57 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
     """Yield the spans that are place mentions."""
     if not spans:
         return
-    letters = [t.text for t in tokens if t.text[0].isalpha()]
-    all_caps_text = bool(letters) and sum(t.isupper() for t in letters) > 0.6 * len(letters)
-    lower_words = {t.text for t in tokens if t.text.islower()}
-    place_tokens = {k for s in spans for k in range(s.i, s.j)}
+    art = _Article(text, tokens, spans, lex, headline)
+    info = [_best(gaz, s) for s in spans]
+    # "City, State" / "City, Country": the second name vouches for the first
+    paired = set()
+    for k in range(len(spans) - 1):
+        a, b = spans[k], spans[k + 1]
+        if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI"):
+            paired.add(k)
     persons: set[str] = set()
     keep: list[Span] = []
-    for span in spans:
+    for k, span in enumerate(spans):
         if overrides is not None and overrides.blocked(span.key):
             continue
         if overrides is not None and overrides.forced(span.key):
             keep.append(span)
             continue
-        feature, pop = _best(gaz, span)
-        strong = feature in _STRONG or span.demonym
-        if _is_person(span, text, tokens, lex, strong, pop, place_tokens):
-            persons.add(span.key)
-            continue
+        feature, pop = info[k]
+        nation = feature in _NATION or span.demonym
         surface = span.surface
-        letters_only = surface.replace(".", "")
-        if len(letters_only) <= 3 and not letters_only.isupper():
+        letters = surface.replace(".", "")
+        single = span.j - span.i == 1
+        if single and span.key in _COMPASS:
+            continue
+        if letters.isupper() and len(letters) <= 5 and not art.all_caps:
+            if span.key not in gaz.abbrevs:
+                continue
+            keep.append(span)  # a listed abbreviation written in capitals
+            continue
+        if len(letters) <= 3 and not letters.isupper():
             if span.sentence_start or headline or zipf(span.key) >= 3.0:
                 continue
-        if span.j - span.i == 1 and not span.demonym:
-            z = zipf(span.key)
-            is_abbrev = surface.isupper() and len(letters_only) <= 4 and not all_caps_text
-            informative = not (span.sentence_start or headline or all_caps_text or surface.isupper())
-            logpop = math.log10(pop + 1)
-            if span.key in lower_words and not strong:
-                continue
-            if not is_abbrev and not strong:
-                if informative and z >= 4.0 and logpop < z - 0.25:
-                    continue
-                if not informative and z >= 3.5 and logpop < z + 1.0:
-                    continue
-            if not informative and strong and feature != "PCLI" and z >= 4.5:
-                continue
+        dateline = span.start == len(text) - len(text.lstrip()) and surface.isupper() \
+            and text[span.end : span.end + 2] in (", ", " -", " (", " —")
+        if dateline:
+            keep.append(span)
+            continue
+        if art.is_person(span, nation, pop):
+            persons.add(span.key)
+            continue
+        if nation or k in paired:
+            keep.append(span)
+            continue
+        if span.key in art.lower_words:
+            continue  # the article itself uses the word in lower case
+        informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
+        z = zipf(span.key)
+        logpop = math.log10(pop + 1)
+        if z >= 3.0 and z > logpop - (0.5 if informative else 1.5):
+            continue
+        if lex.is_first_name(span.key) and pop < 200_000:
+            continue
         keep.append(span)
     for span in keep:
         if span.key not in persons:

@@ -48,7 +48,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
@@ -58,8 +58,19 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`":
 #: Feature codes, most prominent first (index = rank used by the tagger).
 FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "PPLA", "PPL")
 
-# Abbreviations in everyday English news that no source package lists for its place.
-_EXTRA_NAMES = {"US": ["US", "U.S.", "U.S.A."], "GB": ["U.K."], "AE": ["U.A.E."]}
+# Everyday English names and abbreviations that none of the source packages lists for
+# its place (keys: ISO alpha-2, or "continent:<name>"). The EU is put on Europe's point.
+_EXTRA_NAMES = {
+    "US": ["US", "U.S.", "U.S.A.", "America"],
+    "GB": ["U.K.", "Britain"],
+    "AE": ["U.A.E."],
+    "continent:Europe": ["EU", "E.U."],
+}
+
+# Country points where countryinfo's ``latlng`` (CIA World Factbook) is far from the
+# GeoNames country point: the US point is GeoNames' (39.76, -98.5, the geographic centre
+# of the contiguous states); countryinfo has 38, -97, about 235 km away.
+_GEONAMES_POINTS = {"US": (39.76, -98.5)}
 
 
 def fold_token(token: str) -> str:
@@ -113,6 +124,8 @@ class Gazetteer:
         self._row_of_id: dict[int, int] | None = None
         #: max number of tokens in any indexed name
         self.max_tokens: int = data["max_tokens"]
+        #: folded names that the sources write as abbreviations ("us", "uae", "u.s.")
+        self.abbrevs: frozenset[str] = data["abbrevs"]
         #: every proper token prefix of a multi-token name ("new", "new south")
         self.prefixes: frozenset[str] = data["prefixes"]
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from importlib import resources
 
 from .errors import GazetteerError
-from .gazetteer import _EXTRA_NAMES, TOKEN_RE, _is_latin, fold
+from .gazetteer import _EXTRA_NAMES, _GEONAMES_POINTS, TOKEN_RE, _is_latin, fold
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,16 @@ def _country_info() -> dict[str, dict]:
     """countryinfo records by ISO alpha-2 (its file names are not reliable keys)."""
     from countryinfo import countryinfo as ci
 
-    out = {}
+    out: dict[str, dict] = {}
     for rec in ci.load_countries()["countries"].values():
         code = (rec.get("ISO") or {}).get("alpha2")
-        if code and code not in out:
-            out[code] = rec
+        if not code:
+            continue
+        if code in out:  # a second record for the same country: keep its spellings too
+            spellings = out[code].setdefault("altSpellings", [])
+            spellings.extend(a for a in rec.get("altSpellings") or () if a not in spellings)
+        else:
+            out[code] = {**rec, "altSpellings": list(rec.get("altSpellings") or ())}
     return out
 
 
@@ -97,11 +102,16 @@ def compile_gazetteer() -> dict:
             cols[key].append(val)
         return row
 
+    abbrevs: set[str] = set()
+
     def add_name(name: str, row: int, alt: bool) -> None:
         if _usable(name):
             key = fold(name)
             if key:
                 names[key].add(row * 2 + int(alt))
+                letters = name.replace(".", "")
+                if letters.isupper() and len(letters) <= 5:
+                    abbrevs.add(key)
 
     capitals = {c["iso"]: fold(c.get("capital") or "") for c in countries.values()}
     capital_row: dict[str, tuple[int, int]] = {}
@@ -126,10 +136,11 @@ def compile_gazetteer() -> dict:
 
     country_rows: dict[str, int] = {}
     demonyms: dict[str, int] = {}
-    for c in countries.values():
+    # most populous first, so a shared demonym ("American") goes to the larger country
+    for c in sorted(countries.values(), key=lambda c: -int(c.get("population") or 0)):
         cc = c["iso"]
         rec = info.get(cc, {})
-        latlng = rec.get("latlng") or []
+        latlng = _GEONAMES_POINTS.get(cc) or rec.get("latlng") or []
         if len(latlng) == 2:
             lat, lon = float(latlng[0]), float(latlng[1])
         elif by_country.get(cc):
@@ -151,7 +162,7 @@ def compile_gazetteer() -> dict:
                 if getattr(pc, attr, None):
                     add_name(getattr(pc, attr), row, attr != "common_name")
         for extra in _EXTRA_NAMES.get(cc, ()):
-            names[fold(extra)].add(row * 2 + 1)
+            add_name(extra, row, True)
         if rec.get("demonym") and _usable(rec["demonym"]):
             demonyms.setdefault(fold(rec["demonym"]), row)
 
@@ -163,6 +174,8 @@ def compile_gazetteer() -> dict:
         for alt in c.get("alternateNames") or ():
             if alt.get("lang") == "en":
                 add_name(alt["name"], row, True)
+        for extra in _EXTRA_NAMES.get(f"continent:{name}", ()):
+            add_name(extra, row, True)
         # English continent adjectives are regular: Africa -> African, Europe -> European
         adj = name + "n" if name.endswith("a") else name + "an" if name.endswith("e") else None
         if adj:
@@ -195,4 +208,4 @@ def compile_gazetteer() -> dict:
         raise GazetteerError("gazetteer compile produced a non-finite latitude")
     return {**cols, "index": index, "demonyms": demonyms, "countries": country_rows,
             "admin1_rows": admin1_rows, "max_tokens": max_tokens,
-            "prefixes": frozenset(prefixes)}
+            "prefixes": frozenset(prefixes), "abbrevs": frozenset(k for k in abbrevs if k in index)}

@@ -1,0 +1,85 @@
+"""Score the default geotagger on ../shared/eval with ../shared/eval/score.py.
+
+    .venv/bin/python bench/eval.py            # print the scorer's output per corpus
+    .venv/bin/python bench/eval.py --check    # also exit 1 when a target is missed
+
+Predictions go to bench/out/<corpus>.pred.jsonl (git-ignored). When ../shared/eval is
+absent the script says so and exits 0: there is nothing to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archive.geotag import Geotagger, geotag_records  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+OUT = ROOT / "bench" / "out"
+
+#: (metric in score.py's JSON, minimum) per corpus file stem; issue 3's targets.
+TARGETS = {
+    "geowebnews": {"precision": 0.85, "f1": 0.72, "acc_161km": 0.88},
+    "geovirus": {"precision": 0.90, "f1": 0.85, "acc_161km": 0.80},
+}
+
+
+def run(corpus: Path, tagger: Geotagger) -> dict:
+    """Tag one corpus, score it, print the scorer's output and return its JSON line."""
+    stem = corpus.name.split(".")[0]
+    OUT.mkdir(parents=True, exist_ok=True)
+    pred = OUT / f"{stem}.pred.jsonl"
+    with gzip.open(corpus, "rt", encoding="utf-8") as f:
+        lines = f.readlines()
+    t0 = time.perf_counter()
+    errors: list[str] = []
+    with open(pred, "w", encoding="utf-8") as out:
+        for rec in geotag_records(lines, tagger, lambda n, m: errors.append(f"{corpus.name}:{n}: {m}")):
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    elapsed = time.perf_counter() - t0
+    for e in errors:
+        print(e, file=sys.stderr)
+    proc = subprocess.run([sys.executable, str(EVAL / "score.py"), str(corpus), str(pred)],
+                          capture_output=True, text=True, check=True)
+    print(f"== {stem} ({len(lines)} articles, tagged in {elapsed:.2f} s)")
+    print(proc.stdout.rstrip())
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every corpus; with --check, return 1 when any target is missed."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target in TARGETS is missed")
+    args = ap.parse_args(argv)
+    corpora = sorted(EVAL.glob("*.jsonl.gz")) if EVAL.is_dir() else []
+    if not corpora or not (EVAL / "score.py").exists():
+        print(f"{EVAL} absent: not checked")
+        return 0
+    tagger = Geotagger()
+    missed = []
+    for corpus in corpora:
+        scores = run(corpus, tagger)
+        stem = corpus.name.split(".")[0]
+        for metric, minimum in TARGETS.get(stem, {}).items():
+            value = scores.get(metric) or 0.0
+            ok = value >= minimum
+            print(f"   target {metric} >= {minimum:.2f}: {value:.4f} {'ok' if ok else 'MISSED'}")
+            if not ok:
+                missed.append(f"{stem} {metric} {value:.4f} < {minimum}")
+    if missed:
+        print("missed: " + "; ".join(missed))
+        return 1 if args.check else 0
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
