@@ -67,6 +67,8 @@ _WS = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ])")
 _YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 _DATE_DEFAULT = dt.datetime(2000, 1, 1)
+#: Dates before this year (or more than a year ahead) are typos or placeholders like 0001-01-01.
+EARLIEST_YEAR = 1700
 #: A title longer than this is a paragraph that lost its headline; it is shortened.
 MAX_TITLE = 300
 
@@ -207,9 +209,10 @@ def dedupe_keys(article: Article) -> tuple[str, ...]:
 def parse_date(value: Any) -> dt.date | None:
     """Parse a date field; ``None`` for an empty value, ``ValueError`` when it is not a date.
 
-    ISO dates take a fast path; anything else goes through python-dateutil.  A
-    date must carry a four-digit year, so "Monday" or "12" are rejected, not
-    silently given today's year.
+    ISO dates take a fast path; anything else goes through python-dateutil
+    (missing day or month default to 1; ``05/09/2016`` is read month first, as
+    dateutil does).  A date must carry a four-digit year, so "Monday" or "12"
+    are rejected, not silently given today's year.
     """
     if value is None or value == "":
         return None
@@ -234,10 +237,14 @@ def parse_date(value: Any) -> dt.date | None:
 def date_or_warn(value: Any, where: str, warn: WarningHandler) -> dt.date | None:
     """``parse_date`` that reports a bad value through ``warn`` and returns ``None``."""
     try:
-        return parse_date(value)
+        date = parse_date(value)
     except ValueError:
         warn(f"{where}: unparseable date {value!r}; kept the article without a date (write it as YYYY-MM-DD)")
         return None
+    if date is not None and not (EARLIEST_YEAR <= date.year <= dt.date.today().year + 1):
+        warn(f"{where}: implausible date {value!r}; kept the article without a date (check the year)")
+        return None
+    return date
 
 
 def _str_field(rec: dict[str, Any], name: str) -> str | None:
@@ -251,9 +258,7 @@ def _str_field(rec: dict[str, Any], name: str) -> str | None:
     return str(value)
 
 
-def record_to_article(
-    rec: dict[str, Any], *, kind: str, origin: str, where: str, warn: WarningHandler
-) -> Article:
+def record_to_article(rec: dict[str, Any], *, kind: str, origin: str, where: str, warn: WarningHandler) -> Article:
     """Turn one JSONL/CSV record into an Article; ``ArticleFormatError`` says what is wrong.
 
     :param where: ``path:line`` used in messages.

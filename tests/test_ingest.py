@@ -229,9 +229,7 @@ def test_jsonl_oversize_line_skipped(tmp_path, col):
 
 def test_truncated_gzip_keeps_earlier_records(tmp_path, col):
     data = gzip.compress(
-        "".join(
-            json.dumps({"id": f"r{i}", "title": "t", "text": "w " * 200}) + "\n" for i in range(200)
-        ).encode()
+        "".join(json.dumps({"id": f"r{i}", "title": "t", "text": "w " * 200}) + "\n" for i in range(200)).encode()
     )
     p = tmp_path / "cut.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
@@ -450,9 +448,7 @@ def write_warc(path: Path, *, gz: bool, big: bool = False) -> Path:
     with open(path, "wb") as out:
         writer = WARCWriter(out, gzip=gz)
 
-        def response(
-            url, body, ctype="text/html; charset=utf-8", status="200 OK", date="2016-09-06T12:00:00Z"
-        ):
+        def response(url, body, ctype="text/html; charset=utf-8", status="200 OK", date="2016-09-06T12:00:00Z"):
             http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
             # An explicit length: without it warcio spools the payload to an unclosed temp file.
             rec = writer.create_warc_record(
@@ -473,9 +469,7 @@ def write_warc(path: Path, *, gz: bool, big: bool = False) -> Path:
         undated = undated.replace("Floods hit Dhaka", "Rain returns to Dhaka")
         response("https://news.example.com/rain", undated.encode(), date="2016-09-07T08:00:00Z")
         if big:
-            response(
-                "https://news.example.com/big", b"<html><body><p>" + b"word " * 5000 + b"</p></body></html>"
-            )
+            response("https://news.example.com/big", b"<html><body><p>" + b"word " * 5000 + b"</p></body></html>")
     return path
 
 
@@ -511,8 +505,7 @@ def test_mixed_folder(tmp_path, col):
     (d / "empty.txt").write_bytes(b"")
     arts = list(load_articles([d], on_skip=col.skipped.append, on_warning=col.warnings.append))
     assert [a.origin for a in arts] == [
-        str(d / n)
-        for n in ("a.jsonl.gz", "crawl.warc.gz", "crawl.warc.gz", "feed.rss", "feed.rss", "page.html")
+        str(d / n) for n in ("a.jsonl.gz", "crawl.warc.gz", "crawl.warc.gz", "feed.rss", "feed.rss", "page.html")
     ]
     assert [s.path for s in col.skipped] == [str(d / "empty.txt")]
     # The same page read from HTML and from the WARC counts as one article.
@@ -597,3 +590,48 @@ def test_default_callbacks_log(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="archive.ingest"):
         assert list(read_file(p)) == []
     assert f"{p}: empty file" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "warning"),
+    [
+        ("2016-09-05", dt.date(2016, 9, 5), None),
+        ("2016-09-05T23:59:00+05:00", dt.date(2016, 9, 5), None),
+        ("Mon, 05 Sep 2016 10:00:00 EST", dt.date(2016, 9, 5), None),
+        ("September 2016", dt.date(2016, 9, 1), None),
+        ("2016-13-45", None, "unparseable date"),
+        ("Monday", None, "unparseable date"),
+        (20160905, None, "unparseable date"),
+        ("0001-01-01", None, "implausible date"),
+        ("2999-01-01", None, "implausible date"),
+    ],
+)
+def test_dates(tmp_path, col, value, expected, warning):
+    p = write_jsonl(tmp_path / "d.jsonl", [{"id": "x", "title": "t", "text": "x", "date": value}])
+    [a] = col.read(p)
+    assert a.date == expected
+    if warning:
+        [w] = col.warnings
+        assert w.startswith(f"{p}:1: {warning} {value!r}")
+    else:
+        assert not col.warnings
+
+
+def test_long_first_line_is_shortened_into_a_title(tmp_path, col):
+    p = tmp_path / "notitle.txt"
+    para = "Officials in Lagos said on Monday that " + "the flooding continued " * 30
+    p.write_text(para)
+    [a] = col.read(p)
+    assert a.title.endswith("…") and len(a.title) <= 301
+    assert a.text == para.strip()
+
+
+def test_cp1252_html(tmp_path, col):
+    p = tmp_path / "w.html"
+    body = "<p>Café owners in Zürich said the “new” rules – costing £5 – were naïve, and they would appeal.</p>" * 3
+    p.write_bytes(
+        f"<html><head><title>Zürich cafés</title></head><body><article>{body}</article></body></html>".encode("cp1252")
+    )
+    [a] = col.read(p)
+    assert a.title == "Zürich cafés"
+    assert a.text.startswith("Café owners in Zürich said the “new” rules – costing £5")
