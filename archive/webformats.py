@@ -215,20 +215,18 @@ def html_to_text(fragment: str) -> str:
 def read_warc(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
     """HTML responses in a WARC or ARC file (gzip per record or not), extracted like pages."""
     origin = str(path)
-    # warcio handles record-wise gzip itself; a whole-file gzip stream is unwrapped here.
-    with open_binary(path, compressed and not _record_gzip(path)) as f:
+    # Decompress here rather than in warcio: gzip.open reads both record-wise gzip
+    # (one member per record) and a whole file gzipped at once, which warcio rejects.
+    with open_binary(path, compressed) as f:
         try:
             for record in ArchiveIterator(f, arc2warc=True):
                 article = _warc_record(record, origin, max_bytes, skip, warn)
                 if article is not None:
                     yield article
         except ArchiveLoadFailed as e:
-            reason = f"not a readable WARC/ARC archive ({e}); the records before the damage were kept"
+            detail = " ".join(str(e).split())
+            reason = f"not a readable WARC/ARC archive ({detail}); the records before the damage were kept"
             raise ArticleFormatError(reason) from None
-
-
-def _record_gzip(path: Path) -> bool:
-    return path.name.lower().endswith((".warc.gz", ".arc.gz"))
 
 
 def _warc_record(record, origin: str, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
@@ -254,9 +252,7 @@ def _warc_record(record, origin: str, max_bytes: int, skip: SkipHandler, warn: W
         return None
     where = f"{origin}: record for {url}"
     captured = date_or_warn(record.rec_headers.get_header("WARC-Date"), where, warn)
-    article = extract_page(
-        data, kind="warc", origin=origin, where=where, warn=warn, url=url, fallback_date=captured
-    )
+    article = extract_page(data, kind="warc", origin=origin, where=where, warn=warn, url=url, fallback_date=captured)
     if article is None:
         skip(Skipped(origin, f"record for {url}: no article text found in the page"))
     return article

@@ -487,6 +487,25 @@ def test_warc_html_responses(tmp_path, col, gz):
     assert not col.skipped
 
 
+def test_warc_gzipped_as_a_whole(tmp_path, col):
+    plain = write_warc(tmp_path / "plain.warc", gz=False)
+    p = tmp_path / "whole.warc.gz"  # one gzip member for the whole file, not one per record
+    p.write_bytes(gzip.compress(plain.read_bytes()))
+    assert [a.title for a in col.read(p)] == ["Floods hit Dhaka", "Rain returns to Dhaka"]
+    assert not col.skipped
+
+
+def test_damaged_warc_keeps_earlier_records(tmp_path, col):
+    plain = write_warc(tmp_path / "plain.warc", gz=False).read_bytes()
+    p = tmp_path / "cut.warc"
+    cut = plain.rfind(b"WARC/1.", 0, plain.index(b"WARC-Target-URI: https://news.example.com/rain"))
+    p.write_bytes(plain[:cut] + b"garbage\r\n" * 20)
+    arts = col.read(p)
+    assert [a.title for a in arts] == ["Floods hit Dhaka"]
+    [s] = col.skipped
+    assert "not a readable WARC/ARC archive" in s.reason and "\n" not in s.reason
+
+
 def test_warc_oversize_record_skipped(tmp_path, col):
     p = write_warc(tmp_path / "big.warc.gz", gz=True, big=True)
     arts = col.read(p, max_bytes=20_000)
