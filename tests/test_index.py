@@ -1,0 +1,159 @@
+"""Tests for archive.index: writing, updating, deleting, locking and stats on a real Whoosh index."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from archive import index
+from archive.errors import IndexLockedError, IndexNotFoundError
+from archive.models import Article, GeotaggedArticle, Mention, Place
+from archive.search import get_article, parse_request, search
+
+JARABULUS = Place(169179, "Jarābulus", 36.8175, 38.01111, "SY", "PPLA2", 24997)
+AZAZ = Place(172082, "I‘zāz", 36.58662, 37.04628, "SY", "PPLA2", 31534)
+
+
+def mention(text, surface, place, field="text"):
+    start = text.index(surface)
+    return Mention(field, start, start + len(surface), surface, place, 0.9)
+
+
+def make(article_id, title="Title", text="Some text about a town.", mentions=(), origin=None, **kw):
+    article = Article(article_id, title, text, origin=origin or f"feed.jsonl:{article_id}", **kw)
+    return GeotaggedArticle(article, tuple(mentions))
+
+
+@pytest.fixture
+def tagged():
+    text = "Turkish troops entered Jarabulus. Shelling near A'zaz went on."
+    return make(
+        "a1", "Troops enter Jarabulus", text, date=dt.date(2016, 8, 24), source="Reuters", url="http://x/1",
+        mentions=[mention(text, "Jarabulus", JARABULUS), mention(text, "A'zaz", AZAZ)],
+    )
+
+
+def test_add_and_get_article_round_trip(tmp_path, tagged):
+    assert index.add_articles(tmp_path / "ix", [tagged]) == 1
+    got = get_article(tmp_path / "ix", "a1")
+    assert got == tagged
+    assert got.mentions[1].surface == "A'zaz" and got.mentions[1].place == AZAZ
+    assert get_article(tmp_path / "ix", "nope") is None
+
+
+def test_re_adding_is_idempotent(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    index.add_articles(ix, [tagged, make("a2")])
+    index.add_articles(ix, [tagged, make("a2")])
+    assert index.stats(ix).articles == 2
+    assert search(ix, parse_request({"q": "Jarabulus"})).total == 1
+
+
+def test_commit_known_delete(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    with index.open_writer(ix) as w:
+        w.add(tagged)
+        w.add(make("a2", origin="other.txt"))
+        assert w.known() == {}  # nothing committed yet
+        w.commit()
+        known = w.known()
+        assert known["a1"] == ("feed.jsonl:a1", index.content_hash(tagged.article))
+        assert known["a2"][0] == "other.txt"
+        w.delete("a2")
+    with index.open_writer(ix) as w:
+        assert set(w.known()) == {"a1"}
+
+
+def test_content_hash_ignores_origin_but_not_text():
+    a = Article("x", "T", "body", origin="one.txt")
+    assert index.content_hash(a) == index.content_hash(Article("x", "T", "body", origin="two.txt"))
+    assert index.content_hash(a) != index.content_hash(Article("x", "T", "body changed", origin="one.txt"))
+
+
+def test_stats(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    index.add_articles(ix, [tagged, make("a2", text="Jarabulus again", mentions=[
+        mention("Jarabulus again", "Jarabulus", JARABULUS)])])
+    s = index.stats(ix)
+    assert (s.articles, s.places, s.mentions) == (2, 2, 3)
+    assert s.bytes > 0
+    assert set(s.to_dict()) == {"articles", "places", "mentions", "bytes"}
+
+
+@pytest.mark.parametrize("make_dir", [False, True])
+def test_missing_index_is_reported(tmp_path, make_dir):
+    ix = tmp_path / "index"
+    if make_dir:
+        ix.mkdir()
+    with pytest.raises(IndexNotFoundError, match="No search index in .*geoarchive ingest"):
+        index.stats(ix)
+    with pytest.raises(IndexNotFoundError):
+        search(ix, parse_request({"q": "x"}))
+
+
+def test_second_writer_waits_then_names_the_holder(tmp_path):
+    ix = tmp_path / "ix"
+    with index.open_writer(ix):
+        with pytest.raises(IndexLockedError) as err:
+            index.open_writer(ix, timeout=0.2)
+    message = str(err.value)
+    assert str(ix) in message and f"pid {os.getpid()}" in message
+    with index.open_writer(ix, timeout=0.2):  # released on close
+        pass
+
+
+def test_search_sees_new_commits(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    index.add_articles(ix, [make("a2", text="copper mines")])
+    assert search(ix, parse_request({"q": "Jarabulus"})).total == 0
+    index.add_articles(ix, [tagged])
+    assert search(ix, parse_request({"q": "Jarabulus"})).total == 1
+
+
+def test_error_inside_writer_keeps_committed_batches(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    with pytest.raises(RuntimeError):
+        with index.open_writer(ix) as w:
+            w.add(tagged)
+            w.commit()
+            w.add(make("a2"))
+            raise RuntimeError("boom")
+    assert index.stats(ix).articles == 1
+
+
+def test_multiprocess_multisegment_writer(tmp_path):
+    ix = tmp_path / "ix"
+    with index.open_writer(ix, procs=2, multisegment=True) as w:
+        for i in range(40):
+            w.add(make(f"m{i}", text=f"copper report number {i}"))
+        w.commit()
+        for i in range(40, 60):
+            w.add(make(f"m{i}", text=f"copper report number {i}"))
+    assert index.stats(ix).articles == 60
+    assert search(ix, parse_request({"q": "copper"})).total == 60
+
+
+def test_sigkill_keeps_committed_batches(tmp_path):
+    ix = tmp_path / "ix"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from archive import index
+        from archive.models import Article, GeotaggedArticle
+        with index.open_writer(Path({str(ix)!r})) as w:
+            for i in range(30):
+                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "kept words")))
+            w.commit()
+            for i in range(30, 60):
+                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "lost words")))
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), capture_output=True)
+    assert proc.returncode == -9
+    assert index.stats(ix).articles == 30
+    assert search(ix, parse_request({"q": "kept"})).total == 30
+    with index.open_writer(ix, timeout=1) as w:  # the kill released the lock
+        assert len(w.known()) == 30
