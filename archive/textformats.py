@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from archive.errors import ArticleFormatError
@@ -56,7 +57,7 @@ def read_txt(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, wa
         skip(Skipped(str(path), "empty file: no article text in it"))
         return
     title, body = title_from_text(text)
-    body, date, author = _header_lines(body, f"{path}:2", warn)
+    body, date, author = _header_lines(body, str(path), warn)
     if not body:
         body = title
     yield Article(
@@ -71,26 +72,36 @@ def read_txt(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, wa
 
 
 def _header_lines(body: str, where: str, warn: WarningHandler):
-    """Take a date line and a "By ..." line from the first lines after the title."""
+    """Take a date line and a "By ..." line from the first lines after the title.
+
+    A line labelled "Published:", "Posted:", "Updated:" or "Date:" must hold a
+    date (else a warning); an unlabelled short line counts only if it parses as
+    a date with more than a bare year.
+    """
     lines = body.split("\n")
     date = author = None
     for i, line in enumerate(lines[:6]):
         s = line.strip()
         if not s or len(s) > 60:
             continue
-        low = s.lower()
-        if author is None and low.startswith("by ") and len(s.split()) <= 6:
+        if author is None and _BYLINE.fullmatch(s):
             author, lines[i] = clean_line(s[3:]), ""
             continue
-        for prefix in ("published:", "published", "posted:", "posted", "updated:", "updated", "date:"):
-            if low.startswith(prefix):
-                s = s[len(prefix) :].strip()
-                break
-        if date is None:
+        if date is not None:
+            continue
+        labelled = _DATE_LABEL.match(s)
+        if labelled:
+            date, lines[i] = date_or_warn(s[labelled.end() :], where, warn), ""
+        elif not _BARE_YEAR.fullmatch(s):
             date = date_or_warn(s, where, lambda _msg: None)  # a short line that is not a date is just text
             if date is not None:
                 lines[i] = ""
     return clean_text("\n".join(lines)), date, author
+
+
+_BYLINE = re.compile(r"[Bb]y [A-Z]\S*(?: \S+){0,5}")  # "By Jane Roe", not "By the numbers"
+_DATE_LABEL = re.compile(r"(?:published|posted|updated|date)\s*:?\s*", re.IGNORECASE)
+_BARE_YEAR = re.compile(r"\d{4}")
 
 
 # --- JSON Lines -----------------------------------------------------------------

@@ -654,3 +654,20 @@ def test_cp1252_html(tmp_path, col):
     [a] = col.read(p)
     assert a.title == "Zürich cafés"
     assert a.text.startswith("Café owners in Zürich said the “new” rules – costing £5")
+
+
+@pytest.mark.parametrize(
+    ("head", "date", "author", "kept"),
+    [
+        ("By Jane Roe\nPublished: 5 September 2016", dt.date(2016, 9, 5), "Jane Roe", ""),
+        ("By the numbers\n2016", None, None, "By the numbers\n2016"),
+        ("Updated: whenever", None, None, ""),
+    ],
+)
+def test_txt_byline_and_date_lines(tmp_path, col, head, date, author, kept):
+    p = tmp_path / "a.txt"
+    p.write_text(f"Headline\n{head}\n\nBody text of the story.")
+    [a] = col.read(p)
+    assert (a.date, a.author) == (date, author)
+    assert a.text == (f"{kept}\n\nBody text of the story." if kept else "Body text of the story.")
+    assert len(col.warnings) == (1 if head.startswith("Updated") else 0)
