@@ -42,20 +42,22 @@ _NATION = frozenset(("PCLI", "CONT"))
 _WS = frozenset(" \t\u00a0")
 
 
-def _best(gaz: Gazetteer, span: Span) -> tuple[str, int]:
-    """Most prominent feature and largest population among the entries for the name."""
+def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
+    """Most prominent feature, largest population, and whether only alternate names match."""
     if span.demonym:
         row = gaz.demonyms[span.key]
-        return gaz.feature[row], gaz.population[row]
+        return gaz.feature[row], gaz.population[row], False
     best_feature, best_pop, best_rank = "PPL", 0, len(FEATURES)
+    alt_only = True
     for code in gaz.index.get(span.key, ()):
+        alt_only = alt_only and bool(code & 1)
         row = code >> 1
         f = gaz.feature[row]
         rank = FEATURES.index(f) if f in FEATURES else len(FEATURES)
         if rank < best_rank:
             best_feature, best_rank = f, rank
         best_pop = max(best_pop, gaz.population[row])
-    return best_feature, best_pop
+    return best_feature, best_pop, alt_only
 
 
 def _only_space(text: str, a: int, b: int) -> bool:
@@ -116,7 +118,8 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
     paired = set()
     for k in range(len(spans) - 1):
         a, b = spans[k], spans[k + 1]
-        if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI"):
+        if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI") \
+                and not spans[k + 1].demonym:
             paired.add(k)
     persons: set[str] = set()
     keep: list[Span] = []
@@ -126,13 +129,15 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         if overrides is not None and overrides.forced(span.key):
             keep.append(span)
             continue
-        feature, pop = info[k]
+        feature, pop, alt_only = info[k]
         nation = feature in _NATION or span.demonym
         surface = span.surface
         letters = surface.replace(".", "")
         single = span.j - span.i == 1
         if single and span.key in _COMPASS:
             continue
+        if text[span.end : span.end + 1] == "$":
+            continue  # a currency: US$, A$, HK$
         if letters.isupper() and len(letters) <= 5 and not art.all_caps:
             if span.key not in gaz.abbrevs:
                 continue
@@ -157,8 +162,13 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
         z = zipf(span.key)
         logpop = math.log10(pop + 1)
-        if z >= 3.0 and z > logpop - (0.5 if informative else 1.5):
+        margin = (0.5 if informative else 1.5) + (1.0 if alt_only else 0.0)
+        if z >= 3.0 and z > logpop - margin:
             continue
+        if pop < 100_000 and span.j < len(tokens) and tokens[span.j].is_cap and not art.all_caps \
+                and not headline and span.j not in art.covered \
+                and _only_space(text, span.end, tokens[span.j].start):
+            continue  # a small place's name inside a longer name ("Franklin Elementary")
         if lex.is_first_name(span.key) and pop < 200_000:
             continue
         keep.append(span)

@@ -17,7 +17,8 @@ Sources (all registry packages, no download at run time):
 Admin1 regions (states, provinces) have no coordinates in these packages. We derive
 them as the midpoint of the latitude/longitude range (bounding box) of the region's
 cities in ``cities500``; for a region with fewer than three cities we use the
-population-weighted mean. Countries missing from countryinfo get the same treatment.
+population-weighted mean. An admin1 entry's population is the sum of its cities'.
+Countries missing from countryinfo get the same treatment.
 Admin1 entries get GeoNames ids where ``us_states`` has them and a synthetic negative id
 (stable, derived from country and admin1 code) elsewhere.
 
@@ -48,7 +49,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").

@@ -62,15 +62,16 @@ def _admin1_names(cities: dict) -> dict[tuple[str, str], str]:
 
 
 def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
-    """Midpoint of the bounding box of a region's cities (population-weighted mean if < 3)."""
+    """Midpoint of the bounding box of a region's cities (population-weighted mean if < 3).
+
+    Checked against annotated GeoNames/Wikipedia region points, the plain bounding box beat
+    trimmed boxes, the median and (population-)weighted means.
+    """
     if len(points) < 3:
         w = sum(p + 1 for *_, p in points)
         return (sum(la * (p + 1) for la, _, p in points) / w, sum(lo * (p + 1) for _, lo, p in points) / w)
     lats = sorted(p[0] for p in points)
     lons = sorted(p[1] for p in points)
-    # trim the outer 2% so one stray island does not drag the point
-    k = len(points) // 50
-    lats, lons = lats[k : len(lats) - k], lons[k : len(lons) - k]
     lon_mid = (lons[0] + lons[-1]) / 2
     if lons[-1] - lons[0] > 180:  # spans the antimeridian
         shifted = sorted(lo % 360 for lo in lons)

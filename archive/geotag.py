@@ -41,16 +41,18 @@ class Geotagger:
     :param geocode: any callable with geopy's signature ``geocode(query, exactly_one=False)``
         returning a list of ``Location`` or None; default: a :class:`GazetteerGeocoder`.
     :param overrides: an :class:`archive.overrides.Overrides` (alias, block, pin names).
+    :param demonyms: tag country adjectives ("Syrian") as their country (default True).
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, geocode: Callable[..., Any] | None = None,
-                 overrides: Any | None = None, lexicon: Lexicon | None = None):
+                 overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = True):
         self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         if geocode is None:
             geocode = GazetteerGeocoder(self.gazetteer).geocode
         self.geocode = geocode
         self.overrides = overrides
+        self.demonyms = demonyms
         self._cache: dict[str, list[Candidate]] = {}
 
     # -- public API ---------------------------------------------------------------
@@ -91,7 +93,7 @@ class Geotagger:
         found: list[tuple[str, str, list[Token], Span]] = []
         for name, text in fields:
             tokens = tokenize(text)
-            spans = find_spans(text, tokens, self.gazetteer, self.overrides)
+            spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)
             for span in accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
                                      headline=(name == "title")):
                 found.append((name, text, tokens, span))

@@ -74,7 +74,8 @@ def is_sentence_start(text: str, pos: int) -> bool:
     return k < 0 or text[k] in _SENTENCE_END
 
 
-def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = None) -> list[Span]:
+def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = None,
+               demonyms_on: bool = True) -> list[Span]:
     """Longest-match gazetteer names (and demonyms) starting at capitalised tokens.
 
     ``overrides`` may add names (its ``names`` and ``prefixes`` sets of folded keys).
@@ -95,7 +96,7 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
         best_j, best_key, demonym = 0, "", False
         if key in index:
             best_j, best_key = i + 1, key
-        elif key in demonyms:
+        elif demonyms_on and key in demonyms:
             best_j, best_key, demonym = i + 1, key, True
         j = i + 1
         while key in prefixes and j < n:

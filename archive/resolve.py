@@ -18,7 +18,8 @@ from typing import Any
 from .models import Place
 
 #: Prior bonus per GeoNames feature code, on top of log10(population).
-FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 1.0, "PPLA": 0.5}
+# A capital outranks a region of the same name (Washington, Moscow); regions outrank towns.
+FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "PPLA": 0.5}
 W_COUNTRY = 1.5  # candidate lies in a country the article names
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other

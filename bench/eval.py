@@ -1,7 +1,8 @@
 """Score the default geotagger on ../shared/eval with ../shared/eval/score.py.
 
     .venv/bin/python bench/eval.py            # print the scorer's output per corpus
-    .venv/bin/python bench/eval.py --check    # also exit 1 when a target is missed
+    .venv/bin/python bench/eval.py --check    # also exit 1 when an enforced target is missed
+    .venv/bin/python bench/eval.py --no-demonyms   # the same without country adjectives
 
 Predictions go to bench/out/<corpus>.pred.jsonl (git-ignored). When ../shared/eval is
 absent the script says so and exits 0: there is nothing to check.
@@ -58,12 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run every corpus; with --check, return 1 when any target is missed."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="exit 1 when a target in TARGETS is missed")
+    ap.add_argument("--no-demonyms", action="store_true",
+                    help="do not tag country adjectives (Syrian, Russian) as countries")
     args = ap.parse_args(argv)
     corpora = sorted(EVAL.glob("*.jsonl.gz")) if EVAL.is_dir() else []
     if not corpora or not (EVAL / "score.py").exists():
         print(f"{EVAL} absent: not checked")
         return 0
-    tagger = Geotagger()
+    tagger = Geotagger(demonyms=not args.no_demonyms)
     missed = []
     for corpus in corpora:
         scores = run(corpus, tagger)
