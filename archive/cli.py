@@ -251,6 +251,7 @@ def serve(index_dir, host, port, threads, debug):
         geoarchive serve --index index/ --port 5000
     """
     from web import create_app
+    from web import serve as serve_app
 
     if not (index_dir / "_MAIN_LOCK").exists() and not any(index_dir.glob("*.toc")):
         click.echo(f"warning: no index in {index_dir}/ yet; build one with: geoarchive ingest seeds/", err=True)
@@ -261,6 +262,4 @@ def serve(index_dir, host, port, threads, debug):
     if debug:
         app.run(host=host, port=port, debug=True)
         return
-    import waitress
-
-    waitress.serve(app, host=host, port=port, threads=threads)
+    serve_app(app, host=host, port=port, threads=threads)
