@@ -112,8 +112,8 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
     seen.add(key)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as e:
-        log.warning("%s: cannot list folder (%s); check its permissions", folder, e.strerror)
+    except OSError:
+        yield folder  # read_file reports it, so the summary names the folder it could not list
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -158,7 +158,7 @@ def read_file(
     try:
         kind, compressed = detect_kind(path)
     except OSError as e:
-        reason = f"cannot open file ({e.strerror or e}); check that it exists and is readable"
+        reason = f"cannot open ({e.strerror or e}); check that it exists and is readable"
         skip(Skipped(str(path), reason))
         return
     except ArticleFormatError as e:
@@ -197,7 +197,12 @@ def _log_warning(message: str) -> None:
 
 def detect_kind(path: Path) -> tuple[str | None, bool]:
     """Return (reader kind or None, gzip-compressed?) from the name and the first bytes."""
-    if not stat.S_ISREG(path.stat().st_mode):
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        with os.scandir(path):  # raises the OSError (e.g. permission denied) that read_file reports
+            pass
+        raise ArticleFormatError("a folder, not a file; read folders with load_articles() or iter_files()")
+    if not stat.S_ISREG(mode):
         # Opening a FIFO would block forever; devices and sockets hold no articles.
         raise ArticleFormatError("not a regular file (a pipe, socket or device); nothing to read")
     with open(path, "rb") as f:

@@ -270,7 +270,7 @@ def test_missing_and_unsupported_files_reported(tmp_path, col):
     assert col.read(tmp_path / "pic.png") == []
     assert col.read(tmp_path / "nope.txt") == []
     assert "unsupported file type '.png'" in col.skipped[0].reason
-    assert "cannot open file" in col.skipped[1].reason
+    assert "cannot open (No such file or directory)" in col.skipped[1].reason
 
 
 def test_extension_that_lies_is_sniffed(tmp_path, col):
@@ -705,3 +705,23 @@ def test_jsonl_with_bom(tmp_path, col):
     p = tmp_path / "bom.jsonl"
     p.write_bytes(b'\xef\xbb\xbf{"id": "b1", "title": "t", "text": "x"}\n')
     assert [a.id for a in col.read(p)] == ["b1"]
+
+
+def test_unlistable_folder_is_reported(tmp_path, col, monkeypatch):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (tmp_path / "a.txt").write_text("Title\n\nBody")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    arts = list(load_articles([tmp_path], on_skip=col.skipped.append))
+    assert [a.title for a in arts] == ["Title"]
+    [s] = col.skipped
+    assert s.path == str(locked) and s.reason.startswith("cannot open (Permission denied)")
