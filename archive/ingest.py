@@ -283,6 +283,7 @@ def read_limited(path: Path, compressed: bool, max_bytes: int) -> bytes | None:
 
 
 def too_large(max_bytes: int, what: str = "article") -> str:
+    """The skip reason for input over the size limit."""
     return f"{what} is larger than the {max_bytes:,}-byte limit; split it or raise the size limit"
 
 

@@ -189,6 +189,7 @@ def normalise_text(text: str) -> str:
 
 
 def digest(value: str) -> str:
+    """First 16 hex digits of the SHA-1 of ``value``: short, stable and collision-safe at archive scale."""
     return hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
