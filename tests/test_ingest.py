@@ -725,3 +725,8 @@ def test_unlistable_folder_is_reported(tmp_path, col, monkeypatch):
     assert [a.title for a in arts] == ["Title"]
     [s] = col.skipped
     assert s.path == str(locked) and s.reason.startswith("cannot open (Permission denied)")
+
+
+def test_ndjson_extension(tmp_path, col):
+    p = write_jsonl(tmp_path / "a.ndjson", [{"id": "n1", "title": "t", "text": "x"}])
+    assert [a.id for a in col.read(p)] == ["n1"]
