@@ -50,10 +50,13 @@ def cli():
               help="Skip articles larger than this.")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Seconds to wait for another ingest's lock on the index.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Articles per commit; an interrupted ingest keeps every finished batch.")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
-def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, overrides, quiet):
+def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, batch_size, overrides,
+           quiet):
     """Read, geotag and index articles from files and folders.
 
     Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
@@ -68,7 +71,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_t
 
     options = IngestOptions(
         jobs=jobs, dedupe=dedupe == "on", prune=prune, max_bytes=max_bytes,
-        lock_timeout=lock_timeout, overrides=overrides,
+        lock_timeout=lock_timeout, batch=batch_size, overrides=overrides,
     )
     bar = None
     progress = None

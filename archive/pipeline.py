@@ -101,11 +101,11 @@ def _select(paths, options, known, seen_ids, read_origins, report, progress) -> 
                 report.duplicates += 1
                 continue
             if options.dedupe:
-                key = ingest.dedupe_key(article)
-                if key in dedupe_keys:
+                keys = ingest.dedupe_keys(article)
+                if any(key in dedupe_keys for key in keys):
                     report.duplicates += 1
                     continue
-                dedupe_keys.add(key)
+                dedupe_keys.update(keys)
             seen_ids.add(article.id)
             old = known.get(article.id)
             if old is not None and old[1] == index_mod.content_hash(article):
