@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .gazetteer import FEATURES, Gazetteer
-from .lexicon import Lexicon, zipf
+from .lexicon import Lexicon
 from .recognize import Span, Token
 
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
@@ -64,10 +64,10 @@ def _only_space(text: str, a: int, b: int) -> bool:
     return b > a and all(ch in _WS for ch in text[a:b])
 
 
-def _unknown_cap(tok: Token, k: int, covered: set[int]) -> bool:
+def _unknown_cap(tok: Token, k: int, covered: set[int], lex: Lexicon) -> bool:
     """A capitalised word that is no place and not a common English word."""
     return (tok.is_cap and k not in covered and tok.text.isalpha() and not tok.text.isupper()
-            and zipf(tok.folded) < 4.0)
+            and lex.zipf(tok.folded) < 4.0)
 
 
 class _Article:
@@ -90,9 +90,9 @@ class _Article:
                 return True
             if _only_space(text, prev.end, span.start) and not nation:
                 if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
-                        and zipf(prev.folded) < 5.0:
+                        and lex.zipf(prev.folded) < 5.0:
                     return True
-                if _unknown_cap(prev, i - 1, self.covered) and not span.sentence_start \
+                if _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
                         and not self.headline and not self.all_caps:
                     return True
                 if prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap and prev.text.islower():
@@ -100,7 +100,7 @@ class _Article:
         if j < len(tokens) and not nation:
             nxt = tokens[j]
             if _only_space(text, span.end, nxt.start):
-                if _unknown_cap(nxt, j, self.covered) and not self.headline and not self.all_caps:
+                if _unknown_cap(nxt, j, self.covered, lex) and not self.headline and not self.all_caps:
                     return True
                 if nxt.folded in _SPEECH and pop < 1_000_000:
                     return True
@@ -144,7 +144,7 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
             keep.append(span)  # a listed abbreviation written in capitals
             continue
         if len(letters) <= 3 and not letters.isupper():
-            if span.sentence_start or headline or zipf(span.key) >= 3.0:
+            if span.sentence_start or headline or lex.zipf(span.key) >= 3.0:
                 continue
         dateline = span.start == len(text) - len(text.lstrip()) and surface.isupper() \
             and text[span.end : span.end + 2] in (", ", " -", " (", " —")
@@ -160,7 +160,7 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         if span.key in art.lower_words:
             continue  # the article itself uses the word in lower case
         informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
-        z = zipf(span.key)
+        z = lex.zipf(span.key)
         logpop = math.log10(pop + 1)
         margin = (0.5 if informative else 1.5) + (1.0 if alt_only else 0.0)
         if z >= 3.0 and z > logpop - margin:

@@ -38,6 +38,8 @@ import os
 import re
 import tempfile
 import unicodedata
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -49,7 +51,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
@@ -96,24 +98,99 @@ def _is_latin(name: str) -> bool:
     return True
 
 
+_SEP = "\x1f"  # joins string columns in the cache file; never part of a name
+_STR_COLUMNS = ("names", "cc", "admin1", "feature")
+_NUM_COLUMNS = {"ids": "q", "lat": "d", "lon": "d", "pop": "q"}
+
+
+def pack(data: dict) -> dict:
+    """Turn compiled tables into a compact marshal payload that loads in ~0.1 s.
+
+    Columns become one joined string or one machine array each; the name index becomes a
+    sorted key list (joined) plus offset and code arrays, searched with bisect.
+    """
+    keys = sorted(data["index"])
+    starts, codes = array("I"), array("I")
+    for key in keys:
+        starts.append(len(codes))
+        codes.extend(data["index"][key])
+    starts.append(len(codes))
+    out = {k: v for k, v in data.items() if k not in ("index", "prefixes", *_STR_COLUMNS, *_NUM_COLUMNS)}
+    out.update({k: _SEP.join(data[k]) for k in _STR_COLUMNS})
+    out.update({k: array(t, data[k]).tobytes() for k, t in _NUM_COLUMNS.items()})
+    out.update(keys=_SEP.join(keys), starts=starts.tobytes(), codes=codes.tobytes(), abbrevs=sorted(data["abbrevs"]))
+    return out
+
+
+def _array(typecode: str, raw: bytes) -> array:
+    a = array(typecode)
+    a.frombytes(raw)
+    return a
+
+
+class NameIndex:
+    """Folded name -> codes (``row * 2 + is_alternate``), over a sorted key list.
+
+    Supports ``key in index``, ``index.get(key, default)`` and :meth:`has_prefix`.
+    """
+
+    def __init__(self, keys: list[str], starts: array, codes: array):
+        self.keys, self.starts, self.codes = keys, starts, codes
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _pos(self, key: str) -> int:
+        p = bisect_left(self.keys, key)
+        return p if p < len(self.keys) and self.keys[p] == key else -1
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._pos(key) >= 0
+
+    def get(self, key: str, default=None):
+        """Codes for a folded name, or ``default``."""
+        p = self._pos(key)
+        return default if p < 0 else self.codes[self.starts[p] : self.starts[p + 1]]
+
+    def has_prefix(self, key: str) -> bool:
+        """True when some longer name starts with ``key`` followed by a space.
+
+        A space sorts before every other character found in keys, so such names
+        directly follow ``key`` in sorted order.
+        """
+        p = bisect_left(self.keys, key + " ")
+        return p < len(self.keys) and self.keys[p].startswith(key + " ")
+
+
+class _Prefixes:
+    """``key in gazetteer.prefixes``: is ``key`` a proper token prefix of some name?"""
+
+    def __init__(self, index: NameIndex):
+        self._index = index
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._index.has_prefix(key)
+
+
 class Gazetteer:
     """Lookup tables over the compiled GeoNames data.
 
     Rows are parallel columns (``ids``, ``names``, ``lat`` ...); ``index`` maps a folded
-    name to a tuple of ``row * 2 + is_alternate``.
+    name to the codes ``row * 2 + is_alternate`` of the entries it names.
     """
 
     def __init__(self, data: dict):
-        self._d = data
-        self.ids: list[int] = data["ids"]
-        self.names: list[str] = data["names"]
-        self.lat: list[float] = data["lat"]
-        self.lon: list[float] = data["lon"]
-        self.cc: list[str] = data["cc"]
-        self.admin1: list[str] = data["admin1"]
-        self.feature: list[str] = data["feature"]
-        self.population: list[int] = data["pop"]
-        self.index: dict[str, tuple[int, ...]] = data["index"]
+        self.ids: array = _array("q", data["ids"])
+        self.lat: array = _array("d", data["lat"])
+        self.lon: array = _array("d", data["lon"])
+        self.population: array = _array("q", data["pop"])
+        self.names: list[str] = data["names"].split(_SEP)
+        self.cc: list[str] = data["cc"].split(_SEP)
+        self.admin1: list[str] = data["admin1"].split(_SEP)
+        self.feature: list[str] = data["feature"].split(_SEP)
+        self.index = NameIndex(data["keys"].split(_SEP), _array("I", data["starts"]), _array("I", data["codes"]))
+        #: ``key in prefixes``: is key a proper token prefix of a longer name ("new", "new south")
+        self.prefixes = _Prefixes(self.index)
         #: folded demonym ("syrian") -> row of its country or continent
         self.demonyms: dict[str, int] = data["demonyms"]
         #: ISO alpha-2 -> row of the country
@@ -126,9 +203,7 @@ class Gazetteer:
         #: max number of tokens in any indexed name
         self.max_tokens: int = data["max_tokens"]
         #: folded names that the sources write as abbreviations ("us", "uae", "u.s.")
-        self.abbrevs: frozenset[str] = data["abbrevs"]
-        #: every proper token prefix of a multi-token name ("new", "new south")
-        self.prefixes: frozenset[str] = data["prefixes"]
+        self.abbrevs: frozenset[str] = frozenset(data["abbrevs"])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -216,7 +291,7 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
             logger.warning("gazetteer cache %s unreadable (%s); recompiling", path, e)
     from .gazetteer_build import compile_gazetteer
 
-    data = compile_gazetteer()
+    data = pack(compile_gazetteer())
     write_atomic(path, marshal.dumps(data))
     return Gazetteer(data)
 

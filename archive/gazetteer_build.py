@@ -199,14 +199,9 @@ def compile_gazetteer() -> dict:
 
     index = {k: tuple(sorted(v)) for k, v in names.items()}
     max_tokens = max(len(TOKEN_RE.findall(k)) for k in index)
-    prefixes = set()
-    for key in index:
-        parts = key.split(" ")
-        for i in range(1, len(parts)):
-            prefixes.add(" ".join(parts[:i]))
     logger.info("gazetteer: %d places, %d names", len(cols["ids"]), len(index))
     if not math.isfinite(sum(cols["lat"])):
         raise GazetteerError("gazetteer compile produced a non-finite latitude")
     return {**cols, "index": index, "demonyms": demonyms, "countries": country_rows,
             "admin1_rows": admin1_rows, "max_tokens": max_tokens,
-            "prefixes": frozenset(prefixes), "abbrevs": frozenset(k for k in abbrevs if k in index)}
+            "abbrevs": frozenset(k for k in abbrevs if k in index)}
