@@ -127,6 +127,7 @@ class IndexWriter:
         )
         self._writer = None
         self._pending = 0
+        self._batch_ids: set[str] = set()
         self.committed = 0
 
     def _w(self):
@@ -144,11 +145,18 @@ class IndexWriter:
 
     def add(self, ga: GeotaggedArticle) -> None:
         """Add or replace (by id) one article."""
+        if ga.article.id in self._batch_ids:
+            # Whoosh only replaces documents of committed segments, so a second copy of an id
+            # within one batch would be kept twice: commit the first one before replacing it.
+            self.commit()
         self._w().update_document(**to_document(ga))
+        self._batch_ids.add(ga.article.id)
         self._pending += 1
 
     def delete(self, article_id: str) -> None:
         """Delete an article by id (takes effect at the next commit)."""
+        if article_id in self._batch_ids:
+            self.commit()  # as in add(): Whoosh cannot delete a document of the batch in flight
         self._w().delete_by_term("id", article_id)
         self._pending += 1
 
@@ -159,6 +167,7 @@ class IndexWriter:
             self._writer = None
             self.committed += self._pending
             self._pending = 0
+            self._batch_ids.clear()
 
     def known(self) -> dict[str, tuple[str | None, str]]:
         """Return id -> (origin, content hash) for every committed article."""

@@ -102,7 +102,7 @@ def _leaf_data(sub) -> dict:
             vocab.append(term.decode("utf-8"))
             postings.append(list(sub.postings(field, term).all_ids()))
         data[name] = Column.build(vocab, postings)
-    days = np.fromiter((sub.column_reader("sort_old")[d] for d in range(n)), dtype=np.int64, count=n)
+    days = np.fromiter(iter(sub.column_reader("sort_old")), dtype=np.int64, count=n)
     data["day"] = np.where(days >= _UNDATED, 0, days)
     data["id"] = sub.column_reader("id", translate=True)
     data["title"] = sub.column_reader("ctitle")

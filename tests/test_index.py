@@ -67,6 +67,17 @@ def test_commit_known_delete(tmp_path, tagged):
         assert set(w.known()) == {"a1"}
 
 
+def test_same_id_twice_in_one_batch_is_kept_once(tmp_path, tagged):
+    ix = tmp_path / "ix"
+    with index.open_writer(ix) as w:
+        w.add(make("a1", text="first version"))
+        w.add(tagged)
+        w.add(make("a3"))
+        w.delete("a3")
+    assert index.stats(ix).articles == 1
+    assert get_article(ix, "a1") == tagged
+
+
 def test_content_hash_ignores_origin_but_not_text():
     a = Article("x", "T", "body", origin="one.txt")
     assert index.content_hash(a) == index.content_hash(Article("x", "T", "body", origin="two.txt"))
