@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
+from whoosh.query.qcore import QueryError as WhooshQueryError
 from whoosh.sorting import FieldFacet
 
 from archive import geohash
@@ -41,6 +42,7 @@ QUERY_FIELDS = ("title", "text", "place", "country", "source", "date", "year", "
 FACET_FIELDS = {"country": "country", "place": "pid", "source": "src", "year": "year"}
 FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
 _UNDATED = 2**31 - 1
+_NO_POSITIONS = frozenset({"country", "places", "year", "id", "pid"})
 
 
 # ---------------------------------------------------------------- per-index tables
@@ -169,6 +171,9 @@ def _rewrite(node, tables):
         cc = tables["country_names"].get(words)
         if cc:
             return wq.Term("country", cc)
+    if isinstance(node, wq.Phrase) and node.fieldname in _NO_POSITIONS:
+        # These fields hold whole values, not running text: "a b" can only match as one value.
+        return wq.Term(node.fieldname, " ".join(node.words), boost=node.boost)
     return node
 
 
@@ -316,7 +321,10 @@ def _run(lease, req: SearchRequest, limit: int):
         kwargs["sortedby"] = FieldFacet("sort_new")
     elif req.sort == "oldest":
         kwargs["sortedby"] = FieldFacet("sort_old")
-    results = s.search(q, limit=limit, filter=filt, **kwargs)
+    try:
+        results = s.search(q, limit=limit, filter=filt, **kwargs)
+    except WhooshQueryError as e:
+        raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
     docset = results.docs()
     ranked = [results.docnum(i) for i in range(results.scored_length())]
     scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
