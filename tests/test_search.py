@@ -224,6 +224,18 @@ def test_unusable_query_gives_a_helpful_error(ix, q):
     # '"' alone may also parse to nothing at all; either way nothing crashes.
 
 
+@pytest.mark.parametrize("q", ['country:"united states"', 'places:"east germany"', "(((", 'title:"', "\\",
+                               "date:>2016", "foo:bar", "NOT Jarabulus", '"unbalanced', "*", "x" * 60 + "~",
+                               "<script>alert(1)</script>", "U.S.-Mexico border", "title:(tanks OR copper)"])
+def test_odd_queries_never_crash(ix, q):
+    try:
+        page = run(ix, q=q)
+    except QueryError as e:
+        assert e.param == "q"
+    else:
+        assert page.total >= 0
+
+
 @pytest.mark.parametrize(("params", "param"), [
     ({"page": "0"}, "page"),
     ({"page": "x"}, "page"),
