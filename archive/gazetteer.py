@@ -34,6 +34,7 @@ from __future__ import annotations
 import gc
 import logging
 import marshal
+import math
 import os
 import re
 import tempfile
@@ -60,6 +61,9 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`":
 
 #: Feature codes, most prominent first (index = rank used by the tagger).
 FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "PPLA", "PPL")
+#: Prior bonus per feature code, added to log10(population). A capital outranks a region
+#: of the same name (Washington, Moscow); regions outrank towns.
+FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "PPLA": 0.5}
 
 # Everyday English names and abbreviations that none of the source packages lists for
 # its place (keys: ISO alpha-2, or "continent:<name>"). The EU is put on Europe's point.
@@ -245,9 +249,8 @@ class Gazetteer:
         return [self.place(r) for r in rows]
 
     def prominence(self, row: int) -> float:
-        """Prior for choosing among homonyms: feature class first, then population."""
-        rank = FEATURES.index(self.feature[row]) if self.feature[row] in FEATURES else len(FEATURES)
-        return (len(FEATURES) - rank) * 1e10 + self.population[row]
+        """Context-free prior among homonyms: a bonus per feature code plus log10(population)."""
+        return FEATURE_BONUS.get(self.feature[row], 0.0) + math.log10(self.population[row] + 1)
 
     def country(self, code: str | None) -> Place | None:
         """The country with this ISO alpha-2 code, or None."""

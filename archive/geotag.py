@@ -26,7 +26,7 @@ from .gazetteer import Gazetteer, load_gazetteer
 from .geocoder import GazetteerGeocoder
 from .lexicon import Lexicon, load_lexicon
 from .models import Article, GeotaggedArticle, Mention
-from .recognize import Span, Token, find_spans, tokenize
+from .recognize import Span, Token, find_spans, find_unknown_spans, tokenize
 from .resolve import Candidate, Context, choose, lookup, prior
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
@@ -42,17 +42,23 @@ class Geotagger:
         returning a list of ``Location`` or None; default: a :class:`GazetteerGeocoder`.
     :param overrides: an :class:`archive.overrides.Overrides` (alias, block, pin names).
     :param demonyms: tag country adjectives ("Syrian") as their country (default True).
+    :param fallback: optional geocode callable (e.g. :mod:`archive.fallback`) asked about
+        names the gazetteer lacks, found after a locative preposition ("in Qamishli").
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, geocode: Callable[..., Any] | None = None,
-                 overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = True):
+                 overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = True,
+                 fallback: Callable[..., Any] | None = None):
         self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         if geocode is None:
             geocode = GazetteerGeocoder(self.gazetteer).geocode
         self.geocode = geocode
         self.overrides = overrides
+        if overrides is not None:
+            overrides.check(self.gazetteer)
         self.demonyms = demonyms
+        self.fallback = fallback
         self._cache: dict[str, list[Candidate]] = {}
 
     # -- public API ---------------------------------------------------------------
@@ -66,6 +72,9 @@ class Geotagger:
         return GeotaggedArticle(article=article, mentions=tuple(mentions))
 
     # -- internals ----------------------------------------------------------------
+    def _is_common(self, word: str) -> bool:
+        return self.lexicon.zipf(word) >= 3.5 or self.lexicon.is_first_name(word) or self.lexicon.is_title(word)
+
     def candidates(self, span: Span) -> list[Candidate]:
         """Every candidate place for a span's name, memoised by folded name."""
         key = span.key
@@ -84,6 +93,8 @@ class Geotagger:
             if row is not None:
                 query = self.gazetteer.names[row]
         found = lookup(self.geocode, query)
+        if not found and self.fallback is not None:
+            found = lookup(self.fallback, query)
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[key] = found
@@ -94,9 +105,13 @@ class Geotagger:
         for name, text in fields:
             tokens = tokenize(text)
             spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)
-            for span in accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
-                                     headline=(name == "title")):
-                found.append((name, text, tokens, span))
+            accepted = list(accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
+                                         headline=(name == "title")))
+            if self.fallback is not None:
+                covered = {k for s in spans for k in range(s.i, s.j)}
+                accepted += find_unknown_spans(text, tokens, covered, self._is_common)
+                accepted.sort(key=lambda s: s.start)
+            found.extend((name, text, tokens, span) for span in accepted)
         by_key: dict[str, list[Candidate]] = {}
         for *_, span in found:
             if span.key not in by_key:

@@ -115,3 +115,31 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
         else:
             i += 1
     return spans
+
+
+#: Prepositions that introduce a place ("in Kharkiv", "near Qamishli").
+LOCATIVES = frozenset("in near outside at from across inside around".split())
+
+
+def find_unknown_spans(text: str, tokens: list[Token], covered: set[int], is_common, max_len: int = 3) -> list[Span]:
+    """Capitalised runs after a locative preposition that no gazetteer name covers.
+
+    Used only with an online fallback geocoder: "in Qamishli" where the gazetteer has no
+    Qamishli. ``is_common(folded_word)`` rejects ordinary English words.
+    """
+    spans = []
+    n = len(tokens)
+    for i in range(1, n):
+        prev, tok = tokens[i - 1], tokens[i]
+        if prev.folded not in LOCATIVES or not prev.text.islower() or not tok.is_cap or i in covered:
+            continue
+        if tok.text.isupper() or is_common(tok.folded) or is_sentence_start(text, tok.start):
+            continue
+        j = i + 1
+        while j < n and j - i < max_len and tokens[j].is_cap and j not in covered \
+                and _GAP_OK.fullmatch(text, tokens[j - 1].end, tokens[j].start) and not is_common(tokens[j].folded):
+            j += 1
+        start, end = tok.start, tokens[j - 1].end
+        key = " ".join(t.folded for t in tokens[i:j])
+        spans.append(Span(start, end, text[start:end], key, i, j))
+    return spans

@@ -15,11 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .gazetteer import FEATURE_BONUS
 from .models import Place
 
-#: Prior bonus per GeoNames feature code, on top of log10(population).
-# A capital outranks a region of the same name (Washington, Moscow); regions outrank towns.
-FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "PPLA": 0.5}
 W_COUNTRY = 1.5  # candidate lies in a country the article names
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other

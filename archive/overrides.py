@@ -1,0 +1,148 @@
+"""User corrections to the geotagger: alias a name, block a name, pin a name to a place.
+
+The file is TOML (``.toml``) or JSON (``.json``) with up to three tables::
+
+    # overrides.toml
+    [alias]            # this name means that (gazetteer) name
+    "Big Apple" = "New York City"
+    "Motor City" = "Detroit"
+
+    [pin]              # this name is always this GeoNames id
+    "Paris" = 2988507
+    "Georgia" = 614540
+
+    [block]            # never tag these names
+    names = ["Reading", "Of"]
+
+Names are matched like gazetteer names: case, diacritics and punctuation are folded.
+Aliased and pinned names are tagged wherever they appear capitalised, even when the
+tagger's filters would have rejected them; blocked names are never tagged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GazetteerError
+from .gazetteer import fold
+
+__all__ = ("Overrides", "load_overrides")
+
+_SECTIONS = ("alias", "block", "pin")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Parsed overrides; keys are folded names."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    pins: dict[str, int] = field(default_factory=dict)
+    blocks: frozenset[str] = frozenset()
+    source: str | None = None
+    #: folded names the gazetteer may not know that the tagger must recognise
+    names: frozenset[str] = field(init=False)
+    #: every proper token prefix of those names
+    prefixes: frozenset[str] = field(init=False)
+
+    def __post_init__(self):
+        names = frozenset(self.aliases) | frozenset(self.pins)
+        prefixes = {" ".join(n.split(" ")[:k]) for n in names for k in range(1, n.count(" ") + 1)}
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "prefixes", frozenset(prefixes))
+
+    def alias(self, key: str) -> str | None:
+        """The name to look up instead of ``key``, if aliased."""
+        return self.aliases.get(key)
+
+    def pinned(self, key: str) -> int | None:
+        """The GeoNames id ``key`` is pinned to, if any."""
+        return self.pins.get(key)
+
+    def blocked(self, key: str) -> bool:
+        """True when ``key`` must never be tagged."""
+        return key in self.blocks
+
+    def forced(self, key: str) -> bool:
+        """True when the user declared ``key`` a place (aliased or pinned)."""
+        return key in self.aliases or key in self.pins
+
+    def check(self, gazetteer: Any) -> None:
+        """Raise GazetteerError when a pin names a GeoNames id the gazetteer lacks."""
+        for key, gid in self.pins.items():
+            if gazetteer.get(gid) is None:
+                raise GazetteerError(f"{self.source or 'overrides'}: [pin] {key!r} = {gid}: no place with "
+                                     "that GeoNames id in the gazetteer; check the id on geonames.org")
+
+
+def _line_of(text: str, name: str) -> int | None:
+    """Line number where a key is written, for error messages (None when not found)."""
+    pattern = re.compile(r"""^\s*(\[\s*)?["']?""" + re.escape(name) + r"""["']?\s*([=:]|\])""")
+    for n, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line) or f'"{name}"' in line:
+            return n
+    return None
+
+
+def load_overrides(path: str | Path) -> Overrides:
+    """Read an overrides file (TOML or JSON); errors name the file and the line or key."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise GazetteerError(f"{where}: cannot read overrides file: {e}") from e
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text)
+    except json.JSONDecodeError as e:
+        raise GazetteerError(f"{where}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise GazetteerError(f"{where}: invalid TOML: {e}") from e
+    if not isinstance(data, dict):
+        raise GazetteerError(f"{where}: expected a table with sections {', '.join(_SECTIONS)}")
+    for section in data:
+        if section not in _SECTIONS:
+            line = _line_of(text, section)
+            at = f"{where}:{line}" if line else where
+            raise GazetteerError(f"{at}: unknown section {section!r}; expected one of: {', '.join(_SECTIONS)}")
+
+    def fail(section: str, key: str, problem: str) -> GazetteerError:
+        line = _line_of(text, key)
+        at = f"{where}:{line}" if line else where
+        return GazetteerError(f"{at}: [{section}] {key!r}: {problem}")
+
+    def table(section: str) -> dict:
+        value = data.get(section, {})
+        if not isinstance(value, dict):
+            raise GazetteerError(f"{where}: [{section}] must be a table of name = value pairs")
+        return value
+
+    aliases: dict[str, str] = {}
+    for name, target in table("alias").items():
+        if not isinstance(target, str) or not fold(target):
+            raise fail("alias", name, f"expected the name of a place, got {target!r}")
+        if not fold(name):
+            raise fail("alias", name, "the name has no letters")
+        aliases[fold(name)] = target
+    pins: dict[str, int] = {}
+    for name, gid in table("pin").items():
+        if isinstance(gid, bool) or not isinstance(gid, int):
+            raise fail("pin", name, f"expected a GeoNames id (an integer), got {gid!r}")
+        if not fold(name):
+            raise fail("pin", name, "the name has no letters")
+        pins[fold(name)] = gid
+    block = data.get("block", {})
+    names = block.get("names", []) if isinstance(block, dict) else block
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise GazetteerError(f"{where}: [block] names must be a list of strings, got {names!r}")
+    if isinstance(block, dict) and set(block) - {"names"}:
+        extra = sorted(set(block) - {"names"})[0]
+        raise fail("block", extra, "unknown key; write: names = [\"Name\", ...]")
+    return Overrides(aliases=aliases, pins=pins, blocks=frozenset(fold(n) for n in names), source=where)
