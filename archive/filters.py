@@ -79,30 +79,42 @@ class _Article:
         self.all_caps = bool(letters) and sum(t.isupper() for t in letters) > 0.6 * len(letters)
         self.lower_words = {t.text for t in tokens if t.text.islower()}
         self.covered = {k for s in spans for k in range(s.i, s.j)}
+        self.big: set[int] = set()  # tokens of names of places with 100,000+ people ("Austin Texas")
 
     def is_person(self, span: Span, nation: bool, pop: int) -> bool:
+        """Person evidence around the span. Titles and first names count for any place but
+        a country; weaker cues (unknown capitalised neighbours, "X said") only for places
+        under 100,000 people, since "Houston Rockets" or "Liverpool said" name a team."""
         text, tokens, lex = self.text, self.tokens, self.lex
         i, j = span.i, span.j
+        small = pop < 100_000 and not nation
         if i > 0:
             prev = tokens[i - 1]
             gap = text[prev.end : span.start]
-            if prev.is_cap and lex.is_title(prev.text) and gap.strip(" .") == "":
+            if prev.is_cap and lex.is_title(prev.text) and gap.strip(" .") == "" and not nation:
                 return True
             if _only_space(text, prev.end, span.start) and not nation:
                 if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
-                        and lex.zipf(prev.folded) < 5.0:
+                        and lex.zipf(prev.folded) < 5.0 and (i - 1) not in self.big:
                     return True
-                if _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
+                if small and _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
                         and not self.headline and not self.all_caps:
                     return True
-                if prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap and prev.text.islower():
+                if small and prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap \
+                        and prev.text.islower():
                     return True
-        if j < len(tokens) and not nation:
+        if j < len(tokens) and not nation and j - i == 1 and lex.is_first_name(span.key):
+            nxt = tokens[j]  # "Paris Hilton", "Washington Irving": a given name and a name
+            if _only_space(text, span.end, nxt.start) and nxt.is_cap and j not in self.big \
+                    and lex.is_first_name(nxt.folded) and not nxt.text.isupper() and not self.headline:
+                return True
+        if j < len(tokens) and small:
             nxt = tokens[j]
             if _only_space(text, span.end, nxt.start):
-                if _unknown_cap(nxt, j, self.covered, lex) and not self.headline and not self.all_caps:
+                if _unknown_cap(nxt, j, self.covered, lex) and not lex.is_title(nxt.text) \
+                        and not self.headline and not self.all_caps:
                     return True
-                if nxt.folded in _SPEECH and pop < 1_000_000:
+                if nxt.folded in _SPEECH:
                     return True
         return False
 
@@ -114,6 +126,8 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         return
     art = _Article(text, tokens, spans, lex, headline)
     info = [_best(gaz, s) for s in spans]
+    art.big = {k for s, (f, pop, _) in zip(spans, info, strict=True) if pop >= 100_000 or f in _NATION
+               for k in range(s.i, s.j)}
     # "City, State" / "City, Country": the second name vouches for the first
     paired = set()
     for k in range(len(spans) - 1):
@@ -152,7 +166,8 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
             keep.append(span)
             continue
         if art.is_person(span, nation, pop):
-            persons.add(span.key)
+            if pop < 100_000:  # a big city's name used once for a person stays a city elsewhere
+                persons.add(span.key)
             continue
         if nation or k in paired:
             keep.append(span)

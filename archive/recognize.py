@@ -94,10 +94,10 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
             continue
         key = tok.folded
         best_j, best_key, demonym = 0, "", False
-        if key in index:
-            best_j, best_key = i + 1, key
-        elif demonyms_on and key in demonyms:
+        if demonyms_on and key in demonyms:  # "Canadian" is a demonym before it is a Texas town
             best_j, best_key, demonym = i + 1, key, True
+        elif key in index:
+            best_j, best_key = i + 1, key
         j = i + 1
         while key in prefixes and j < n:
             prev, nxt = tokens[j - 1], tokens[j]

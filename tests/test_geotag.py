@@ -99,3 +99,94 @@ def test_geotag_records_reports_bad_lines(tagger):
     top = out[0]["toponyms"][0]
     assert set(top) == {"start", "end", "name", "lat", "lon", "geonameid", "country_code", "feature", "score"}
     assert [n for n, _ in errors] == [2, 3, 5]
+
+
+# --- sentences written for the regression suite -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("Paris Hilton arrived at the party late.", "Paris"),
+        ("President Obama met the press on Monday.", "Obama"),
+        ("Obama said the talks were useful.", "Obama"),
+        ("Share\n\nThe council met on Tuesday.", "Share"),
+        ("Reading is a pleasure for many children.", "Reading"),
+        ("May was a difficult month for the company.", "May"),
+        ("Nice weather is expected for the weekend.", "Nice"),
+        ("Of all the options, this was the cheapest.", "Of"),
+        ("Mobile phones were banned in class.", "Mobile"),
+        ("Bath time for the toddlers.", "Bath"),
+        ("NATO leaders gathered for the summit.", "NATO"),
+        ("The HIV epidemic slowed last year.", "HIV"),
+        ("Advertisement\n\nThe storm moved east.", "Advertisement"),
+        ("Officials in the South said roads were closed.", "South"),
+        ("The fine was US$10,000.", "US"),
+        ("Mr. Heiden denied the claims.", "Heiden"),
+        ("Nelson Mandela was freed in 1990.", "Mandela"),
+    ],
+)
+def test_not_places(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+@pytest.mark.parametrize(
+    "text, surface, country, lat, lon",
+    [
+        ("Police in Paris, Texas, closed the highway.", "Paris", "US", 33.66, -95.56),
+        ("The museum in Paris reopened after the strike.", "Paris", "FR", 48.85, 2.35),
+        ("He moved to Springfield, Illinois, last year.", "Springfield", "US", 39.80, -89.64),
+        ("WASHINGTON (Reuters) - The Senate voted on Tuesday.", "WASHINGTON", "US", 38.90, -77.04),
+        ("Lawmakers in Washington debated the bill.", "Washington", "US", 38.90, -77.04),
+        ("Talks in Moscow ended without a deal.", "Moscow", "RU", 55.75, 37.62),
+        ("Residents of Rio de Janeiro voted on Sunday.", "Rio de Janeiro", "BR", -22.9, -43.2),
+        ("Floods hit New South Wales again.", "New South Wales", "AU", -32.5, 147.5),
+        ("Syria's army advanced.", "Syria", "SY", 35.0, 38.0),
+        ("Officials in Kyiv and Kiev alike denied it.", "Kiev", "UA", 50.45, 30.52),
+        ("Shelling near A'zaz continued.", "A'zaz", "SY", 36.59, 37.05),
+        ("The Houston Rockets won again.", "Houston", "US", 29.76, -95.36),
+        ("Troops left the UAE and the UK.", "UAE", "AE", 24.0, 54.0),
+    ],
+)
+def test_places(tagger, text, surface, country, lat, lon):
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert surface in found, found
+    place = found[surface]
+    assert place.country_code == country
+    assert near(place, lat, lon, tol=2.5 if place.feature in ("PCLI", "ADM1") else 0.3), place
+
+
+def test_one_sense_per_name_per_article(tagger):
+    text = "Paris, Texas, is small. Paris has a water tower. Many visit Paris each year."
+    places = {m.place.geonameid for m in tagger.tag_text(text) if m.surface == "Paris"}
+    assert len(places) == 1 and tagger.gazetteer.get(places.pop()).country_code == "US"
+
+
+def test_person_seen_once_is_a_person_everywhere(tagger):
+    text = "Barack Obama spoke first. Later, Obama took questions."
+    assert not [m for m in tagger.tag_text(text) if "Obama" in m.surface]
+
+
+def test_demonyms_can_be_switched_off(gazetteer):
+    from archive.geotag import Geotagger
+
+    plain = Geotagger(gazetteer=gazetteer, demonyms=False)
+    assert [m.surface for m in plain.tag_text("Syrian troops entered Syria.")] == ["Syria"]
+
+
+def test_scores_are_probabilities(sample):
+    _, mentions = sample
+    assert all(0.0 <= m.score <= 1.0 for m in mentions)
+
+
+def test_module_level_geotag_accepts_any_geocoder():
+    from geopy.location import Location
+
+    from archive.geotag import geotag
+
+    def fake(query, exactly_one=True, timeout=None):
+        loc = Location(query, (1.0, 2.0), {})
+        return loc if exactly_one else [loc]
+
+    out = geotag(Article(id="x", title="", text="Shelling hit Jarabulus."), geocode=fake)
+    assert [(m.surface, m.place.lat, m.place.lon) for m in out.mentions] == [("Jarabulus", 1.0, 2.0)]
