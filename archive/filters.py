@@ -36,6 +36,8 @@ _COMPASS = frozenset(
     "north south east west northern southern eastern western central centre center middle "
     "upper lower northeast northwest southeast southwest".split()
 )
+# Water bodies named with an adjective: "Indian Ocean" is not India.
+_WATER = frozenset("ocean sea gulf bay strait straits".split())
 # Particles inside personal names ("Mike de Kock", "Bashar al-Assad").
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
 _NATION = frozenset(("PCLI", "CONT"))
@@ -119,6 +121,20 @@ class _Article:
         return False
 
 
+def _region_adjective(span: Span, tokens: list[Token], text: str) -> bool:
+    """"Central American", "Latin American", "Indian Ocean": the adjective is not the country."""
+    if span.i > 0:
+        prev = tokens[span.i - 1]
+        if prev.is_cap and (prev.folded in _COMPASS or prev.folded == "latin") \
+                and _only_space(text, prev.end, span.start):
+            return True
+    if span.j < len(tokens):
+        nxt = tokens[span.j]
+        if nxt.is_cap and nxt.folded in _WATER and _only_space(text, span.end, nxt.start):
+            return True
+    return False
+
+
 def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazetteer, lex: Lexicon,
                  overrides: Any = None, headline: bool = False) -> Iterator[Span]:
     """Yield the spans that are place mentions."""
@@ -139,6 +155,9 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
     keep: list[Span] = []
     for k, span in enumerate(spans):
         if overrides is not None and overrides.blocked(span.key):
+            continue
+        if span.rows is not None:  # a region code vouched for by the city before it
+            keep.append(span)
             continue
         if overrides is not None and overrides.forced(span.key):
             keep.append(span)
@@ -168,6 +187,8 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         if art.is_person(span, nation, pop):
             if pop < 100_000:  # a big city's name used once for a person stays a city elsewhere
                 persons.add(span.key)
+            continue
+        if span.demonym and _region_adjective(span, tokens, text):
             continue
         if nation or k in paired:
             keep.append(span)

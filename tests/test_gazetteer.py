@@ -16,7 +16,7 @@ def tiny_tables():
         "cc": ["SY", "SY"], "admin1": ["09", ""], "feature": ["PPL", "PCLI"], "pop": [24997, 16906283],
         "index": {"jarabulus": (0,), "syria": (2,), "syrian arab republic": (3,)},
         "demonyms": {"syrian": 1}, "countries": {"SY": 1}, "admin1_rows": {}, "max_tokens": 3,
-        "abbrevs": frozenset(),
+        "abbrevs": frozenset(), "region_codes": {},
     }
 
 

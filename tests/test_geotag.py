@@ -190,3 +190,40 @@ def test_module_level_geotag_accepts_any_geocoder():
 
     out = geotag(Article(id="x", title="", text="Shelling hit Jarabulus."), geocode=fake)
     assert [(m.surface, m.place.lat, m.place.lon) for m in out.mentions] == [("Jarabulus", 1.0, 2.0)]
+
+
+@pytest.mark.parametrize(
+    "text, code, region",
+    [
+        ("Fires near Perth, WA, spread.", "WA", "Western Australia"),
+        ("Rain in Spokane, WA, again.", "WA", "Washington"),
+        ("She lives in Santa Ana, Calif., now.", "Calif.", "California"),
+        ("Floods in Lismore, NSW.", "NSW", "New South Wales"),
+        ("Kelowna, BC, residents were evacuated.", "BC", "British Columbia"),
+    ],
+)
+def test_city_state_codes(tagger, text, code, region):
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert found[code].name == region and found[code].feature == "ADM1"
+
+
+def test_codes_need_a_city(tagger):
+    assert "WA" not in {m.surface for m in tagger.tag_text("WA officials met on Monday.")}
+
+
+@pytest.mark.parametrize(
+    "text, surface, country",
+    [
+        ("Canadian officials agreed.", "Canadian", "CA"),
+        ("South Korean exports rose.", "South Korean", "KR"),
+    ],
+)
+def test_demonym_forms(tagger, text, surface, country):
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert found[surface].country_code == country
+
+
+@pytest.mark.parametrize("text, absent", [("Ships crossed the Indian Ocean.", "Indian"),
+                                          ("Central American migrants walked north.", "American")])
+def test_adjectives_that_are_not_the_country(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
