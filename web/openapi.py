@@ -5,28 +5,49 @@ from __future__ import annotations
 from typing import Any
 
 import archive
+from archive.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RADIUS_KM, SORTS
+
+#: A blank value means the same as leaving a parameter out (HTML forms send empty fields).
+BLANK = {"type": "string", "pattern": r"^\s*$"}
 
 
 def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") != "string" or "format" in schema or "enum" in schema:
+        schema = {"anyOf": [schema, BLANK]}
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+_NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
+
+
+def _numbers(count: int) -> str:
+    """A pattern for ``count`` comma-separated numbers, or an empty value."""
+    return rf"^\s*{_NUMBER}(\s*,\s*{_NUMBER}){{{count - 1}}}\s*$|^\s*$"
+
+
 FILTER_PARAMS = [
-    _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (see /help).", {"type": "string"}),
+    _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (see /help).",
+           {"type": "string", "maxLength": MAX_QUERY_CHARS}),
     _param("from", "Earliest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
-    _param("to", "Latest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
-    _param("place", "Only articles naming this GeoNames place id.", {"type": "integer"}),
-    _param("country", "Only articles naming a place in this country (ISO 3166 alpha-2).", {"type": "string"}),
-    _param("source", "Only articles from this source.", {"type": "string"}),
-    _param("year", "Only articles of this year.", {"type": "integer"}),
-    _param("bbox", "Only articles naming a place in west,south,east,north (degrees).", {"type": "string"}),
-    _param("near", "Only articles naming a place near lat,lon (with radius_km).", {"type": "string"}),
-    _param("radius_km", "Radius for near, in kilometres.", {"type": "number"}),
+    _param("to", "Latest article date, YYYY-MM-DD (not before from).", {"type": "string", "format": "date"}),
+    _param("place", "Only articles naming this GeoNames place id.",
+           {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
+    _param("country", "Only articles naming a place in this country (ISO 3166 alpha-2).",
+           {"type": "string", "pattern": r"^\s*([A-Za-z]{2})?\s*$"}),
+    _param("source", "Only articles from this source.", {"type": "string", "maxLength": 200}),
+    _param("year", "Only articles of this year.", {"type": "integer", "minimum": 1, "maximum": 9999}),
+    _param("bbox", "Only articles naming a place in west,south,east,north (degrees; south <= north).",
+           {"type": "string", "pattern": _numbers(4)}),
+    _param("near", "Only articles naming a place near lat,lon (with radius_km).",
+           {"type": "string", "pattern": _numbers(2)}),
+    _param("radius_km", "Radius for near, in kilometres (50 when near is given without it).",
+           {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": MAX_RADIUS_KM}),
 ]
 PAGE_PARAMS = [
-    _param("page", "Result page, from 1.", {"type": "integer", "minimum": 1}),
-    _param("per_page", "Results per page.", {"type": "integer", "minimum": 1}),
-    _param("sort", "Order of results.", {"type": "string", "enum": ["relevance", "newest", "oldest"]}),
+    _param("page", "Result page, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    _param("per_page", "Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+    _param("sort", "Order of results (default: relevance with q, newest without).",
+           {"type": "string", "enum": list(SORTS)}),
 ]
 
 PLACE = {
