@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from archive import search as archive_search
-from archive.errors import IndexNotFoundError
+from archive.errors import IndexNotFoundError, QueryError
 from web import openapi
 from web.views import index_dir, search_args
 
@@ -40,12 +40,14 @@ def feature(pc) -> dict:
 def places() -> Response:
     """The places of any search as a GeoJSON FeatureCollection (``download=1`` for a file)."""
     args = search_args(per_page=False)
-    download = args.pop("download", None) not in (None, "", "0")
+    download = (args.pop("download", None) or "").strip()
+    if download not in ("", "0", "1"):
+        raise QueryError(f"download must be 0 or 1, not {download!r}.", param="download")
     req = archive_search.parse_request(args)
     counts = archive_search.place_counts(index_dir(), req, limit=current_app.config["MAP_MAX_PLACES"])
     response = jsonify({"type": "FeatureCollection", "features": [feature(pc) for pc in counts]})
     response.mimetype = "application/geo+json"
-    if download:
+    if download == "1":
         response.headers["Content-Disposition"] = 'attachment; filename="geoarchive-places.geojson"'
     return response
 
