@@ -236,8 +236,9 @@ def test_odd_arguments_never_500(client, url):
 
 
 def test_query_string_limit(client):
-    response = get(client, "/api/search?q=a&junk=" + "y" * 5000)
+    response = get(client, "/api/search?q=a&junk=" + "y" * 13000)
     assert response.status_code == 400 and response.get_json()["ok"] is False
+    assert response.get_json()["param"] == "junk"
 
 
 def test_not_found_shapes(client):

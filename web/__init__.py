@@ -32,8 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAP_MAX_PLACES=20000,
         # From this many places on, markers are built in the browser from a compact array.
         MAP_FAST_CLUSTER_FROM=1000,
-        # Longest query string accepted, in characters, before any parsing.
-        MAX_QUERY_STRING=4096,
+        # Longest query string accepted, in characters, before any parsing: room for the longest
+        # valid q (500 characters) and source (200) percent-encoded, up to 12 characters each.
+        MAX_QUERY_STRING=12288,
         LOG_REQUESTS=True,
     )
     if test_config is None:

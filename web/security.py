@@ -8,8 +8,9 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
+from archive.errors import QueryError
 from web import OFFLINE
 
 log = logging.getLogger("web.requests")
@@ -56,7 +57,9 @@ def _start() -> None:
     g.started = time.perf_counter()
     limit = current_app.config["MAX_QUERY_STRING"]
     if len(request.query_string) > limit:
-        abort(400, f"The query string is longer than {limit} characters; shorten the query.")
+        # Name the longest parameter: it is almost always the one to shorten.
+        longest = max(request.args.items(multi=True), key=lambda kv: len(kv[1]), default=(None, ""))[0]
+        raise QueryError(f"The query string is longer than {limit} characters; shorten the query.", param=longest)
 
 
 def _finish(response: Response) -> Response:
