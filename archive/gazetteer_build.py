@@ -80,8 +80,8 @@ def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
 
 
 # Words naming the kind of a first-level region, dropped for a short alias.
-_ADMIN_SUFFIXES = frozenset("sheng shi zizhiqu zhuangzu uygur huizu province region governorate oblast "
-                            "district area state prefecture".split())
+# ("District", "State" and "Region" are kept: "Federal District" must not become "Federal".)
+_ADMIN_SUFFIXES = frozenset("sheng shi zizhiqu zhuangzu uygur huizu province governorate oblast prefecture".split())
 
 
 def _strip_admin_suffix(name: str) -> str:
