@@ -95,9 +95,13 @@ class _Article:
             gap = text[prev.end : span.start]
             if prev.is_cap and lex.is_title(prev.text) and gap.strip(" .") == "" and not nation:
                 return True
+            if len(prev.text) == 1 and prev.text.isupper() and gap == ". " and not nation:
+                return True  # a middle initial: "George W. Bush", "Jose A. Cordova"
+            if small and gap == "-" and prev.is_cap and (i - 1) not in self.covered:
+                return True  # half of a hyphenated name: "Navarro-Valls"
             if _only_space(text, prev.end, span.start) and not nation:
                 if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
-                        and lex.zipf(prev.folded) < 5.0 and (i - 1) not in self.big:
+                        and lex.zipf(prev.folded) < 5.5 and (i - 1) not in self.big:
                     return True
                 if small and _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
                         and not self.headline and not self.all_caps:
@@ -119,6 +123,25 @@ class _Article:
                 if nxt.folded in _SPEECH:
                     return True
         return False
+
+
+def _contains(gaz: Gazetteer, region: Span, place: Span) -> bool:
+    """True when some entry named like ``place`` lies in a country or admin1 named ``region``."""
+    if region.rows is not None:
+        areas = {(gaz.cc[r], gaz.admin1[r]) for r in region.rows}
+    else:
+        areas = set()
+        for code in gaz.index.get(region.key, ()):
+            r = code >> 1
+            if gaz.feature[r] == "PCLI":
+                areas.add((gaz.cc[r], None))
+            elif gaz.feature[r] == "ADM1":
+                areas.add((gaz.cc[r], gaz.admin1[r]))
+    for code in gaz.index.get(place.key, ()):
+        r = code >> 1
+        if (gaz.cc[r], None) in areas or (gaz.cc[r], gaz.admin1[r]) in areas:
+            return True
+    return False
 
 
 def _region_adjective(span: Span, tokens: list[Token], text: str) -> bool:
@@ -149,7 +172,7 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
     for k in range(len(spans) - 1):
         a, b = spans[k], spans[k + 1]
         if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI") \
-                and not spans[k + 1].demonym:
+                and not b.demonym and _contains(gaz, b, a):
             paired.add(k)
     persons: set[str] = set()
     keep: list[Span] = []
@@ -201,6 +224,8 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         margin = (0.5 if informative else 1.5) + (1.0 if alt_only else 0.0)
         if z >= 3.0 and z > logpop - margin:
             continue
+        if alt_only and z >= 4.5:
+            continue  # a common word that is only another language's name for a city ("Soul")
         if pop < 100_000 and span.j < len(tokens) and tokens[span.j].is_cap and not art.all_caps \
                 and not headline and span.j not in art.covered \
                 and _only_space(text, span.end, tokens[span.j].start):
