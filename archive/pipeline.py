@@ -8,6 +8,7 @@ batch in flight, and account for every input in an ``IngestReport``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -71,6 +72,7 @@ def run_ingest(
             else:
                 report.added += 1
             pending += 1
+            _tick(report, progress)
             if pending >= options.batch:
                 writer.commit()
                 pending = 0
@@ -78,6 +80,11 @@ def run_ingest(
             report.pruned = _prune(writer, known, seen_ids, read_origins)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tick(report: IngestReport, progress: Progress | None) -> None:
+    if progress:
+        progress(report.files, report.added + report.updated + report.unchanged + report.duplicates)
 
 
 def _select(paths, options, known, seen_ids, read_origins, report, progress) -> Iterator[Article]:
@@ -95,21 +102,22 @@ def _select(paths, options, known, seen_ids, read_origins, report, progress) -> 
             path, max_bytes=options.max_bytes, on_skip=on_skip, on_warning=report.warnings.append
         ):
             report.read += 1
-            if progress:
-                progress(report.files, report.read)
             if article.id in seen_ids:
                 report.duplicates += 1
+                _tick(report, progress)
                 continue
             if options.dedupe:
                 keys = ingest.dedupe_keys(article)
                 if any(key in dedupe_keys for key in keys):
                     report.duplicates += 1
+                    _tick(report, progress)
                     continue
                 dedupe_keys.update(keys)
             seen_ids.add(article.id)
             old = known.get(article.id)
             if old is not None and old[1] == index_mod.content_hash(article):
                 report.unchanged += 1
+                _tick(report, progress)
                 continue
             yield article
 
@@ -173,5 +181,17 @@ def _tag_all(articles: Iterator[Article], options: IngestOptions) -> Iterator[Ge
 
     load_gazetteer()
     ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    # Pool.imap would read the whole input ahead of the workers; feed them in blocks
+    # instead, one block in flight while the previous one is written, so memory stays
+    # bounded and the progress bar counts what has really been indexed.
+    block = 64 * jobs
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(options.overrides,)) as pool:
-        yield from pool.imap(_tag_one, articles, chunksize=8)
+        pending = None
+        while True:
+            chunk = list(itertools.islice(articles, block))
+            submitted = pool.map_async(_tag_one, chunk, chunksize=8) if chunk else None
+            if pending is not None:
+                yield from pending.get()
+            if submitted is None:
+                return
+            pending = submitted
