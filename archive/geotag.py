@@ -32,6 +32,7 @@ from .resolve import Candidate, Context, choose, lookup, prior
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
+ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
 
 class Geotagger:
@@ -126,14 +127,11 @@ class Geotagger:
                     by_key[span.key] = cands
         # Context: places the article names whose sense is already clear.
         ctx = Context()
-        for cands in by_key.values():
-            top = max(cands, key=prior)
-            p = top.place
-            if p.feature in ("PCLI", "ADM1") or len(cands) == 1:
-                if p.country_code:
-                    ctx.countries.add(p.country_code)
-                if p.feature == "ADM1" and top.admin1:
-                    ctx.admin1s.add((p.country_code, top.admin1))
+        for key, cands in by_key.items():
+            ranked = sorted(cands, key=prior, reverse=True)
+            # a name is an anchor when one sense clearly dominates the others
+            if len(ranked) == 1 or prior(ranked[0]) - prior(ranked[1]) >= ANCHOR_MARGIN:
+                ctx.add(key, ranked[0])
         # "City, State" pairs: the second name narrows the first.
         pairs: dict[str, list[Candidate]] = {}
         for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
@@ -141,7 +139,7 @@ class Geotagger:
                 region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
                 if region:
                     pairs.setdefault(s1.key, []).extend(region[:2])
-        chosen = {k: choose(c, ctx, pairs.get(k, ())) for k, c in by_key.items()}
+        chosen = {k: choose(c, ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
         mentions = []
         for name, _, _, span in found:
             if span.key in chosen:

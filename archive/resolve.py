@@ -18,7 +18,8 @@ from typing import Any
 from .gazetteer import FEATURE_BONUS
 from .models import Place
 
-W_COUNTRY = 1.5  # candidate lies in a country the article names
+W_COUNTRY = 1.0  # per other name in the article placed in the candidate's country (up to 3)
+MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
@@ -39,10 +40,29 @@ class Candidate:
 
 @dataclass
 class Context:
-    """What the article says about where it is."""
+    """What the article says about where it is: for each country and admin1 region, the
+    (folded) names in the article whose sense is clear and that lie there."""
 
-    countries: set[str] = field(default_factory=set)
-    admin1s: set[tuple[str, str]] = field(default_factory=set)
+    countries: dict[str, set[str]] = field(default_factory=dict)
+    admin1s: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def add(self, key: str, cand: Candidate) -> None:
+        """Record that the name ``key`` places the article in ``cand``'s country/region."""
+        p = cand.place
+        if p.country_code:
+            self.countries.setdefault(p.country_code, set()).add(key)
+            if cand.admin1 and p.feature not in ("PCLI", "CONT"):
+                self.admin1s.setdefault((p.country_code, cand.admin1), set()).add(key)
+
+    def country_support(self, cc: str | None, own: str = "") -> int:
+        """How many other names in the article lie in country ``cc``."""
+        names = self.countries.get(cc or "", ())
+        return len(names) - (own in names)
+
+    def admin1_support(self, cc: str | None, admin1: str | None, own: str = "") -> int:
+        """How many other names lie in the admin1 region (cc, admin1)."""
+        names = self.admin1s.get((cc or "", admin1 or ""), ())
+        return len(names) - (own in names)
 
 
 def _stable_id(text: str) -> int:
@@ -100,15 +120,17 @@ def prior(c: Candidate) -> float:
     return s
 
 
-def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = ()) -> float:
-    """Prior plus context: the countries, states and neighbouring names in the article."""
+def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str = "") -> float:
+    """Prior plus context: the countries, states and neighbouring names in the article.
+
+    ``own`` is the name being resolved, so that it does not vouch for itself.
+    """
     s = prior(c)
     p = c.place
     cc = p.country_code
     if p.feature not in ("PCLI", "CONT"):
-        if cc in ctx.countries:
-            s += W_COUNTRY
-        if c.admin1 and p.feature != "ADM1" and (cc, c.admin1) in ctx.admin1s:
+        s += W_COUNTRY * min(ctx.country_support(cc, own), MAX_COUNTRY_SUPPORT)
+        if c.admin1 and p.feature != "ADM1" and ctx.admin1_support(cc, c.admin1, own):
             s += W_ADMIN1
     for other in pair:
         o = other.place
@@ -120,10 +142,11 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = ()) -> float:
     return s
 
 
-def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = ()) -> tuple[Candidate, float]:
+def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
+           own: str = "") -> tuple[Candidate, float]:
     """Best candidate and a confidence in [0, 1] from its margin over the runner-up."""
     pair = list(pair)
-    scored = sorted(((score(c, ctx, pair), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
+    scored = sorted(((score(c, ctx, pair, own), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
     best_s, _, best = scored[0]
     margin = best_s - scored[1][0] if len(scored) > 1 else 3.0
     return best, round(1.0 / (1.0 + math.exp(-(0.5 + margin))), 3)
