@@ -32,6 +32,7 @@ from .resolve import Candidate, Context, choose, lookup, prior
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
+STRAY_POPULATION = 30_000
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
 
@@ -140,12 +141,24 @@ class Geotagger:
                 if region:
                     pairs.setdefault(s1.key, []).extend(region[:2])
         chosen = {k: choose(c, ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
+        strongest = max((len(v) for v in ctx.countries.values()), default=0)
+        for k, (cand, _) in list(chosen.items()):
+            if _stray(cand, ctx, k, strongest):
+                del chosen[k]
         mentions = []
         for name, _, _, span in found:
             if span.key in chosen:
                 cand, conf = chosen[span.key]
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
+
+
+def _stray(cand: Candidate, ctx: Context, key: str, strongest: int) -> bool:
+    """A village abroad in an article that is clearly elsewhere: more likely a gap in the
+    gazetteer (a county, a street) than a trip to that village, so leave it untagged."""
+    p = cand.place
+    return (p.feature == "PPL" and p.population < STRAY_POPULATION and strongest >= 2
+            and ctx.country_support(p.country_code, key) == 0)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:
