@@ -157,7 +157,7 @@ def _stray(cand: Candidate, ctx: Context, key: str, strongest: int) -> bool:
     """A village abroad in an article that is clearly elsewhere: more likely a gap in the
     gazetteer (a county, a street) than a trip to that village, so leave it untagged."""
     p = cand.place
-    return (p.feature == "PPL" and p.population < STRAY_POPULATION and strongest >= 2
+    return (cand.known_population and p.feature == "PPL" and p.population < STRAY_POPULATION and strongest >= 2
             and ctx.country_support(p.country_code, key) == 0)
 
 
