@@ -22,12 +22,13 @@ Signals, all general rather than per-name:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from .gazetteer import FEATURES, Gazetteer
 from .lexicon import Lexicon
-from .recognize import Span, Token
+from .recognize import Span, Token, Tokens
 
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
 # A closed class of direction words: regions named just "Central" or "South" exist, but
@@ -42,10 +43,20 @@ _WATER = frozenset("ocean sea gulf bay strait straits".split())
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
 _NATION = frozenset(("PCLI", "CONT"))
 _WS = frozenset(" \t\u00a0")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_LOWER_WORD = re.compile(r"\b[a-z]+[a-z]\b")
 
 
 def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
     """Most prominent feature, largest population, and whether only alternate names match."""
+    memo = gaz.memo.setdefault("filters._best", {})
+    found = memo.get((span.key, span.demonym))
+    if found is None:
+        found = memo[(span.key, span.demonym)] = _summarise(gaz, span)
+    return found
+
+
+def _summarise(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
     if span.demonym:
         row = gaz.demonyms[span.key]
         return gaz.feature[row], gaz.population[row], False
@@ -75,13 +86,23 @@ def _unknown_cap(tok: Token, k: int, covered: set[int], lex: Lexicon) -> bool:
 class _Article:
     """Per-text facts the rules share."""
 
-    def __init__(self, text: str, tokens: list[Token], spans: list[Span], lex: Lexicon, headline: bool):
+    def __init__(self, text: str, tokens: Tokens, spans: list[Span], lex: Lexicon, headline: bool):
         self.text, self.tokens, self.lex, self.headline = text, tokens, lex, headline
-        letters = [t.text for t in tokens if t.text[0].isalpha()]
-        self.all_caps = bool(letters) and sum(t.isupper() for t in letters) > 0.6 * len(letters)
-        self.lower_words = {t.text for t in tokens if t.text.islower()}
+        # mostly capitals (judged on the opening, which is enough and cheap)
+        head = text[:2000]
+        self.all_caps = len(_CAPS_WORD.findall(head)) > 1.5 * len(_LOWER_WORD.findall(head))
         self.covered = {k for s in spans for k in range(s.i, s.j)}
         self.big: set[int] = set()  # tokens of names of places with 100,000+ people ("Austin Texas")
+
+    def uses_in_lower_case(self, key: str) -> bool:
+        """True when the text has ``key`` as a lower-case word ("share", "reading")."""
+        text, pos = self.text, self.text.find(key)
+        while pos >= 0:
+            end = pos + len(key)
+            if (pos == 0 or not text[pos - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+                return True
+            pos = text.find(key, pos + 1)
+        return False
 
     def is_person(self, span: Span, nation: bool, pop: int) -> bool:
         """Person evidence around the span. Titles and first names count for any place but
@@ -144,7 +165,7 @@ def _contains(gaz: Gazetteer, region: Span, place: Span) -> bool:
     return False
 
 
-def _region_adjective(span: Span, tokens: list[Token], text: str) -> bool:
+def _region_adjective(span: Span, tokens: Tokens, text: str) -> bool:
     """"Central American", "Latin American", "Indian Ocean": the adjective is not the country."""
     if span.i > 0:
         prev = tokens[span.i - 1]
@@ -158,7 +179,7 @@ def _region_adjective(span: Span, tokens: list[Token], text: str) -> bool:
     return False
 
 
-def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazetteer, lex: Lexicon,
+def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, lex: Lexicon,
                  overrides: Any = None, headline: bool = False) -> Iterator[Span]:
     """Yield the spans that are place mentions."""
     if not spans:
@@ -216,7 +237,7 @@ def accept_spans(text: str, tokens: list[Token], spans: list[Span], gaz: Gazette
         if nation or k in paired:
             keep.append(span)
             continue
-        if span.key in art.lower_words:
+        if art.uses_in_lower_case(span.key):
             continue  # the article itself uses the word in lower case
         informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
         z = lex.zipf(span.key)

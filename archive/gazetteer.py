@@ -204,6 +204,8 @@ class Gazetteer:
             (k[:2], k[3:]): v for k, v in data["admin1_rows"].items()
         }
         self._row_of_id: dict[int, int] | None = None
+        #: per-name facts that callers derive from these tables, memoised (the tables never change)
+        self.memo: dict[str, dict] = {}
         #: max number of tokens in any indexed name
         self.max_tokens: int = data["max_tokens"]
         #: folded names that the sources write as abbreviations ("us", "uae", "u.s.")

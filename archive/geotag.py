@@ -26,7 +26,7 @@ from .gazetteer import Gazetteer, load_gazetteer
 from .geocoder import GazetteerGeocoder
 from .lexicon import Lexicon, load_lexicon
 from .models import Article, GeotaggedArticle, Mention
-from .recognize import Span, Token, find_region_codes, find_spans, find_unknown_spans, tokenize
+from .recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
 from .resolve import Candidate, Context, choose, lookup, prior
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
@@ -105,7 +105,7 @@ class Geotagger:
         return found
 
     def _tag(self, fields: list[tuple[str, str]]) -> list[Mention]:
-        found: list[tuple[str, str, list[Token], Span]] = []
+        found: list[tuple[str, str, Tokens, Span]] = []
         for name, text in fields:
             tokens = tokenize(text)
             spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)

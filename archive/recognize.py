@@ -19,16 +19,57 @@ _GAP_OK = re.compile(r"[ \t\u00a0]*[-'’]?[ \t\u00a0]*")
 _SENTENCE_END = frozenset('.!?:;"“”\n|•')
 
 
-@dataclass
 class Token:
-    start: int
-    end: int
-    text: str
-    folded: str
+    """One word of the text with its offsets and folded form."""
+
+    __slots__ = ("start", "end", "text", "folded")
+
+    def __init__(self, start: int, end: int, text: str, folded: str):
+        self.start, self.end, self.text, self.folded = start, end, text, folded
 
     @property
     def is_cap(self) -> bool:
         return self.text[0].isupper()
+
+    def __repr__(self) -> str:
+        return f"Token({self.start}, {self.end}, {self.text!r})"
+
+
+class Tokens:
+    """The word tokens of a text as parallel lists; :class:`Token` objects are made on
+    demand, since the tagger looks closely only at capitalised words and their neighbours."""
+
+    __slots__ = ("starts", "ends", "words", "_made")
+
+    def __init__(self, text: str):
+        words: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        add_word, add_start, add_end = words.append, starts.append, ends.append
+        for m in TOKEN_RE.finditer(text):
+            add_word(m.group())
+            a, b = m.span()
+            add_start(a)
+            add_end(b)
+        self.words, self.starts, self.ends = words, starts, ends
+        self._made: dict[int, Token] = {}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __getitem__(self, k: int) -> Token:
+        tok = self._made.get(k)
+        if tok is None:
+            if k < 0:
+                raise IndexError(k)
+            w = self.words[k]
+            tok = Token(self.starts[k], self.ends[k], w, w.lower() if w.isascii() else fold_token(w))
+            self._made[k] = tok
+        return tok
+
+    def capitalised(self) -> list[int]:
+        """Indices of the tokens that start with a capital letter."""
+        return [k for k, w in enumerate(self.words) if w[0].isupper()]
 
 
 @dataclass
@@ -59,13 +100,9 @@ class _Union:
         return key in self.a or key in self.b
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str) -> Tokens:
     """Word tokens with offsets and folded forms."""
-    out = []
-    for m in TOKEN_RE.finditer(text):
-        t = m.group()
-        out.append(Token(m.start(), m.end(), t, t.lower() if t.isascii() else fold_token(t)))
-    return out
+    return Tokens(text)
 
 
 def is_sentence_start(text: str, pos: int) -> bool:
@@ -76,7 +113,7 @@ def is_sentence_start(text: str, pos: int) -> bool:
     return k < 0 or text[k] in _SENTENCE_END
 
 
-def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = None,
+def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
                demonyms_on: bool = True) -> list[Span]:
     """Longest-match gazetteer names (and demonyms) starting at capitalised tokens.
 
@@ -87,38 +124,36 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
         index = _Union(index, overrides.names)
         prefixes = _Union(prefixes, overrides.prefixes)
     spans: list[Span] = []
-    n = len(tokens)
-    i = 0
-    while i < n:
-        tok = tokens[i]
-        if not tok.is_cap:
-            i += 1
+    words, starts, ends = tokens.words, tokens.starts, tokens.ends
+    n = len(words)
+    next_free = 0
+    for i in tokens.capitalised():
+        if i < next_free:
             continue
-        key = tok.folded
+        w = words[i]
+        key = w.lower() if w.isascii() else fold_token(w)
         best_j, best_key, demonym = 0, "", False
         if demonyms_on and key in demonyms:  # "Canadian" is a demonym before it is a Texas town
             best_j, best_key, demonym = i + 1, key, True
         elif key in index:
             best_j, best_key = i + 1, key
         j = i + 1
-        while key in prefixes and j < n:
-            prev, nxt = tokens[j - 1], tokens[j]
-            if not _GAP_OK.fullmatch(text, prev.end, nxt.start):
+        while j < n and key in prefixes:
+            if not _GAP_OK.fullmatch(text, ends[j - 1], starts[j]):
                 break
-            key = key + " " + nxt.folded
+            w = words[j]
+            key = key + " " + (w.lower() if w.isascii() else fold_token(w))
             j += 1
-            if nxt.is_cap:
+            if w[0].isupper():
                 if key in index:
                     best_j, best_key, demonym = j, key, False
                 elif demonyms_on and key in demonyms:  # "South Korean", "North American"
                     best_j, best_key, demonym = j, key, True
         if best_j:
-            start, end = tok.start, tokens[best_j - 1].end
+            start, end = starts[i], ends[best_j - 1]
             spans.append(Span(start, end, text[start:end], best_key, i, best_j, demonym,
                               is_sentence_start(text, start)))
-            i = best_j
-        else:
-            i += 1
+            next_free = best_j
     return spans
 
 
@@ -126,7 +161,7 @@ def find_spans(text: str, tokens: list[Token], gaz: Gazetteer, overrides: Any = 
 LOCATIVES = frozenset("in near outside at from across inside around".split())
 
 
-def find_unknown_spans(text: str, tokens: list[Token], covered: set[int], is_common, max_len: int = 3) -> list[Span]:
+def find_unknown_spans(text: str, tokens: Tokens, covered: set[int], is_common, max_len: int = 3) -> list[Span]:
     """Capitalised runs after a locative preposition that no gazetteer name covers.
 
     Used only with an online fallback geocoder: "in Qamishli" where the gazetteer has no
@@ -134,10 +169,10 @@ def find_unknown_spans(text: str, tokens: list[Token], covered: set[int], is_com
     """
     spans = []
     n = len(tokens)
-    for i in range(1, n):
-        prev, tok = tokens[i - 1], tokens[i]
-        if prev.folded not in LOCATIVES or not prev.text.islower() or not tok.is_cap or i in covered:
+    for i in tokens.capitalised():
+        if i == 0 or i in covered or tokens.words[i - 1] not in LOCATIVES:
             continue
+        tok = tokens[i]
         if tok.text.isupper() or is_common(tok.folded) or is_sentence_start(text, tok.start):
             continue
         j = i + 1
@@ -145,12 +180,12 @@ def find_unknown_spans(text: str, tokens: list[Token], covered: set[int], is_com
                 and _GAP_OK.fullmatch(text, tokens[j - 1].end, tokens[j].start) and not is_common(tokens[j].folded):
             j += 1
         start, end = tok.start, tokens[j - 1].end
-        key = " ".join(t.folded for t in tokens[i:j])
+        key = " ".join(tokens[k].folded for k in range(i, j))
         spans.append(Span(start, end, text[start:end], key, i, j))
     return spans
 
 
-def find_region_codes(text: str, tokens: list[Token], spans: list[Span], gaz: Gazetteer) -> list[Span]:
+def find_region_codes(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer) -> list[Span]:
     """Region abbreviations right after "City, " that fit one of the city's candidates.
 
     A code replaces any other span at its position (the town of Wa, Ghana, for "WA").
@@ -160,13 +195,10 @@ def find_region_codes(text: str, tokens: list[Token], spans: list[Span], gaz: Ga
     """
     if not gaz.region_codes or not spans:
         return []
-    starts = {t.start: k for k, t in enumerate(tokens)}
     out = []
     for span in spans:
-        if text[span.end : span.end + 2] != ", ":
-            continue
-        k = starts.get(span.end + 2)
-        if k is None:
+        k = span.j
+        if k >= len(tokens) or text[span.end : span.end + 2] != ", " or tokens.starts[k] != span.end + 2:
             continue
         tok = tokens[k]
         end, key = tok.end, tok.folded
