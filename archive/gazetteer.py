@@ -156,6 +156,16 @@ class NameIndex:
         p = self._pos(key)
         return default if p < 0 else self.codes[self.starts[p] : self.starts[p + 1]]
 
+    def probe(self, key: str) -> int:
+        """One search for both questions: bit 1 set when ``key`` is a name, bit 2 when a
+        longer name starts with ``key`` and a space (see :meth:`has_prefix`)."""
+        keys = self.keys
+        p = bisect_left(keys, key)
+        n = len(keys)
+        exact = p < n and keys[p] == key
+        q = p + 1 if exact else p
+        return exact | ((q < n and keys[q].startswith(key + " ")) << 1)
+
     def has_prefix(self, key: str) -> bool:
         """True when some longer name starts with ``key`` followed by a space.
 

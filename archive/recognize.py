@@ -88,16 +88,16 @@ class Span:
     rows: tuple[int, ...] | None = None
 
 
-class _Union:
-    """Membership in either of two containers (gazetteer names plus override names)."""
+class _WithOverrides:
+    """The gazetteer's name index plus the names an overrides file adds."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ("index", "names", "prefixes")
 
-    def __init__(self, a, b):
-        self.a, self.b = a, b
+    def __init__(self, index, names, prefixes):
+        self.index, self.names, self.prefixes = index, names, prefixes
 
-    def __contains__(self, key) -> bool:
-        return key in self.a or key in self.b
+    def probe(self, key: str) -> int:
+        return self.index.probe(key) | (key in self.names) | ((key in self.prefixes) << 1)
 
 
 def tokenize(text: str) -> Tokens:
@@ -119,10 +119,10 @@ def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
 
     ``overrides`` may add names (its ``names`` and ``prefixes`` sets of folded keys).
     """
-    index, prefixes, demonyms = gaz.index, gaz.prefixes, gaz.demonyms
+    index, demonyms = gaz.index, gaz.demonyms
     if overrides is not None and overrides.names:
-        index = _Union(index, overrides.names)
-        prefixes = _Union(prefixes, overrides.prefixes)
+        index = _WithOverrides(index, overrides.names, overrides.prefixes)
+    probe = index.probe
     spans: list[Span] = []
     words, starts, ends = tokens.words, tokens.starts, tokens.ends
     n = len(words)
@@ -133,19 +133,21 @@ def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
         w = words[i]
         key = w.lower() if w.isascii() else fold_token(w)
         best_j, best_key, demonym = 0, "", False
+        found = probe(key)
         if demonyms_on and key in demonyms:  # "Canadian" is a demonym before it is a Texas town
             best_j, best_key, demonym = i + 1, key, True
-        elif key in index:
+        elif found & 1:
             best_j, best_key = i + 1, key
         j = i + 1
-        while j < n and key in prefixes:
+        while j < n and found & 2:
             if not _GAP_OK.fullmatch(text, ends[j - 1], starts[j]):
                 break
             w = words[j]
             key = key + " " + (w.lower() if w.isascii() else fold_token(w))
             j += 1
+            found = probe(key)
             if w[0].isupper():
-                if key in index:
+                if found & 1:
                     best_j, best_key, demonym = j, key, False
                 elif demonyms_on and key in demonyms:  # "South Korean", "North American"
                     best_j, best_key, demonym = j, key, True
