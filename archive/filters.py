@@ -47,8 +47,9 @@ _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 _LOWER_WORD = re.compile(r"\b[a-z]+[a-z]\b")
 
 
-def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
-    """Most prominent feature, largest population, and whether only alternate names match."""
+def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, int, int]:
+    """Most prominent feature, largest population, and the largest population among
+    entries with this as their main name (-1 if none) and as an alternate name only."""
     memo = gaz.memo.setdefault("filters._best", {})
     found = memo.get((span.key, span.demonym))
     if found is None:
@@ -56,21 +57,23 @@ def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
     return found
 
 
-def _summarise(gaz: Gazetteer, span: Span) -> tuple[str, int, bool]:
+def _summarise(gaz: Gazetteer, span: Span) -> tuple[str, int, int, int]:
     if span.demonym:
         row = gaz.demonyms[span.key]
-        return gaz.feature[row], gaz.population[row], False
-    best_feature, best_pop, best_rank = "PPL", 0, len(FEATURES)
-    alt_only = True
+        return gaz.feature[row], gaz.population[row], gaz.population[row], -1
+    best_feature, best_rank = "PPL", len(FEATURES)
+    main_pop = alt_pop = -1
     for code in gaz.index.get(span.key, ()):
-        alt_only = alt_only and bool(code & 1)
         row = code >> 1
         f = gaz.feature[row]
         rank = FEATURES.index(f) if f in FEATURES else len(FEATURES)
         if rank < best_rank:
             best_feature, best_rank = f, rank
-        best_pop = max(best_pop, gaz.population[row])
-    return best_feature, best_pop, alt_only
+        if code & 1:
+            alt_pop = max(alt_pop, gaz.population[row])
+        else:
+            main_pop = max(main_pop, gaz.population[row])
+    return best_feature, max(main_pop, alt_pop, 0), main_pop, alt_pop
 
 
 def _only_space(text: str, a: int, b: int) -> bool:
@@ -130,10 +133,11 @@ class _Article:
                 if small and prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap \
                         and prev.text.islower():
                     return True
-        if j < len(tokens) and not nation and j - i == 1 and lex.is_first_name(span.key):
-            nxt = tokens[j]  # "Paris Hilton", "Washington Irving": a given name and a name
+        if j < len(tokens) and j - i == 1 and lex.is_first_name(span.key):
+            nxt = tokens[j]  # "Paris Hilton", "Washington Irving", "Chad Pergram": a given name and a name
             if _only_space(text, span.end, nxt.start) and nxt.is_cap and j not in self.big \
-                    and lex.is_first_name(nxt.folded) and not nxt.text.isupper() and not self.headline:
+                    and not nxt.text.isupper() and not self.headline \
+                    and (lex.is_first_name(nxt.folded) or (nation and _unknown_cap(nxt, j, self.covered, lex))):
                 return True
         if j < len(tokens) and small:
             nxt = tokens[j]
@@ -186,7 +190,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         return
     art = _Article(text, tokens, spans, lex, headline)
     info = [_best(gaz, s) for s in spans]
-    art.big = {k for s, (f, pop, _) in zip(spans, info, strict=True) if pop >= 100_000 or f in _NATION
+    art.big = {k for s, (f, pop, *_) in zip(spans, info, strict=True) if pop >= 100_000 or f in _NATION
                for k in range(s.i, s.j)}
     # "City, State" / "City, Country": the second name vouches for the first
     paired = set()
@@ -206,7 +210,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         if overrides is not None and overrides.forced(span.key):
             keep.append(span)
             continue
-        feature, pop, alt_only = info[k]
+        feature, pop, main_pop, alt_pop = info[k]
         nation = feature in _NATION or span.demonym
         surface = span.surface
         letters = surface.replace(".", "")
@@ -241,12 +245,14 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue  # the article itself uses the word in lower case
         informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
         z = lex.zipf(span.key)
-        logpop = math.log10(pop + 1)
-        margin = (0.5 if informative else 1.5) + (1.0 if alt_only else 0.0)
-        if z >= 3.0 and z > logpop - margin:
+        # How big a place backs the name: a main name counts fully; an alternate name
+        # (another language's, a former name) an order of magnitude less, and not at all
+        # when it is a common English word ("Soul" for Seoul, "White House" for Casablanca).
+        backing = math.log10(main_pop + 1) if main_pop >= 0 else -1.0
+        if alt_pop >= 0 and z < 4.5:
+            backing = max(backing, math.log10(alt_pop + 1) - 1.0)
+        if z >= 3.0 and z > backing - (0.5 if informative else 1.5):
             continue
-        if alt_only and z >= 4.5:
-            continue  # a common word that is only another language's name for a city ("Soul")
         if pop < 100_000 and span.j < len(tokens) and tokens[span.j].is_cap and not art.all_caps \
                 and not headline and span.j not in art.covered \
                 and _only_space(text, span.end, tokens[span.j].start):

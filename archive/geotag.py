@@ -143,7 +143,7 @@ class Geotagger:
         chosen = {k: choose(c, ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
         strongest = max((len(v) for v in ctx.countries.values()), default=0)
         for k, (cand, _) in list(chosen.items()):
-            if _stray(cand, ctx, k, strongest):
+            if _stray(cand, ctx, k, strongest, self.lexicon):
                 del chosen[k]
         mentions = []
         for name, _, _, span in found:
@@ -153,12 +153,15 @@ class Geotagger:
         return mentions
 
 
-def _stray(cand: Candidate, ctx: Context, key: str, strongest: int) -> bool:
+def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:
     """A village abroad in an article that is clearly elsewhere: more likely a gap in the
-    gazetteer (a county, a street) than a trip to that village, so leave it untagged."""
+    gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
+    same for a foreign province named like a person ("Mary", Turkmenistan)."""
     p = cand.place
-    return (cand.known_population and p.feature == "PPL" and p.population < STRAY_POPULATION and strongest >= 2
-            and ctx.country_support(p.country_code, key) == 0)
+    if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
+        return False
+    return (p.feature == "PPL" and p.population < STRAY_POPULATION) or \
+        (p.feature == "ADM1" and lexicon.is_first_name(key))
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -227,3 +227,16 @@ def test_demonym_forms(tagger, text, surface, country):
                                           ("Central American migrants walked north.", "American")])
 def test_adjectives_that_are_not_the_country(tagger, text, absent):
     assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("The White House said on Monday that talks would go on.", "White House"),
+        ("Officials in Washington and Texas met; Chad Pergram reported it.", "Chad"),
+        ("Senators from Iowa and Ohio met Mary in Washington.", "Mary"),
+        ("George W. Bush spoke in Texas.", "Bush"),
+    ],
+)
+def test_more_non_places(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
