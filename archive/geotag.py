@@ -145,12 +145,53 @@ class Geotagger:
         for k, (cand, _) in list(chosen.items()):
             if _stray(cand, ctx, k, strongest, self.lexicon):
                 del chosen[k]
+        senses = _region_senses(found, by_key, chosen)
         mentions = []
-        for name, _, _, span in found:
+        for k, (name, _, _, span) in enumerate(found):
             if span.key in chosen:
                 cand, conf = chosen[span.key]
+                cand = senses.get(k, cand)
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
+
+
+_LIST_GAPS = (", ", " and ", ", and ", " or ")
+
+
+def _region_senses(found: list, by_key: dict[str, list[Candidate]],
+                   chosen: dict[str, tuple[Candidate, float]]) -> dict[int, Candidate]:
+    """Occurrences that the text itself says mean a state or province, not the city of the
+    same name: "Washington state", "the state of New York", "Buffalo, New York", and
+    "Ohio, New York and Texas". These override one sense per name for that occurrence."""
+    out: dict[int, Candidate] = {}
+    for k, (field_name, text, _, span) in enumerate(found):
+        if span.key not in chosen or chosen[span.key][0].place.feature == "ADM1":
+            continue
+        regions = [c for c in by_key[span.key] if c.place.feature == "ADM1"]
+        if not regions:
+            continue
+        after, before = text[span.end : span.end + 7], text[max(0, span.start - 9) : span.start]
+        if (after.startswith(" state") and not after[6:7].isalpha()) or before.lower() == "state of ":
+            out[k] = max(regions, key=prior)
+            continue
+        for n in (k - 1, k + 1):
+            if not 0 <= n < len(found) or found[n][0] != field_name or found[n][3].key not in chosen:
+                continue
+            other = found[n][3]
+            gap = text[other.end : span.start] if n < k else text[span.end : other.start]
+            near, _ = chosen[other.key]
+            if n == k - 1 and gap == ", " and near.place.feature not in ("ADM1", "PCLI", "CONT"):
+                inside = [c for c in regions if c.place.country_code == near.place.country_code
+                          and c.admin1 and c.admin1 == near.admin1]
+                if inside:  # "Buffalo, New York"
+                    out[k] = inside[0]
+                    break
+            if gap in _LIST_GAPS and near.place.feature == "ADM1":
+                same = [c for c in regions if c.place.country_code == near.place.country_code]
+                if same:  # "Ohio, New York and Texas"
+                    out[k] = max(same, key=prior)
+                    break
+    return out
 
 
 def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:

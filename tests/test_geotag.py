@@ -240,3 +240,16 @@ def test_adjectives_that_are_not_the_country(tagger, text, absent):
 )
 def test_more_non_places(tagger, text, absent):
     assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+@pytest.mark.parametrize(
+    "text, index, feature",
+    [
+        ("A cow from a Washington state farm tested positive.", 0, "ADM1"),
+        ("Lawmakers in Washington met the president.", 0, "PPLC"),
+        ("She grew up in Buffalo, New York, and moved to New York later.", 1, "ADM1"),
+        ("Cases rose in Ohio, New York and Texas.", 1, "ADM1"),
+    ],
+)
+def test_state_or_city_by_occurrence(tagger, text, index, feature):
+    assert tagger.tag_text(text)[index].place.feature == feature
