@@ -1,0 +1,239 @@
+"""Load test: 32 concurrent clients on the search page, the JSON API and the map, for 60 s.
+
+    .venv/bin/python bench/load.py                          # build bench/out/corpus-index once, then one run
+    .venv/bin/python bench/load.py --index DIR              # reuse an index built by `geoarchive ingest`
+    .venv/bin/python bench/load.py --runs 3 --check         # median of 3 runs; exit 1 when a target is missed
+
+The app is served by waitress (``geoarchive serve``) in a subprocess on 127.0.0.1 and a free
+port; locust (``bench/locustfile.py``) runs headless in another subprocess on the same machine,
+so the two share its cores. Queries come from ../shared/corpus/queries.txt. Before the
+measured runs every query is sent once to each endpoint (warm-up: the per-index tables and
+the OS page cache are filled, as on a server that has been up for a while).
+
+Reported per run and as the median over runs: requests, failures, throughput and the
+50th/95th/99th percentile latency, overall and per endpoint (locust's numbers, which round
+latencies above 100 ms to two significant digits).
+
+Targets (issue 7): >= 60 requests/s, p99 <= 800 ms, zero failures.
+Exits 2 when ../shared/corpus is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+OUT = ROOT / "bench" / "out"
+DEFAULT_INDEX = OUT / "corpus-index"
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+ENDPOINTS = ("/", "/api/search", "/map")
+TARGET_RPS, TARGET_P99_MS = 60.0, 800.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ensure_index(index: Path | None) -> Path:
+    """The index to serve: ``index`` as given, or bench/out/corpus-index (built or completed when needed)."""
+    if index is not None:
+        if not any(index.glob("*.toc")):
+            sys.exit(f"error: no index in {index}/; build one with: geoarchive ingest ../shared/corpus/*.jsonl.gz "
+                     f"--index {index}")
+        return index
+    done = DEFAULT_INDEX.with_name(DEFAULT_INDEX.name + ".built")
+    if not done.exists():
+        files = sorted(str(p) for p in CORPUS.glob("*.jsonl.gz"))
+        log(f"Building {DEFAULT_INDEX.relative_to(ROOT)} from {len(files)} corpus files (several minutes; "
+            "an interrupted build is completed by the next run)...")
+        started = time.perf_counter()
+        cmd = [sys.executable, "-m", "archive", "ingest", *files, "--index", str(DEFAULT_INDEX), "-q"]
+        status = subprocess.run(cmd, cwd=ROOT).returncode
+        if status not in (0, 1):  # 1: some records were skipped, which the corpus may have
+            sys.exit(f"error: ingest failed with exit status {status}")
+        done.write_text(f"built in {time.perf_counter() - started:.0f} s\n")
+    return DEFAULT_INDEX
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, timeout: float = 120.0) -> tuple[int, float]:
+    """(status, seconds) of one GET."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.perf_counter() - started
+
+
+class Server:
+    """``geoarchive serve`` in a subprocess, logging to bench/out/load-server.log."""
+
+    def __init__(self, index: Path, threads: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = OUT / "load-server.log"
+        self.log_file = self.log_path.open("w")
+        cmd = [sys.executable, "-m", "archive", "serve", "--index", str(index), "--host", "127.0.0.1",
+               "--port", str(self.port), "--threads", str(threads)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                sys.exit(f"error: the server exited with status {self.proc.returncode}; see {self.log_path}")
+            try:
+                if get(self.url + "/healthz", timeout=5)[0] == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                sys.exit(f"error: the server did not answer /healthz within 60 s; see {self.log_path}")
+            time.sleep(0.2)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+
+def warm_up(base: str, queries: list[str]) -> None:
+    """Every query once on each endpoint; a non-200 here stops the benchmark early."""
+    started = time.perf_counter()
+    paths = ["/map"] + [f"{p}?{urllib.parse.urlencode({'q': q})}" for q in queries for p in ENDPOINTS]
+    for path in paths:
+        status, _seconds = get(base + path)
+        if status != 200:
+            sys.exit(f"error: warm-up request {path} answered {status}")
+    log(f"warm-up: {len(paths)} requests in {time.perf_counter() - started:.1f} s")
+
+
+def run_locust(base: str, users: int, duration: int, wait: float, seed: int, prefix: Path) -> dict:
+    """One headless locust run; returns its stats per endpoint and overall."""
+    env = {**os.environ, "GEOARCHIVE_LOAD_QUERIES": str(CORPUS / "queries.txt"),
+           "GEOARCHIVE_LOAD_WAIT": str(wait), "GEOARCHIVE_LOAD_SEED": str(seed)}
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
+           "--spawn-rate", str(users), "--run-time", f"{duration}s", "--host", base, "--csv", str(prefix),
+           "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    with (prefix.parent / f"{prefix.name}.log").open("w") as out:
+        status = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if status != 0:
+        sys.exit(f"error: locust exited with status {status}; see {prefix}.log")
+    rows = {}
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            name = "all" if row["Name"] == "Aggregated" else row["Name"]
+            rows[name] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": float(row["Requests/s"]),
+                "p50": float(row["50%"]),
+                "p95": float(row["95%"]),
+                "p99": float(row["99%"]),
+                "max": float(row["Max Response Time"]),
+            }
+    return rows
+
+
+def median_of(runs: list[dict]) -> dict:
+    names = [n for n in ("all", *ENDPOINTS) if all(n in r for r in runs)]
+    return {n: {k: statistics.median(r[n][k] for r in runs) for k in runs[0][n]} for n in names}
+
+
+def table(stats: dict) -> str:
+    lines = [f"{'endpoint':<12} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+             f"{'p99 ms':>8} {'max ms':>8}"]
+    for name in (*ENDPOINTS, "all"):
+        if name in stats:
+            s = stats[name]
+            lines.append(f"{name:<12} {s['requests']:>9.0f} {s['failures']:>9.0f} {s['rps']:>8.1f} {s['p50']:>8.0f} "
+                         f"{s['p95']:>8.0f} {s['p99']:>8.0f} {s['max']:>8.0f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, help="serve this index (default: build bench/out/corpus-index)")
+    parser.add_argument("--users", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds per run (default 60)")
+    parser.add_argument("--runs", type=int, default=1, help="runs; the report is their median (default 1)")
+    parser.add_argument("--wait", type=float, default=0.0,
+                        help="seconds each client pauses between requests (default 0: back to back)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as geoarchive serve)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the request mix (run i uses seed + i)")
+    parser.add_argument("--no-warm-up", action="store_true", help="measure from a cold server")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    if not 1 <= args.duration <= 600 or not 1 <= args.users <= 256 or not 1 <= args.runs <= 10:
+        parser.error("--duration must be 1..600, --users 1..256, --runs 1..10")
+
+    if not (CORPUS / "queries.txt").exists() or not any(CORPUS.glob("*.jsonl.gz")):
+        log(f"error: {CORPUS} with the corpus (*.jsonl.gz and queries.txt) is absent; this benchmark needs it.")
+        return 2
+    OUT.mkdir(parents=True, exist_ok=True)
+    index = ensure_index(args.index)
+    queries = [q.strip() for q in (CORPUS / "queries.txt").read_text().splitlines() if q.strip()]
+
+    server = Server(index, args.threads)
+    runs = []
+    try:
+        log(f"serving {index} at {server.url} (waitress, {args.threads} threads); {len(queries)} queries")
+        if not args.no_warm_up:
+            warm_up(server.url, queries)
+        for i in range(args.runs):
+            log(f"run {i + 1}/{args.runs}: {args.users} users for {args.duration} s, wait {args.wait:g} s...")
+            stats = run_locust(server.url, args.users, args.duration, args.wait, args.seed + i,
+                               OUT / f"load-run{i + 1}")
+            if not server.alive():
+                log(f"error: the server died during run {i + 1}; see {server.log_path}")
+                return 1
+            runs.append(stats)
+            print(f"\nrun {i + 1}\n{table(stats)}", flush=True)
+    finally:
+        server.stop()
+
+    summary = median_of(runs)
+    print(f"\n{'median of ' + str(len(runs)) + ' runs' if len(runs) > 1 else 'result'} "
+          f"({args.users} users, {args.duration} s, wait {args.wait:g} s, {os.cpu_count()} cores)")
+    print(table(summary))
+    overall = summary["all"]
+    failures = sum(r["all"]["failures"] for r in runs)
+    met = overall["rps"] >= TARGET_RPS and overall["p99"] <= TARGET_P99_MS and failures == 0
+    print(f"\ntarget >= {TARGET_RPS:g} req/s, p99 <= {TARGET_P99_MS:g} ms, 0 failures: "
+          f"{overall['rps']:.1f} req/s, p99 {overall['p99']:.0f} ms, {failures} failures -> "
+          f"{'met' if met else 'MISSED'}")
+    (OUT / "load.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                               "runs": runs, "median": summary, "met": met}, indent=2))
+    return 0 if met or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
