@@ -206,6 +206,9 @@ def compile_gazetteer() -> dict:
             for attr in ("name", "common_name", "official_name"):
                 if getattr(pc, attr, None):
                     add_name(getattr(pc, attr), row, attr != "common_name")
+        for official in [rec.get("name") or "", *(rec.get("altSpellings") or ()), getattr(pc, "official_name", "")]:
+            if official.startswith("Republic of ") and not official.startswith("Republic of the "):
+                add_name(official[len("Republic of ") :], row, True)  # "Republic of Korea" -> "Korea"
         for extra in _EXTRA_NAMES.get(cc, ()):
             add_name(extra, row, True)
         if rec.get("demonym") and _usable(rec["demonym"]):
@@ -244,6 +247,12 @@ def compile_gazetteer() -> dict:
     admin1_rows = {f"{cc}.{code}": r for r, (cc, code, f) in
                    enumerate(zip(cols["cc"], cols["admin1"], cols["feature"], strict=True)) if f == "ADM1"}
     region_codes = _region_codes(admin1_rows, cols["names"])
+    for code, rows in region_codes.items():
+        # a code of 3+ letters that spells the initials of one region's name stands alone:
+        # NSW (New South Wales), ACT; not IDF (Ile-de-France: "IDF" in news is an army)
+        initials = "".join(w[0] for w in cols["names"][rows[0]].split() if w[0].isupper()).lower()
+        if len(rows) == 1 and len(code) >= 3 and code == initials and code not in names:
+            add_name(code.upper(), rows[0], True)
 
     index = {k: tuple(sorted(v)) for k, v in names.items()}
     max_tokens = max(len(TOKEN_RE.findall(k)) for k in index)

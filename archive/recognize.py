@@ -16,6 +16,22 @@ from typing import Any
 from .gazetteer import TOKEN_RE, Gazetteer, fold_token
 
 _GAP_OK = re.compile(r"[ \t\u00a0]*[-'’]?[ \t\u00a0]*")
+# after a short capitalised abbreviation a full stop may sit inside a name: "St. Louis", "Mt. Hood"
+_GAP_AFTER_ABBREV = re.compile(r"\.[ \t\u00a0]?")
+
+
+def _capital(word: str) -> bool:
+    """Starts with a capital, also after an elided article: "d'Ivoire", "l'Aquila"."""
+    return word[0].isupper() or (len(word) > 2 and word[1] in "'’" and word[2].isupper())
+
+
+def _gap_ok(text: str, prev: str, end: int, start: int) -> bool:
+    if _GAP_OK.fullmatch(text, end, start):
+        return True
+    return (len(prev) <= 3 and prev[0].isupper() and prev.isalpha()
+            and bool(_GAP_AFTER_ABBREV.fullmatch(text, end, start)))
+
+
 _SENTENCE_END = frozenset('.!?:;"“”\n|•')
 
 
@@ -140,13 +156,13 @@ def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
             best_j, best_key = i + 1, key
         j = i + 1
         while j < n and found & 2:
-            if not _GAP_OK.fullmatch(text, ends[j - 1], starts[j]):
+            if not _gap_ok(text, words[j - 1], ends[j - 1], starts[j]):
                 break
             w = words[j]
             key = key + " " + (w.lower() if w.isascii() else fold_token(w))
             j += 1
             found = probe(key)
-            if w[0].isupper():
+            if _capital(w):
                 if found & 1:
                     best_j, best_key, demonym = j, key, False
                 elif demonyms_on and key in demonyms:  # "South Korean", "North American"

@@ -253,3 +253,16 @@ def test_more_non_places(tagger, text, absent):
 )
 def test_state_or_city_by_occurrence(tagger, text, index, feature):
     assert tagger.tag_text(text)[index].place.feature == feature
+
+
+@pytest.mark.parametrize(
+    "text, surface, name",
+    [
+        ("The Cardinals play in St. Louis tonight.", "St. Louis", "St. Louis"),
+        ("Cocoa from Côte d'Ivoire is cheaper.", "Côte d'Ivoire", "Ivory Coast"),
+        ("Bushfires spread across NSW overnight.", "NSW", "New South Wales"),
+        ("Korea and Japan signed the deal.", "Korea", "South Korea"),
+    ],
+)
+def test_more_name_forms(tagger, text, surface, name):
+    assert {m.surface: m.place.name for m in tagger.tag_text(text)}.get(surface) == name
