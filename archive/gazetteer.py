@@ -291,25 +291,44 @@ def cache_key() -> str:
     return "gazetteer-" + "-".join(parts) + ".marshal"
 
 
+#: Gazetteers already loaded in this process, by cache file and its modification time:
+#: the tables are read-only, so every Geotagger in a process can share one copy.
+_LOADED: dict[tuple[str, int], Gazetteer] = {}
+
+
 def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
-    """Load the compiled gazetteer, compiling and caching it on first use."""
+    """Load the compiled gazetteer, compiling and caching it on first use.
+
+    Within one process the loaded tables are shared: a second call is free.
+    """
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = directory / cache_key()
-    if path.exists():
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        stamp = None
+    if stamp is not None:
+        if stamp in _LOADED:
+            return _LOADED[stamp]
         try:
             payload = path.read_bytes()
             # The tables are ~2M small objects: pausing the cyclic GC halves the load time.
             gc.disable()
             try:
-                return Gazetteer(marshal.loads(payload))
+                gaz = Gazetteer(marshal.loads(payload))
             finally:
                 gc.enable()
+            _LOADED[stamp] = gaz
+            return gaz
         except (OSError, EOFError, ValueError, TypeError, KeyError) as e:
             logger.warning("gazetteer cache %s unreadable (%s); recompiling", path, e)
     from .gazetteer_build import compile_gazetteer
 
     data = pack(compile_gazetteer())
     write_atomic(path, marshal.dumps(data))
+    for old in directory.glob("gazetteer-s*.marshal"):  # caches of older schemas or packages
+        if old != path:
+            old.unlink(missing_ok=True)
     return Gazetteer(data)
 
 

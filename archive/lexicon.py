@@ -87,11 +87,16 @@ def _compile() -> dict:
     return {"first_names": sorted(first), "titles": sorted(titles), "frequencies": freqs}
 
 
+_LOADED: dict[str, Lexicon] = {}  # read-only word lists already loaded in this process
+
+
 def load_lexicon(cache_dir: Path | None = None) -> Lexicon:
-    """Load the compiled word lists, compiling them on first use."""
+    """Load the compiled word lists, compiling them on first use (shared within a process)."""
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     versions = "-".join(metadata.version(p) for p in ("gender-guesser", "nameparser", "wordfreq"))
     path = directory / f"lexicon-s{LEXICON_SCHEMA}-{versions}.marshal"
+    if str(path) in _LOADED:
+        return _LOADED[str(path)]
     data = None
     if path.exists():
         try:
@@ -104,5 +109,7 @@ def load_lexicon(cache_dir: Path | None = None) -> Lexicon:
     if data is None:
         data = _compile()
         write_atomic(path, marshal.dumps(data))
-    return Lexicon(first_names=frozenset(data["first_names"]), titles=frozenset(data["titles"]),
-                   frequencies=data["frequencies"])
+    lexicon = Lexicon(first_names=frozenset(data["first_names"]), titles=frozenset(data["titles"]),
+                      frequencies=data["frequencies"])
+    _LOADED[str(path)] = lexicon
+    return lexicon
