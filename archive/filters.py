@@ -39,6 +39,8 @@ _COMPASS = frozenset(
 )
 # Water bodies named with an adjective: "Indian Ocean" is not India.
 _WATER = frozenset("ocean sea gulf bay strait straits".split())
+# Storms are named like people: "Hurricane Florence" is not the city.
+_STORMS = frozenset("hurricane storm typhoon cyclone".split())
 # Particles inside personal names ("Mike de Kock", "Bashar al-Assad").
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
 _NATION = frozenset(("PCLI", "CONT"))
@@ -107,47 +109,53 @@ class _Article:
             pos = text.find(key, pos + 1)
         return False
 
-    def is_person(self, span: Span, nation: bool, pop: int) -> bool:
-        """Person evidence around the span. Titles and first names count for any place but
-        a country; weaker cues (unknown capitalised neighbours, "X said") only for places
-        under 100,000 people, since "Houston Rockets" or "Liverpool said" name a team."""
+    def is_person(self, span: Span, nation: bool, pop: int) -> int:
+        """Person evidence around the span: 0 none, 1 weak, 2 strong.
+
+        Strong: a title or storm word before ("President", "Hurricane"), a first name or a
+        middle initial before, or a given name followed by another name ("Paris Hilton").
+        These count for any place but a country. Weak: unknown capitalised neighbours,
+        name particles, hyphenated names, "X said"; only for places under 100,000 people,
+        since "Houston Rockets" or "Liverpool said" name a team.
+        """
         text, tokens, lex = self.text, self.tokens, self.lex
         i, j = span.i, span.j
         small = pop < 100_000 and not nation
         if i > 0:
             prev = tokens[i - 1]
             gap = text[prev.end : span.start]
-            if prev.is_cap and lex.is_title(prev.text) and gap.strip(" .") == "" and not nation:
-                return True
+            if prev.is_cap and (lex.is_title(prev.text) or prev.folded in _STORMS) and gap.strip(" .") == "" \
+                    and not nation:
+                return 2
             if len(prev.text) == 1 and prev.text.isupper() and gap == ". " and not nation:
-                return True  # a middle initial: "George W. Bush", "Jose A. Cordova"
+                return 2  # a middle initial: "George W. Bush", "Jose A. Cordova"
             if small and gap == "-" and prev.is_cap and (i - 1) not in self.covered:
-                return True  # half of a hyphenated name: "Navarro-Valls"
+                return 1  # half of a hyphenated name: "Navarro-Valls"
             if _only_space(text, prev.end, span.start) and not nation:
                 if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
                         and lex.zipf(prev.folded) < 5.5 and (i - 1) not in self.big:
-                    return True
+                    return 2
                 if small and _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
                         and not self.headline and not self.all_caps:
-                    return True
+                    return 1
                 if small and prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap \
                         and prev.text.islower():
-                    return True
+                    return 1
         if j < len(tokens) and j - i == 1 and lex.is_first_name(span.key):
             nxt = tokens[j]  # "Paris Hilton", "Washington Irving", "Chad Pergram": a given name and a name
             if _only_space(text, span.end, nxt.start) and nxt.is_cap and j not in self.big \
                     and not nxt.text.isupper() and not self.headline \
                     and (lex.is_first_name(nxt.folded) or (nation and _unknown_cap(nxt, j, self.covered, lex))):
-                return True
+                return 2
         if j < len(tokens) and small:
             nxt = tokens[j]
             if _only_space(text, span.end, nxt.start):
                 if _unknown_cap(nxt, j, self.covered, lex) and not lex.is_title(nxt.text) \
                         and not self.headline and not self.all_caps:
-                    return True
+                    return 1
                 if nxt.folded in _SPEECH:
-                    return True
-        return False
+                    return 1
+        return 0
 
 
 def _contains(gaz: Gazetteer, region: Span, place: Span) -> bool:
@@ -232,8 +240,11 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         if dateline:
             keep.append(span)
             continue
-        if art.is_person(span, nation, pop):
-            if pop < 100_000:  # a big city's name used once for a person stays a city elsewhere
+        evidence = art.is_person(span, nation, pop)
+        if evidence:
+            # a person here is a person throughout the article, unless the name is a big
+            # city's ("Paris Hilton" leaves Paris alone elsewhere)
+            if pop < (1_000_000 if evidence == 2 else 100_000):
                 persons.add(span.key)
             continue
         if span.demonym and _region_adjective(span, tokens, text):
@@ -251,6 +262,10 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         backing = math.log10(main_pop + 1) if main_pop >= 0 else -1.0
         if alt_pop >= 0 and z < 4.5:
             backing = max(backing, math.log10(alt_pop + 1) - 1.0)
+        if main_pop < 0 and (alt_pop < 10_000 or (z >= 2.5 and alt_pop < 1_000_000)):
+            # only another name of a small place, or an English word that is another name
+            # of a mid-sized one ("Hamas" for Hamm, "Caller" for Cagliari): too risky
+            continue
         if z >= 3.0 and z > backing - (0.5 if informative else 1.5):
             continue
         if pop < 100_000 and span.j < len(tokens) and tokens[span.j].is_cap and not art.all_caps \

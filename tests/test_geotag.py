@@ -266,3 +266,16 @@ def test_state_or_city_by_occurrence(tagger, text, index, feature):
 )
 def test_more_name_forms(tagger, text, surface, name):
     assert {m.surface: m.place.name for m in tagger.tag_text(text)}.get(surface) == name
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("Israel and Hamas began a cease-fire in Gaza.", "Hamas"),
+        ("Hurricane Florence hit North Carolina and South Carolina.", "Florence"),
+        ("Mr. Romney wants the Bush tax cuts in Ohio, Texas and Florida; John Bush agreed.", "Bush"),
+        ("GM's units Opel and Saab struggled in Germany.", "Opel"),
+    ],
+)
+def test_names_from_real_news(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
