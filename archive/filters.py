@@ -208,6 +208,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
                 and not b.demonym and _contains(gaz, b, a):
             paired.add(k)
     persons: set[str] = set()
+    person_end = -1  # token just after the last span taken for a person
     keep: list[Span] = []
     for k, span in enumerate(spans):
         if overrides is not None and overrides.blocked(span.key):
@@ -241,7 +242,11 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             keep.append(span)
             continue
         evidence = art.is_person(span, nation, pop)
+        if not evidence and not nation and person_end == span.i \
+                and _only_space(text, tokens[span.i - 1].end, span.start):
+            evidence = 2  # a surname after a given name that is itself a place: "Judge Merrick Garland"
         if evidence:
+            person_end = span.j
             # a person here is a person throughout the article, unless the name is a big
             # city's ("Paris Hilton" leaves Paris alone elsewhere)
             if pop < (1_000_000 if evidence == 2 else 100_000):

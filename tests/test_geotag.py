@@ -275,6 +275,7 @@ def test_more_name_forms(tagger, text, surface, name):
         ("Hurricane Florence hit North Carolina and South Carolina.", "Florence"),
         ("Mr. Romney wants the Bush tax cuts in Ohio, Texas and Florida; John Bush agreed.", "Bush"),
         ("GM's units Opel and Saab struggled in Germany.", "Opel"),
+        ("President Obama chose Judge Merrick Garland in Ohio.", "Garland"),
     ],
 )
 def test_names_from_real_news(tagger, text, absent):
