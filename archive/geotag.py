@@ -1,18 +1,31 @@
 """Find place mentions in articles and resolve them with any geopy-style geocode callable.
 
-Pipeline: :func:`archive.recognize.find_spans` proposes spans that match gazetteer names
-or country demonyms; :mod:`archive.filters` drops people, common words and boilerplate;
-:mod:`archive.resolve` picks one place per name per article (one sense per discourse),
-using the countries and regions the article names and "City, State" pairs.
+Pipeline, per article (title and text together):
+
+1. :func:`archive.recognize.find_spans` proposes spans: the longest runs of words starting
+   with a capital that are gazetteer names (folded: case, diacritics, punctuation), or
+   country adjectives; :func:`archive.recognize.find_region_codes` adds "City, ST" codes.
+2. :mod:`archive.filters` drops people, common words, abbreviations nobody lists and
+   boilerplate (the rules are described there).
+3. Every distinct name is looked up once through the geocode callable
+   (``geocode(name, exactly_one=False)``) and :mod:`archive.resolve` picks one place per
+   name per article (one sense per discourse), from prominence (countries, capitals,
+   population) and what the article says: the countries and states its clearly-placed
+   names lie in, and "City, State" pairs. Two exceptions are per occurrence: region codes
+   and a state named in so many words ("Washington state", "Buffalo, New York").
+4. A village abroad in an article clearly set elsewhere is left untagged (a gazetteer gap
+   is likelier than the village).
 
 Decisions worth knowing:
 
-- Demonyms that denote a country ("Syrian", "Russian") are tagged as that country, as news
-  annotators do (GeoWebNews counts them). Plurals ("Russians", people) are not.
+- Demonyms that denote a country ("Syrian", "Russian") are tagged as that country, as
+  GeoWebNews' annotators do (``demonyms=False`` turns this off; GeoVirus' annotators do not
+  count them). Plurals ("Russians", people) are never tagged.
 - Place names embedded in the names of organisations, events and works ("The Washington
   Post", "Paris Agreement") are tagged as the place they name: the name still points at
   that place, and annotated news corpora count these (GeoWebNews' Embedded_Non_Lit).
   People are different: "Paris Hilton", "President Obama", "Obama said" are not places.
+- Countries resolve to their GeoNames country point, never to the capital.
 """
 
 from __future__ import annotations

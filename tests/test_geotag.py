@@ -280,3 +280,15 @@ def test_more_name_forms(tagger, text, surface, name):
 )
 def test_names_from_real_news(tagger, text, absent):
     assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_offsets_hold_on_random_text(tagger):
+    import random
+
+    rng = random.Random(7)
+    words = ["Paris", "Texas", "US", "U.S.", "St.", "Louis", "New", "York", "Share", "Obama", "said", "Mr.",
+             "of", "Syrian", "NSW", ",", "Calif.", "WA", "state", "Côte", "d'Ivoire", "-", "'s", "\n", "日本"]
+    for _ in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
+        for m in tagger.tag_text(text):
+            assert text[m.start : m.end] == m.surface and 0.0 <= m.score <= 1.0
