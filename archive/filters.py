@@ -46,7 +46,7 @@ _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn
 _NATION = frozenset(("PCLI", "CONT"))
 _WS = frozenset(" \t\u00a0")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_LOWER_WORD = re.compile(r"\b[a-z]+[a-z]\b")
+_LOWER_WORD = re.compile(r"\b[A-Za-z]*[a-z][A-Za-z]*\b")  # any word with a lower-case letter
 
 
 def _best(gaz: Gazetteer, span: Span) -> tuple[str, int, int, int]:
@@ -223,9 +223,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         nation = feature in _NATION or span.demonym
         surface = span.surface
         letters = surface.replace(".", "")
-        single = span.j - span.i == 1
-        if single and span.key in _COMPASS:
-            continue
+        if all(w in _COMPASS for w in span.key.split(" ")):
+            continue  # "South", "North West"
         if text[span.end : span.end + 1] == "$":
             continue  # a currency: US$, A$, HK$
         if letters.isupper() and len(letters) <= 5 and not art.all_caps:

@@ -211,13 +211,14 @@ def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lex
     """A village abroad in an article that is clearly elsewhere: more likely a gap in the
     gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
     same for a foreign town whose name is a frequent English word or surname ("Bush",
-    Egypt) and a foreign province named like a person ("Mary", Turkmenistan)."""
+    Egypt) and a foreign province named like a person or a word ("Mary", Turkmenistan;
+    "Capital", Venezuela)."""
     p = cand.place
     if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
         return False
     return (p.feature == "PPL" and p.population < STRAY_POPULATION) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
-        (p.feature == "ADM1" and lexicon.is_first_name(key))
+        (p.feature == "ADM1" and (lexicon.is_first_name(key) or lexicon.zipf(key) >= 4.0))
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -114,10 +114,12 @@ def prior(c: Candidate) -> float:
     p = c.place
     if not c.known_population:
         return FEATURE_BONUS.get(p.feature, 0.0) - c.rank
-    s = FEATURE_BONUS.get(p.feature, 0.0) + math.log10(p.population + 1)
     if c.alt:
-        s -= W_ALT
-    return s
+        # another language's or a former name: the place's rank as a capital or region does
+        # not carry over ("Philadelphia" is Amman's ancient name, "Victoria" Hong Kong's)
+        bonus = FEATURE_BONUS.get(p.feature, 0.0) if p.feature in ("PCLI", "CONT") else 0.0
+        return bonus + math.log10(p.population + 1) - W_ALT
+    return FEATURE_BONUS.get(p.feature, 0.0) + math.log10(p.population + 1)
 
 
 def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str = "") -> float:
