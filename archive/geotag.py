@@ -45,7 +45,7 @@ from .resolve import Candidate, Context, choose, lookup, prior
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
-STRAY_POPULATION = 30_000
+STRAY_POPULATION = 100_000
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
 
