@@ -23,6 +23,7 @@ MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
+BIG_CITY = 1_000_000  # a city this big beats a same-named state or province
 
 _NOMINATIM_TYPES = {"country": "PCLI", "state": "ADM1", "continent": "CONT", "city": "PPL"}
 
@@ -151,4 +152,12 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
     scored = sorted(((score(c, ctx, pair, own), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
     best_s, _, best = scored[0]
     margin = best_s - scored[1][0] if len(scored) > 1 else 3.0
+    if best.place.feature == "ADM1" and not pair:
+        # a state or province named like its country's big city: news means the city
+        # ("New York", "Shanghai"), unless the text says otherwise (see geotag's region senses)
+        for _s, _, c in scored[1:]:
+            p = c.place
+            if p.feature in ("PPLC", "PPLA", "PPL") and p.country_code == best.place.country_code \
+                    and p.population >= BIG_CITY and not c.alt:
+                return c, round(1.0 / (1.0 + math.exp(-0.5)), 3)
     return best, round(1.0 / (1.0 + math.exp(-(0.5 + margin))), 3)

@@ -292,3 +292,10 @@ def test_offsets_hold_on_random_text(tagger):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
         for m in tagger.tag_text(text):
             assert text[m.start : m.end] == m.surface and 0.0 <= m.score <= 1.0
+
+
+@pytest.mark.parametrize("text, name", [("GM broke ground in Shanghai.", "Shanghai"),
+                                        ("Prices rose in New York last year.", "New York City")])
+def test_big_city_over_same_named_province(tagger, text, name):
+    place = tagger.tag_text(text)[0].place
+    assert place.name == name and place.feature != "ADM1"
