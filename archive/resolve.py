@@ -158,6 +158,6 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
         for _s, _, c in scored[1:]:
             p = c.place
             if p.feature in ("PPLC", "PPLA", "PPL") and p.country_code == best.place.country_code \
-                    and p.population >= BIG_CITY and not c.alt:
+                    and p.population >= BIG_CITY:
                 return c, round(1.0 / (1.0 + math.exp(-0.5)), 3)
     return best, round(1.0 / (1.0 + math.exp(-(0.5 + margin))), 3)
