@@ -52,7 +52,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").

@@ -157,6 +157,9 @@ def compile_gazetteer() -> dict:
                 letters = name.replace(".", "")
                 if letters.isupper() and len(letters) <= 5:
                     abbrevs.add(key)
+                if " of the " in name and cols["feature"][row] == "PCLI":
+                    # "Democratic Republic of Congo" as often as "... of the Congo"
+                    names[fold(name.replace(" of the ", " of "))].add(row * 2 + 1)
 
     capitals = {c["iso"]: fold(c.get("capital") or "") for c in countries.values()}
     capital_row: dict[str, tuple[int, int]] = {}
