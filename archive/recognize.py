@@ -45,6 +45,7 @@ class Token:
 
     @property
     def is_cap(self) -> bool:
+        """Starts with a capital letter."""
         return self.text[0].isupper()
 
     def __repr__(self) -> str:
@@ -113,6 +114,7 @@ class _WithOverrides:
         self.index, self.names, self.prefixes = index, names, prefixes
 
     def probe(self, key: str) -> int:
+        """Like :meth:`archive.gazetteer.NameIndex.probe`, override names included."""
         return self.index.probe(key) | (key in self.names) | ((key in self.prefixes) << 1)
 
 
