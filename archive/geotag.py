@@ -216,7 +216,7 @@ def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lex
     p = cand.place
     if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
         return False
-    return (p.feature == "PPL" and p.population < STRAY_POPULATION) or \
+    return (p.feature in ("PPL", "ADM2") and p.population < STRAY_POPULATION) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
         (p.feature == "ADM1" and (lexicon.is_first_name(key) or lexicon.zipf(key) >= 4.0))
 

@@ -299,3 +299,15 @@ def test_offsets_hold_on_random_text(tagger):
 def test_big_city_over_same_named_province(tagger, text, name):
     place = tagger.tag_text(text)[0].place
     assert place.name == name and place.feature != "ADM1"
+
+
+@pytest.mark.parametrize(
+    "text, surface, country, feature",
+    [
+        ("Deputies in Cuyahoga County arrested two men.", "Cuyahoga County", "US", "ADM2"),
+        ("Flooding closed roads in Surrey and Kent, England.", "Surrey", "GB", "ADM2"),
+    ],
+)
+def test_counties(tagger, text, surface, country, feature):
+    place = {m.surface: m.place for m in tagger.tag_text(text)}[surface]
+    assert place.country_code == country and place.feature == feature
