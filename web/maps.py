@@ -79,7 +79,9 @@ def _asset(package: str, filename: str) -> str:
 
 def _new_map(bounds: list[list[float]] | None) -> folium.Map:
     config = current_app.config
-    m = folium.Map(location=[20, 0], zoom_start=2, tiles=None, control_scale=True, min_zoom=1)
+    m = folium.Map(location=[20, 0], zoom_start=2, tiles=None, control_scale=True)
+    # Zoom limits on the map itself: without a tile layer Leaflet has none, and markercluster needs one.
+    m.options.update(minZoom=1, maxZoom=18)
     m.default_js = [
         ("leaflet", _asset("leaflet", "leaflet.js")),
         ("jquery", _asset("jquery", "jquery.min.js")),

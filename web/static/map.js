@@ -123,17 +123,37 @@
     });
   }
 
-  /* Zoom until the marker of one place shows (un-clustered); calls back with the marker. */
+  /* Zoom in on one place until its marker is drawn on its own; calls back with the marker. */
   function reveal(geonameid, done) {
     var map = mapOf(container());
     var cls = "ga-place-" + geonameid;
-    var found = false;
-    eachPlaceLayer(map, function (marker, cluster) {
-      if (found || (marker.options.className || "").split(" ").indexOf(cls) < 0) return;
-      found = true;
-      cluster.zoomToShowLayer(marker, function () { if (done) done(marker); });
+    var marker = null, cluster = null;
+    eachPlaceLayer(map, function (m, c) {
+      if (!marker && (m.options.className || "").split(" ").indexOf(cls) >= 0) { marker = m; cluster = c; }
     });
-    return found;
+    if (!marker) return false;
+    var maxZoom = isFinite(map.getMaxZoom()) ? map.getMaxZoom() : 18;
+    var tries = 0;
+    function step() {
+      if (map.hasLayer(marker) && map.getBounds().contains(marker.getLatLng())) {
+        if (done) done(marker);
+        return;
+      }
+      if (++tries > 30) return;
+      if (map.getZoom() >= maxZoom) {
+        var parent = cluster.getVisibleParent(marker);
+        if (parent && parent !== marker && parent.spiderfy) {
+          cluster.once("spiderfied", function () { setTimeout(step, 50); });
+          parent.spiderfy();
+        }
+        return;
+      }
+      // markercluster re-clusters after each zoom (animated), so look again a moment later.
+      map.once("moveend", function () { setTimeout(step, 400); });
+      map.setView(marker.getLatLng(), Math.min(map.getZoom() + 2, maxZoom), { animate: false });
+    }
+    step();
+    return true;
   }
 
   function offlineBasemap(map, url) {

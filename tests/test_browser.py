@@ -1,0 +1,256 @@
+"""The map, place and article pages in real headless Chromium (Debian's, driven by Playwright).
+
+No request may leave 127.0.0.1: tiles come from a fake tile server on another local
+port (the configured tile server), or not at all with the offline basemap.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import webfixtures as wf
+from browserkit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    live_server,
+    require_chromium,
+    screenshot,
+    tile_app,
+    watched_page,
+)
+
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    return wf.build_index(tmp_path_factory.mktemp("browser-index"))
+
+
+@pytest.fixture(scope="module")
+def tiles():
+    with live_server(tile_app) as url:
+        yield url
+
+
+def _server(index_dir, **config):
+    app = create_app({"TESTING": True, "INDEX_DIR": index_dir, "LOG_REQUESTS": False, **config})
+    return live_server(app)
+
+
+@pytest.fixture(scope="module")
+def site(index_dir, tiles):
+    """The app with tiles from the local fake tile server."""
+    with _server(index_dir, MAP_TILES=tiles + "/tiles/{z}/{x}/{y}.png", MAP_TILES_ATTRIBUTION="Test tiles") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def offline_site(index_dir):
+    with _server(index_dir, MAP_TILES="offline") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fast_site(index_dir):
+    """Every map drawn with the in-browser (FastMarkerCluster) layer."""
+    with _server(index_dir, MAP_TILES="offline", MAP_FAST_CLUSTER_FROM=1) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    yield ctx
+    ctx.close()
+
+
+def clean(watch):
+    """Nothing blocked, no script error, no CSP complaint, no dialog."""
+    assert watch.blocked == [], watch.blocked
+    assert watch.page_errors == [], watch.page_errors
+    assert [e for e in watch.console_errors if "Content Security Policy" in e or "Refused" in e] == []
+    assert watch.dialogs == []
+
+
+def reveal(page, geonameid):
+    page.wait_for_selector(".ga-map.ga-ready")
+    found = page.evaluate(
+        """id => new Promise(resolve => {
+            setTimeout(() => resolve("timeout"), 10000);
+            if (!GeoArchive.reveal(id, () => resolve(true))) resolve(false);
+        })""",
+        geonameid,
+    )
+    assert found is True, f"marker of place {geonameid}: {found}"
+    marker = page.locator(f"path.ga-place-{geonameid}")
+    marker.wait_for()
+    return marker
+
+
+def test_map_marker_popup_and_place_link(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/map")
+    page.wait_for_selector(".ga-map.ga-ready")
+    page.wait_for_selector(".marker-cluster, path.ga-place")
+    assert page.locator(".marker-cluster").count() + page.locator("path.ga-place").count() > 0
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "map.png")
+    assert "GeoNames" in page.locator(".leaflet-control-attribution").inner_text()
+
+    reveal(page, 169179).click()
+    popup = page.locator(".leaflet-popup .ga-popup")
+    popup.wait_for()
+    assert "Jarābulus" in popup.inner_text()
+    assert popup.locator("a[href='/article/sample-jarabulus']").count() == 1
+    with page.expect_navigation():
+        popup.locator("a.ga-popup-place").click()
+    assert page.url == site + "/place/169179"
+    assert page.locator("h1").inner_text() == "Jarābulus"
+
+    assert watch.to(tiles), "the map should load tiles from the configured tile server"
+    assert {watch.origin(u) for u in watch.requests} <= {site, tiles}
+    clean(watch)
+
+
+def test_heatmap_layer_and_date_range(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/map")
+    page.wait_for_selector(".ga-map.ga-ready")
+    page.locator(".leaflet-control-layers label", has_text="Heatmap").locator("input").check()
+    page.wait_for_selector("canvas.leaflet-heatmap-layer")
+    before = page.locator(".map-tools .summary").inner_text()
+    page.fill("input[name=from]", "2016-08-01")
+    page.fill("input[name=to]", "2016-08-31")
+    with page.expect_navigation():
+        page.click(".map-tools button[type=submit]")
+    assert "from=2016-08-01" in page.url and "to=2016-08-31" in page.url
+    page.wait_for_selector(".ga-map.ga-ready")
+    assert page.locator(".map-tools .summary").inner_text() != before
+    clean(watch)
+
+
+def test_search_this_area_keeps_only_articles_inside_the_view(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/?q=jarabulus")
+    page.wait_for_selector(".ga-map.ga-ready")
+    total_before = page.evaluate("fetch('/api/search' + location.search).then(r => r.json()).then(d => d.total)")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # let the opening zoom animation end: Leaflet ignores moves during one
+    west = page.evaluate(
+        "() => { const m = window[document.querySelector('.ga-map').dataset.map];"
+        " m.fitBounds([[49.8, 29.8], [51.2, 31.2]], {animate: false}); return m.getBounds().getWest(); }"
+    )
+    assert 25 < west < 30
+    with page.expect_navigation():
+        page.click("#search-area")
+    assert "bbox=" in page.url
+    west, south, east, north = (float(v) for v in re.search(r"bbox=([^&]+)", page.url).group(1).replace("%2C", ",")
+                                .split(","))
+    data = page.evaluate("fetch('/api/search' + location.search + '&per_page=100').then(r => r.json())")
+    assert 0 < data["total"] < total_before, (page.url, data["total"], [h["id"] for h in data["results"]])
+    for hit in data["results"]:
+        assert any(west <= p["lon"] <= east and south <= p["lat"] <= north for p in hit["places"]), hit["id"]
+    assert "sample-jarabulus" not in {h["id"] for h in data["results"]}
+    clean(watch)
+
+
+def test_place_page_timeline(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/place/169179")
+    bars = page.locator(".timeline rect.bar")
+    assert bars.count() >= 6
+    heights = [bars.nth(i).bounding_box()["height"] for i in range(bars.count())]
+    assert max(heights) > 20 and min(heights) >= 0
+    page.wait_for_selector(".ga-map.ga-ready")
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "place.png")
+    clean(watch)
+
+
+def test_article_mentions_hover_and_link(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/article/sample-jarabulus")
+    page.wait_for_selector(".ga-map.ga-ready")
+    mention = page.locator('.text a.mention[data-geonameid="172082"]')
+    assert mention.inner_text() == "Azaz"
+    mention.hover()
+    card = mention.evaluate("el => getComputedStyle(el, '::after').content")
+    assert "I‘zāz" in card and "Syria" in card and "confidence 0.88" in card
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "article.png")
+    with page.expect_navigation():
+        mention.click()
+    assert page.url == site + "/place/172082"
+    clean(watch)
+
+
+def test_offline_basemap_makes_no_request_off_the_app(context, offline_site, tiles):
+    page, watch = watched_page(context, {offline_site})
+    page.goto(offline_site + "/map")
+    page.wait_for_selector(".ga-basemap-ready")
+    assert page.locator(".leaflet-pane.leaflet-basemap-pane path").count() > 100
+    reveal(page, 169179).click()
+    page.locator(".leaflet-popup .ga-popup").wait_for()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "map-offline.png")
+    assert {watch.origin(u) for u in watch.requests} == {offline_site}
+    assert not watch.to(tiles)
+    clean(watch)
+
+
+def test_fast_cluster_layer_popups(context, fast_site):
+    page, watch = watched_page(context, {fast_site})
+    page.goto(fast_site + "/map")
+    reveal(page, 169179).click()
+    popup = page.locator(".leaflet-popup .ga-popup")
+    popup.locator("li a").first.wait_for()  # headlines fetched from /api/search
+    assert "Jarābulus" in popup.inner_text()
+    with page.expect_navigation():
+        popup.locator("a.ga-popup-place").click()
+    assert page.url == fast_site + "/place/169179"
+    clean(watch)
+
+
+HOSTILE_URLS = ["/?q=hostile", "/article/hostile-1", "/place/990001", "/place/703448", "/map?q=hostile"]
+
+
+@pytest.mark.parametrize("which", ["site", "fast_site"])
+def test_hostile_content_never_runs(context, which, request, tiles):
+    base = request.getfixturevalue(which)
+    page, watch = watched_page(context, {base, tiles})
+    for path in HOSTILE_URLS:
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        for link in page.locator("a.mention").all():
+            link.hover()
+        assert page.evaluate("window.__pwned") is None, path
+        assert page.locator("script:not([src]):not([nonce])").count() == 0
+    # The hostile place's tooltip and popup, on the map.
+    page.goto(base + "/map")
+    marker = reveal(page, 990001)
+    marker.hover()
+    page.wait_for_selector(".leaflet-tooltip")
+    assert "<img" in page.locator(".leaflet-tooltip").inner_text()
+    marker.click()
+    popup = page.locator(".leaflet-popup .ga-popup")
+    popup.wait_for()
+    assert "${window.__pwned" in popup.inner_text()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".leaflet-popup img").count() == 0
+    clean(watch)
