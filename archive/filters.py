@@ -248,7 +248,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             person_end = span.j
             # a person here is a person throughout the article, unless the name is a big
             # city's ("Paris Hilton" leaves Paris alone elsewhere)
-            if pop < (1_000_000 if evidence == 2 else 100_000):
+            if pop < (2_000_000 if evidence == 2 else 100_000):
                 persons.add(span.key)
             continue
         if span.demonym and _region_adjective(span, tokens, text):

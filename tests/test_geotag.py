@@ -124,6 +124,7 @@ def test_geotag_records_reports_bad_lines(tagger):
         ("The fine was US$10,000.", "US"),
         ("Mr. Heiden denied the claims.", "Heiden"),
         ("Nelson Mandela was freed in 1990.", "Mandela"),
+        ("State Department official George Kent testified. Kent said he was worried.", "Kent"),
     ],
 )
 def test_not_places(tagger, text, absent):
