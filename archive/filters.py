@@ -91,13 +91,20 @@ def _unknown_cap(tok: Token, k: int, covered: set[int], lex: Lexicon) -> bool:
 class _Article:
     """Per-text facts the rules share."""
 
-    def __init__(self, text: str, tokens: Tokens, spans: list[Span], lex: Lexicon, headline: bool):
-        self.text, self.tokens, self.lex, self.headline = text, tokens, lex, headline
+    def __init__(self, text: str, tokens: Tokens, spans: list[Span], lex: Lexicon, headline: bool,
+                 gaz: Gazetteer):
+        self.text, self.tokens, self.lex, self.headline, self.gaz = text, tokens, lex, headline, gaz
+        self.span_ending = {s.j - 1: s for s in spans}  # last token -> span
         # mostly capitals (judged on the opening, which is enough and cheap)
         head = text[:2000]
         self.all_caps = len(_CAPS_WORD.findall(head)) > 1.5 * len(_LOWER_WORD.findall(head))
         self.covered = {k for s in spans for k in range(s.i, s.j)}
         self.big: set[int] = set()  # tokens of names of places with 100,000+ people ("Austin Texas")
+
+    def _city_before_region(self, k: int, span: Span) -> bool:
+        """True for "Austin Texas": token k ends a big place's name that lies in ``span``."""
+        before = self.span_ending.get(k)
+        return before is not None and k in self.big and _contains(self.gaz, span, before)
 
     def uses_in_lower_case(self, key: str) -> bool:
         """True when the text has ``key`` as a lower-case word ("share", "reading")."""
@@ -133,7 +140,7 @@ class _Article:
                 return 1  # half of a hyphenated name: "Navarro-Valls"
             if _only_space(text, prev.end, span.start) and not nation:
                 if prev.is_cap and lex.is_first_name(prev.folded) and not prev.text.isupper() \
-                        and lex.zipf(prev.folded) < 5.5 and (i - 1) not in self.big:
+                        and lex.zipf(prev.folded) < 5.5 and not self._city_before_region(i - 1, span):
                     return 2
                 if small and _unknown_cap(prev, i - 1, self.covered, lex) and not span.sentence_start \
                         and not self.headline and not self.all_caps:
@@ -196,7 +203,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
     """Yield the spans that are place mentions."""
     if not spans:
         return
-    art = _Article(text, tokens, spans, lex, headline)
+    art = _Article(text, tokens, spans, lex, headline, gaz)
     info = [_best(gaz, s) for s in spans]
     art.big = {k for s, (f, pop, *_) in zip(spans, info, strict=True) if pop >= 100_000 or f in _NATION
                for k in range(s.i, s.j)}
