@@ -111,7 +111,8 @@ class AssetCollector(HTMLParser):
 
 
 def same_origin(url: str) -> bool:
-    return url.startswith("/") and not url.startswith("//")
+    """A path on this origin, or an inline data: URL (no request at all)."""
+    return (url.startswith("/") and not url.startswith("//")) or url.startswith("data:")
 
 
 @pytest.mark.parametrize("url", ["/", "/?q=jarabulus", "/map", "/article/sample-jarabulus", "/place/169179"])

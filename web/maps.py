@@ -38,6 +38,8 @@ GEONAMES_CREDIT = (
     '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
 )
 OFFLINE_CREDIT = "Country outlines: Natural Earth (public domain), via countryinfo"
+#: Most places fed to the heatmap layer.
+HEATMAP_PLACES = 5000
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,10 @@ def _add_markers(m: folium.Map, counts: Sequence[PlaceCount], narrow: dict[str, 
 
 
 def _add_fast_markers(m: folium.Map, counts: Sequence[PlaceCount]) -> None:
+    # Four decimals (about 11 m) keep a 20,000-place page small.
     rows = [
-        [pc.place.lat, pc.place.lon, pc.place.geonameid, pc.place.name, pc.count, pc.place.country_code or ""]
+        [round(pc.place.lat, 4), round(pc.place.lon, 4), pc.place.geonameid, pc.place.name, pc.count,
+         pc.place.country_code or ""]
         for pc in counts
     ]
     # Rows reach the page through Jinja's tojson, which escapes <, >, & and quotes.
@@ -173,8 +177,10 @@ def places_map(
         else:
             _add_markers(m, counts, narrow)
     if heatmap and counts:
+        # The busiest places carry a heatmap; the long tail of single mentions adds bytes, not heat.
+        busiest = sorted(counts, key=lambda pc: -pc.count)[:HEATMAP_PLACES]
         heat = HeatMap(
-            [[pc.place.lat, pc.place.lon, math.log1p(pc.count)] for pc in counts],
+            [[round(pc.place.lat, 3), round(pc.place.lon, 3), round(math.log1p(pc.count), 2)] for pc in busiest],
             name="Heatmap",
             show=False,
             radius=18,

@@ -92,8 +92,8 @@
       fillOpacity: 0.85,
       className: "ga-place ga-place-" + row[2],
     });
-    marker.bindTooltip(function () { return el("span", {}, row[3]); });
-    marker.bindPopup(function () { return rowPopup(row); }, { maxWidth: 320 });
+    // Tooltip and popup are bound once on the cluster group (see init), not on 20,000 markers.
+    marker.gaRow = row;
     return marker;
   }
 
@@ -177,6 +177,13 @@
       if (!map) return;
       if (box.dataset.attribution) map.attributionControl.addAttribution(box.dataset.attribution);
       if (box.dataset.basemap) offlineBasemap(map, box.dataset.basemap);
+      if (box.dataset.fast) {
+        map.eachLayer(function (layer) {
+          if (typeof layer.zoomToShowLayer !== "function") return;
+          layer.bindTooltip(function (m) { return el("span", {}, m.gaRow ? m.gaRow[3] : ""); });
+          layer.bindPopup(function (m) { return m.gaRow ? rowPopup(m.gaRow) : el("div"); }, { maxWidth: 320 });
+        });
+      }
       box.classList.add("ga-ready");
     });
     document.addEventListener("click", function (event) {
