@@ -22,6 +22,10 @@ index_option = click.option(
     envvar="GEOARCHIVE_INDEX",
     help="Index directory (env GEOARCHIVE_INDEX).",
 )
+demonyms_option = click.option(
+    "--demonyms", is_flag=True,
+    help='Also tag country adjectives ("Syrian", "Turkish") as their country (off by default: see README).',
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -54,9 +58,10 @@ def cli():
               help="Articles per commit; an interrupted ingest keeps every finished batch.")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
+@demonyms_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
 def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, batch_size, overrides,
-           quiet):
+           demonyms, quiet):
     """Read, geotag and index articles from files and folders.
 
     Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
@@ -71,7 +76,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_t
 
     options = IngestOptions(
         jobs=jobs, dedupe=dedupe == "on", prune=prune, max_bytes=max_bytes,
-        lock_timeout=lock_timeout, batch=batch_size, overrides=overrides,
+        lock_timeout=lock_timeout, batch=batch_size, overrides=overrides, demonyms=demonyms,
     )
     bar = None
     progress = None
@@ -204,7 +209,8 @@ def stats(index_dir, as_json):
 @click.argument("files", nargs=-1, type=click.File("r", encoding="utf-8"))
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
-def geotag(files, overrides):
+@demonyms_option
+def geotag(files, overrides, demonyms):
     """Geotag JSON Lines ({"id", "text"} per line) from FILES or stdin.
 
     Writes one line per article: {"id", "toponyms": [{"start", "end", "name",
@@ -216,16 +222,12 @@ def geotag(files, overrides):
         geoarchive geotag articles.jsonl > tagged.jsonl
     """
     from archive.geotag import Geotagger, geotag_records
+    from archive.overrides import load_overrides
 
-    kwargs = {}
-    if overrides is not None:
-        from archive.overrides import load_overrides
-
-        try:
-            kwargs["overrides"] = load_overrides(overrides)
-        except ArchiveError as e:
-            raise click.ClickException(str(e)) from e
-    tagger = Geotagger(**kwargs)
+    try:
+        tagger = Geotagger(overrides=load_overrides(overrides) if overrides else None, demonyms=demonyms)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
     bad = 0
     for f in files or [sys.stdin]:
         name = getattr(f, "name", "<stdin>")

@@ -17,6 +17,10 @@ class GazetteerError(ArchiveError):
     """The offline gazetteer could not be loaded or compiled."""
 
 
+class OverridesError(GazetteerError, ValueError):
+    """The geotagging overrides file is unreadable or names something that does not exist."""
+
+
 class IndexNotFoundError(ArchiveError):
     """No search index where one was expected."""
 

@@ -18,9 +18,12 @@ Pipeline, per article (title and text together):
 
 Decisions worth knowing:
 
-- Demonyms that denote a country ("Syrian", "Russian") are tagged as that country, as
-  GeoWebNews' annotators do (``demonyms=False`` turns this off; GeoVirus' annotators do not
-  count them). Plurals ("Russians", people) are never tagged.
+- Demonyms that denote a country ("Syrian", "Russian") are recognised, but tagged as that
+  country only with ``demonyms=True`` (``geoarchive ingest/geotag --demonyms``). They are
+  off by default because annotators disagree and a wrong pin costs more trust than a
+  missed one: GeoWebNews counts 305 of its 312 capitalised demonyms as toponyms,
+  GeoVirus none of its 223, and with them on GeoVirus precision falls from 0.92 to 0.82
+  (``bench/eval.py`` prints both modes). Plurals ("Russians", people) are never tagged.
 - Place names embedded in the names of organisations, events and works ("The Washington
   Post", "Paris Agreement") are tagged as the place they name: the name still points at
   that place, and annotated news corpora count these (GeoWebNews' Embedded_Non_Lit).
@@ -56,13 +59,13 @@ class Geotagger:
     :param geocode: any callable with geopy's signature ``geocode(query, exactly_one=False)``
         returning a list of ``Location`` or None; default: a :class:`GazetteerGeocoder`.
     :param overrides: an :class:`archive.overrides.Overrides` (alias, block, pin names).
-    :param demonyms: tag country adjectives ("Syrian") as their country (default True).
+    :param demonyms: tag country adjectives ("Syrian") as their country (default False).
     :param fallback: optional geocode callable (e.g. :mod:`archive.fallback`) asked about
         names the gazetteer lacks, found after a locative preposition ("in Qamishli").
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, geocode: Callable[..., Any] | None = None,
-                 overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = True,
+                 overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = False,
                  fallback: Callable[..., Any] | None = None):
         self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
         self.lexicon = lexicon if lexicon is not None else load_lexicon()

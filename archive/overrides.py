@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import GazetteerError
+from .errors import OverridesError
 from .gazetteer import fold
 
 __all__ = ("Overrides", "load_overrides")
@@ -72,10 +72,10 @@ class Overrides:
         return key in self.aliases or key in self.pins
 
     def check(self, gazetteer: Any) -> None:
-        """Raise GazetteerError when a pin names a GeoNames id the gazetteer lacks."""
+        """Raise OverridesError when a pin names a GeoNames id the gazetteer lacks."""
         for key, gid in self.pins.items():
             if gazetteer.get(gid) is None:
-                raise GazetteerError(f"{self.source or 'overrides'}: [pin] {key!r} = {gid}: no place with "
+                raise OverridesError(f"{self.source or 'overrides'}: [pin] {key!r} = {gid}: no place with "
                                      "that GeoNames id in the gazetteer; check the id on geonames.org")
 
 
@@ -95,33 +95,33 @@ def load_overrides(path: str | Path) -> Overrides:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"{where}: cannot read overrides file: {e}") from e
+        raise OverridesError(f"{where}: cannot read overrides file: {e}") from e
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
             data = tomllib.loads(text)
     except json.JSONDecodeError as e:
-        raise GazetteerError(f"{where}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from e
+        raise OverridesError(f"{where}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from e
     except tomllib.TOMLDecodeError as e:
-        raise GazetteerError(f"{where}: invalid TOML: {e}") from e
+        raise OverridesError(f"{where}: invalid TOML: {e}") from e
     if not isinstance(data, dict):
-        raise GazetteerError(f"{where}: expected a table with sections {', '.join(_SECTIONS)}")
+        raise OverridesError(f"{where}: expected a table with sections {', '.join(_SECTIONS)}")
     for section in data:
         if section not in _SECTIONS:
             line = _line_of(text, section)
             at = f"{where}:{line}" if line else where
-            raise GazetteerError(f"{at}: unknown section {section!r}; expected one of: {', '.join(_SECTIONS)}")
+            raise OverridesError(f"{at}: unknown section {section!r}; expected one of: {', '.join(_SECTIONS)}")
 
-    def fail(section: str, key: str, problem: str) -> GazetteerError:
+    def fail(section: str, key: str, problem: str) -> OverridesError:
         line = _line_of(text, key)
         at = f"{where}:{line}" if line else where
-        return GazetteerError(f"{at}: [{section}] {key!r}: {problem}")
+        return OverridesError(f"{at}: [{section}] {key!r}: {problem}")
 
     def table(section: str) -> dict:
         value = data.get(section, {})
         if not isinstance(value, dict):
-            raise GazetteerError(f"{where}: [{section}] must be a table of name = value pairs")
+            raise OverridesError(f"{where}: [{section}] must be a table of name = value pairs")
         return value
 
     aliases: dict[str, str] = {}
@@ -141,7 +141,7 @@ def load_overrides(path: str | Path) -> Overrides:
     block = data.get("block", {})
     names = block.get("names", []) if isinstance(block, dict) else block
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise GazetteerError(f"{where}: [block] names must be a list of strings, got {names!r}")
+        raise OverridesError(f"{where}: [block] names must be a list of strings, got {names!r}")
     if isinstance(block, dict) and set(block) - {"names"}:
         extra = sorted(set(block) - {"names"})[0]
         raise fail("block", extra, "unknown key; write: names = [\"Name\", ...]")

@@ -38,6 +38,7 @@ class IngestOptions:
     lock_timeout: float = 0.0
     batch: int = DEFAULT_BATCH
     overrides: Path | None = None
+    demonyms: bool = False  # tag "Syrian" as Syria (see archive.geotag)
 
 
 Progress = Callable[[int, int], None]  # (files done, articles done)
@@ -149,43 +150,38 @@ def _origin_file(origin: str) -> str | None:
 _worker_tagger = None
 
 
-def _init_worker(overrides: Path | None) -> None:
+def _init_worker(overrides: Path | None, demonyms: bool) -> None:
     global _worker_tagger  # one tagger per worker process, built once
-    _worker_tagger = _make_tagger(overrides)
+    _worker_tagger = _make_tagger(overrides, demonyms)
 
 
 def _tag_one(article: Article) -> GeotaggedArticle:
     return _worker_tagger.geotag(article)
 
 
-def _make_tagger(overrides: Path | None):
+def _make_tagger(overrides: Path | None, demonyms: bool):
     from archive.geotag import Geotagger
+    from archive.overrides import load_overrides
 
-    kwargs = {}
-    if overrides is not None:
-        from archive.overrides import load_overrides
-
-        kwargs["overrides"] = load_overrides(overrides)
-    return Geotagger(**kwargs)
+    return Geotagger(overrides=load_overrides(overrides) if overrides else None, demonyms=demonyms)
 
 
 def _tag_all(articles: Iterator[Article], options: IngestOptions) -> Iterator[GeotaggedArticle]:
     jobs = options.jobs or os.cpu_count() or 1
     if jobs <= 1:
-        tagger = _make_tagger(options.overrides)
+        tagger = _make_tagger(options.overrides, options.demonyms)
         for article in articles:
             yield tagger.geotag(article)
         return
-    # Make sure the gazetteer cache exists before the workers race to build it.
-    from archive.gazetteer import load_gazetteer
-
-    load_gazetteer()
+    # Build the tagger here first: the gazetteer cache then exists before the workers
+    # race to compile it, and a bad overrides file fails once, before any worker starts.
+    _make_tagger(options.overrides, options.demonyms)
     ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     # Pool.imap would read the whole input ahead of the workers; feed them in blocks
     # instead, one block in flight while the previous one is written, so memory stays
     # bounded and the progress bar counts what has really been indexed.
     block = 64 * jobs
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options.overrides,)) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options.overrides, options.demonyms)) as pool:
         pending = None
         while True:
             chunk = list(itertools.islice(articles, block))

@@ -19,6 +19,13 @@ def near(place, lat, lon, tol=0.2):
 
 
 @pytest.fixture(scope="module")
+def demonym_tagger(gazetteer):
+    from archive.geotag import Geotagger
+
+    return Geotagger(gazetteer=gazetteer, demonyms=True)
+
+
+@pytest.fixture(scope="module")
 def sample(tagger):
     text = SAMPLE.read_text(encoding="utf-8")
     return text, tagger.tag_text(text)
@@ -70,8 +77,10 @@ def test_sample_laos_is_the_country(sample):
     assert laos and all(p.feature == "PCLI" and p.country_code == "LA" for p in laos)
 
 
-def test_sample_demonyms_denote_countries(sample):
-    _, mentions = sample
+def test_sample_demonyms_denote_countries_when_asked(gazetteer):
+    from archive.geotag import Geotagger
+
+    mentions = Geotagger(gazetteer=gazetteer, demonyms=True).tag_text(SAMPLE.read_text(encoding="utf-8"))
     by_surface = {m.surface: m.place for m in mentions}
     assert by_surface["Syrian"].country_code == "SY"
     assert by_surface["Russian"].country_code == "RU"
@@ -168,11 +177,12 @@ def test_person_seen_once_is_a_person_everywhere(tagger):
     assert not [m for m in tagger.tag_text(text) if "Obama" in m.surface]
 
 
-def test_demonyms_can_be_switched_off(gazetteer):
+def test_demonyms_are_off_by_default_and_can_be_switched_on(gazetteer, tagger):
     from archive.geotag import Geotagger
 
-    plain = Geotagger(gazetteer=gazetteer, demonyms=False)
-    assert [m.surface for m in plain.tag_text("Syrian troops entered Syria.")] == ["Syria"]
+    assert [m.surface for m in tagger.tag_text("Syrian troops entered Syria.")] == ["Syria"]
+    with_adjectives = Geotagger(gazetteer=gazetteer, demonyms=True)
+    assert [m.surface for m in with_adjectives.tag_text("Syrian troops entered Syria.")] == ["Syrian", "Syria"]
 
 
 def test_scores_are_probabilities(sample):
@@ -219,15 +229,15 @@ def test_codes_need_a_city(tagger):
         ("South Korean exports rose.", "South Korean", "KR"),
     ],
 )
-def test_demonym_forms(tagger, text, surface, country):
-    found = {m.surface: m.place for m in tagger.tag_text(text)}
+def test_demonym_forms(demonym_tagger, text, surface, country):
+    found = {m.surface: m.place for m in demonym_tagger.tag_text(text)}
     assert found[surface].country_code == country
 
 
 @pytest.mark.parametrize("text, absent", [("Ships crossed the Indian Ocean.", "Indian"),
                                           ("Central American migrants walked north.", "American")])
-def test_adjectives_that_are_not_the_country(tagger, text, absent):
-    assert absent not in {m.surface for m in tagger.tag_text(text)}
+def test_adjectives_that_are_not_the_country(demonym_tagger, text, absent):
+    assert absent not in {m.surface for m in demonym_tagger.tag_text(text)}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archive.errors import GazetteerError
+from archive.errors import OverridesError
 from archive.geotag import Geotagger
 from archive.overrides import load_overrides
 
@@ -64,24 +64,24 @@ def test_json_file(tmp_path, gazetteer):
 def test_errors_name_file_and_line(tmp_path, text, message):
     path = tmp_path / "o.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(GazetteerError, match=message):
+    with pytest.raises(OverridesError, match=message):
         load_overrides(path)
 
 
 def test_json_syntax_error_has_line(tmp_path):
     path = tmp_path / "o.json"
     path.write_text('{\n"pin": {"Paris": 1,}\n}', encoding="utf-8")
-    with pytest.raises(GazetteerError, match=r"o\.json:2: invalid JSON"):
+    with pytest.raises(OverridesError, match=r"o\.json:2: invalid JSON"):
         load_overrides(path)
 
 
 def test_unknown_pinned_id_is_reported(tmp_path, gazetteer):
     path = tmp_path / "o.toml"
     path.write_text("[pin]\nParis = 999999999\n", encoding="utf-8")
-    with pytest.raises(GazetteerError, match=r"\[pin\] 'paris' = 999999999: no place with that GeoNames id"):
+    with pytest.raises(OverridesError, match=r"\[pin\] 'paris' = 999999999: no place with that GeoNames id"):
         Geotagger(gazetteer=gazetteer, overrides=load_overrides(path))
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(GazetteerError, match="cannot read overrides file"):
+    with pytest.raises(OverridesError, match="cannot read overrides file"):
         load_overrides(tmp_path / "nope.toml")
