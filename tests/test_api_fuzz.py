@@ -30,6 +30,8 @@ MAX_EXAMPLES = 60
 SOUTH_POLE = Place(6255152, "Antarctica", -90.0, 0.0, None, "CONT", 0)
 FIJI = Place(2205218, "Fiji", -18.0, 179.99, "FJ", "PCLI", 875983)
 RTL = "\u202egnp.exe\u202c مرحبا שלום"
+#: Jinja syntax: branca compiles rendered map parts as templates again, so this must stay text.
+TEMPLATE = "{{ 'ssti' ~ '-ran' }}{% if 1 %}{{ 'stmt' ~ '-ran' }}{% endif %}{# c #}"
 NASTY = "\"'<>&%00\\u0000 ${x} {{7*7}} ' OR 1=1 -- \u200b\u2028\U0001f4a3 AND OR NOT * ? ~ [a TO b] date:"
 
 
@@ -38,7 +40,7 @@ def hostile_articles() -> list[GeotaggedArticle]:
     out = []
     where = [(SOUTH_POLE, None), (FIJI, dt.date(1701, 1, 1)), (wf.KYIV, dt.date(2099, 12, 31))]
     for i, (place, date) in enumerate(where):
-        title = f"Fuzz {i} {NASTY} {RTL} {place.name}"
+        title = f"Fuzz {i} {NASTY} {TEMPLATE} {RTL} {place.name}"
         text = f"Body {i}: {wf.SCRIPT} {wf.IMG} {NASTY} reported from {place.name}. " + "x" * 300 + f" {RTL}"
         mentions = (wf.mention(title, place.name, place, "title"), wf.mention(text, place.name, place))
         article = Article(f"fuzz-{i}/{NASTY}", title, text, date, f"{wf.JS_URL}{i}", f"Src|{i} {NASTY}",
@@ -112,3 +114,13 @@ def test_query_language_fuzz(q, path, sort, page):
         assert response.status_code in (200, 400), (q, response.status_code, response.get_data(as_text=True))
         if response.status_code == 400 and path.startswith("/api/"):
             assert response.get_json()["param"] == "q", (q, response.get_json())
+
+
+@pytest.mark.parametrize("url", ["/?q=fuzz", "/map", "/map?q=fuzz", "/api/search?q=fuzz", "/api/places?q=fuzz"])
+def test_template_syntax_in_articles_is_never_evaluated(url):
+    with app.test_client() as client:
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Fuzz 0" in body, "expected the hostile articles on this page"
+    assert "ssti-ran" not in body and "stmt-ran" not in body

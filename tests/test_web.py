@@ -365,7 +365,7 @@ def test_clean_snippet(snippet, expected):
 
 
 def test_literal_safe():
-    assert str(maps.literal_safe("a`b${c}\\")) == "a&#96;b&#36;{c}&#92;"
+    assert str(maps.literal_safe("a`b${c}\\")) == "a&#96;b&#36;&#123;c&#125;&#92;"
 
 
 def test_segments_skip_overlaps_and_bad_offsets():
@@ -397,3 +397,27 @@ def test_tile_origin(tiles, origin):
 def test_marker_scale():
     assert maps.marker_radius(1) < maps.marker_radius(10) < maps.marker_radius(1000) <= 20
     assert maps.marker_color(1, 100) != maps.marker_color(100, 100)
+
+
+def test_waitress_server_serves_with_headers_and_logs(app, caplog):
+    import threading
+    import urllib.request
+
+    from web import make_server
+
+    server = make_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="web.requests"):
+            url = f"http://127.0.0.1:{server.effective_port}/api/search?q=jarabulus"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = json.loads(response.read())
+                headers = response.headers
+        assert body["total"] >= 1
+        assert "nonce-" in headers["Content-Security-Policy"] and headers["Server"] == "geoarchive"
+        assert re.search(r"GET /api/search\?q=jarabulus 200 \d+\.\dms", caplog.text)
+    finally:
+        server.task_dispatcher.shutdown()
+        server.close()
+        thread.join(timeout=5)

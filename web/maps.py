@@ -17,6 +17,9 @@ Untrusted text (place names, headlines) is escaped with ``markupsafe.escape``
 HTML inside a JavaScript template literal without escaping ``${`` or (for
 tooltips) backticks, so :func:`literal_safe` also turns ``$``, backtick and
 backslash into character references, which read the same once parsed as HTML.
+It does the same to ``{`` and ``}``: branca compiles each rendered element as a
+Jinja template again, so a headline with ``{{ ... }}`` would otherwise run on the
+server when the map is rendered.
 """
 
 from __future__ import annotations
@@ -57,8 +60,9 @@ class MapParts:
 
 
 def literal_safe(html: str) -> Markup:
-    """Make already-escaped HTML safe inside a JavaScript template literal."""
+    """Make already-escaped HTML safe inside a JavaScript template literal and in branca's second Jinja pass."""
     text = str(html).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    text = text.replace("{", "&#123;").replace("}", "&#125;")
     return Markup(text)
 
 
