@@ -53,8 +53,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Serve ``app`` with waitress, a production WSGI server (blocks until interrupted)."""
-    import waitress
+def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8):
+    """A waitress server for ``app``, bound but not yet running (port 0 picks a free port)."""
+    from waitress.server import create_server
 
-    waitress.serve(app, host=host, port=port, threads=threads, ident="geoarchive")
+    return create_server(app, host=host, port=port, threads=threads, ident="geoarchive")
+
+
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
+    """Serve ``app`` with waitress, a production WSGI server (blocks until interrupted).
+
+    Logs one line per request to stderr (logger ``web.requests``) unless logging is
+    already configured.
+    """
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = make_server(app, host=host, port=port, threads=threads)
+    server.print_listen("GeoArchive listening on http://{}:{}/")
+    server.run()
