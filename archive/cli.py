@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import sys
 from pathlib import Path
@@ -26,6 +27,29 @@ demonyms_option = click.option(
     "--demonyms", is_flag=True,
     help='Also tag country adjectives ("Syrian", "Turkish") as their country (off by default: see README).',
 )
+
+
+def fallback_options(f):
+    """--fallback-user-agent and friends: the optional online geocoder (off by default)."""
+    f = click.option("--fallback-cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="SQLite cache of online answers [default: ~/.cache/geoarchive/nominatim.sqlite].")(f)
+    f = click.option("--fallback-url", default="https://nominatim.openstreetmap.org", show_default=True,
+                     help="Nominatim server to ask.")(f)
+    f = click.option("--fallback-user-agent", envvar="GEOARCHIVE_FALLBACK_USER_AGENT", metavar="AGENT",
+                     help="Ask Nominatim about names the offline gazetteer lacks, identifying as AGENT "
+                          "(e.g. 'newsroom-archive/1.0 (you@example.org)'). Off unless given.")(f)
+    return f
+
+
+def _fallback(user_agent, url, cache):
+    from archive.gazetteer import default_cache_dir
+    from archive.pipeline import FallbackSettings
+
+    if not user_agent:
+        return None
+    return FallbackSettings(user_agent=user_agent, url=url, cache=cache or default_cache_dir() / "nominatim.sqlite")
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -39,6 +63,10 @@ def cli():
     geoarchive search "Jarabulus"     # search from the terminal
     geoarchive serve                  # browse at http://127.0.0.1:5000
     """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    # geopy's RateLimiter logs a traceback per retry; archive.fallback reports failures in one line.
+    logging.getLogger("geopy").setLevel(logging.CRITICAL)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 @cli.command()
@@ -59,9 +87,10 @@ def cli():
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @demonyms_option
+@fallback_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
 def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, batch_size, overrides,
-           demonyms, quiet):
+           demonyms, fallback_user_agent, fallback_url, fallback_cache, quiet):
     """Read, geotag and index articles from files and folders.
 
     Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
@@ -77,6 +106,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_t
     options = IngestOptions(
         jobs=jobs, dedupe=dedupe == "on", prune=prune, max_bytes=max_bytes,
         lock_timeout=lock_timeout, batch=batch_size, overrides=overrides, demonyms=demonyms,
+        fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache),
     )
     bar = None
     progress = None
@@ -210,7 +240,8 @@ def stats(index_dir, as_json):
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @demonyms_option
-def geotag(files, overrides, demonyms):
+@fallback_options
+def geotag(files, overrides, demonyms, fallback_user_agent, fallback_url, fallback_cache):
     """Geotag JSON Lines ({"id", "text"} per line) from FILES or stdin.
 
     Writes one line per article: {"id", "toponyms": [{"start", "end", "name",
@@ -221,11 +252,13 @@ def geotag(files, overrides, demonyms):
     Example:
         geoarchive geotag articles.jsonl > tagged.jsonl
     """
-    from archive.geotag import Geotagger, geotag_records
-    from archive.overrides import load_overrides
+    from archive.geotag import geotag_records
+    from archive.pipeline import IngestOptions, make_tagger
 
+    options = IngestOptions(overrides=overrides, demonyms=demonyms,
+                            fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache))
     try:
-        tagger = Geotagger(overrides=load_overrides(overrides) if overrides else None, demonyms=demonyms)
+        tagger = make_tagger(options)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
     bad = 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from archive import index as index_mod
 from archive import ingest
+from archive.errors import ArchiveError
 from archive.models import Article, GeotaggedArticle, IngestReport, Skipped
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,16 @@ class IngestOptions:
     batch: int = DEFAULT_BATCH
     overrides: Path | None = None
     demonyms: bool = False  # tag "Syrian" as Syria (see archive.geotag)
+    fallback: FallbackSettings | None = None  # online geocoder for names the gazetteer lacks
+
+
+@dataclass(frozen=True)
+class FallbackSettings:
+    """The optional online fallback: Nominatim behind an on-disk cache and a rate limit."""
+
+    user_agent: str
+    cache: Path
+    url: str = "https://nominatim.openstreetmap.org"
 
 
 Progress = Callable[[int, int], None]  # (files done, articles done)
@@ -93,8 +104,7 @@ def _select(paths, options, known, seen_ids, read_origins, report, progress) -> 
     dedupe_keys: set[str] = set()
 
     def on_skip(skipped: Skipped) -> None:
-        report.skipped.append(skipped)
-        logger.warning("skipped %s", skipped)
+        report.skipped.append(skipped)  # the caller prints them all in its summary
 
     for path in ingest.iter_files(paths):
         report.files += 1
@@ -150,38 +160,53 @@ def _origin_file(origin: str) -> str | None:
 _worker_tagger = None
 
 
-def _init_worker(overrides: Path | None, demonyms: bool) -> None:
+def _init_worker(options: IngestOptions) -> None:
     global _worker_tagger  # one tagger per worker process, built once
-    _worker_tagger = _make_tagger(overrides, demonyms)
+    _worker_tagger = make_tagger(options)
 
 
 def _tag_one(article: Article) -> GeotaggedArticle:
     return _worker_tagger.geotag(article)
 
 
-def _make_tagger(overrides: Path | None, demonyms: bool):
+def make_tagger(options: IngestOptions):
+    """The Geotagger that ``options`` describe (overrides, demonyms, online fallback)."""
     from archive.geotag import Geotagger
     from archive.overrides import load_overrides
 
-    return Geotagger(overrides=load_overrides(overrides) if overrides else None, demonyms=demonyms)
+    fallback = None
+    if options.fallback is not None:
+        from urllib.parse import urlsplit
+
+        from archive.fallback import nominatim_fallback
+
+        url = urlsplit(options.fallback.url)
+        try:
+            cached = nominatim_fallback(options.fallback.user_agent, options.fallback.cache,
+                                        domain=url.netloc + url.path.rstrip("/"), scheme=url.scheme or "https")
+        except ValueError as e:
+            raise ArchiveError(str(e)) from e
+        fallback = cached.geocode
+    overrides = load_overrides(options.overrides) if options.overrides else None
+    return Geotagger(overrides=overrides, demonyms=options.demonyms, fallback=fallback)
 
 
 def _tag_all(articles: Iterator[Article], options: IngestOptions) -> Iterator[GeotaggedArticle]:
     jobs = options.jobs or os.cpu_count() or 1
-    if jobs <= 1:
-        tagger = _make_tagger(options.overrides, options.demonyms)
+    if jobs <= 1 or options.fallback is not None:  # one process keeps the service's rate limit
+        tagger = make_tagger(options)
         for article in articles:
             yield tagger.geotag(article)
         return
     # Build the tagger here first: the gazetteer cache then exists before the workers
     # race to compile it, and a bad overrides file fails once, before any worker starts.
-    _make_tagger(options.overrides, options.demonyms)
+    make_tagger(options)
     ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     # Pool.imap would read the whole input ahead of the workers; feed them in blocks
     # instead, one block in flight while the previous one is written, so memory stays
     # bounded and the progress bar counts what has really been indexed.
     block = 64 * jobs
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options.overrides, options.demonyms)) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(options,)) as pool:
         pending = None
         while True:
             chunk = list(itertools.islice(articles, block))

@@ -137,3 +137,22 @@ def test_python_dash_m_archive_works():
     result = subprocess.run([sys.executable, "-m", "archive", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "geoarchive" in result.stdout
+
+
+def test_geotag_with_the_online_fallback_asks_a_local_nominatim_once(nominatim_server, tmp_path):
+    line = json.dumps({"id": "q", "text": "Clashes were reported in Qamishli on Monday."}) + "\n"
+    args = ["geotag", "--fallback-user-agent", "geoarchive-tests/1 (tests@example.org)",
+            "--fallback-url", f"http://{nominatim_server.domain}", "--fallback-cache", str(tmp_path / "c.sqlite")]
+    for _ in range(2):
+        result = CliRunner().invoke(cli, args, input=line)
+        assert result.exit_code == 0, result.output
+        (toponym,) = json.loads(result.stdout)["toponyms"]
+        assert toponym["name"] == "Qamishli" and abs(toponym["lat"] - 37.05) < 0.01
+    assert len(nominatim_server.requests) == 1  # the second run answered from the cache
+
+
+def test_fallback_is_off_unless_asked(nominatim_server):
+    line = json.dumps({"id": "q", "text": "Clashes were reported in Qamishli on Monday."}) + "\n"
+    result = CliRunner().invoke(cli, ["geotag"], input=line)
+    assert json.loads(result.stdout)["toponyms"] == []
+    assert nominatim_server.requests == []
