@@ -169,6 +169,25 @@ def test_search_this_area_keeps_only_articles_inside_the_view(context, site, til
     clean(watch)
 
 
+def test_clicking_a_place_on_the_results_map_narrows_the_results(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/?q=jarabulus")
+    assert page.locator("article.hit").count() == 9
+    reveal(page, 703448).click()  # Kyiv
+    popup = page.locator(".leaflet-popup .ga-popup")
+    with page.expect_navigation():
+        popup.locator("a.ga-narrow").click()
+    assert "place=703448" in page.url and "q=jarabulus" in page.url
+    hits = page.locator("article.hit")
+    assert hits.count() == 8
+    for i in range(hits.count()):
+        assert hits.nth(i).locator("a[href='/place/703448']").count() == 1
+    assert page.locator(".chip", has_text="place").count() == 1
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "search.png")
+    clean(watch)
+
+
 def test_place_page_timeline(context, site, tiles):
     page, watch = watched_page(context, {site, tiles})
     page.goto(site + "/place/169179")
