@@ -76,6 +76,8 @@ def cli():
 @click.option("--dedupe", type=click.Choice(["on", "off"]), default="on", show_default=True,
               help="Index an article arriving twice (same URL or same text) once.")
 @click.option("--prune", is_flag=True, help="Remove indexed articles whose source file has gone.")
+@click.option("--retag", is_flag=True,
+              help="Geotag unchanged articles again (after editing the overrides file or changing --demonyms).")
 @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every skipped file or line as JSON Lines to this file.")
 @click.option("--max-bytes", type=click.IntRange(min=1), default=10_000_000, show_default=True,
@@ -89,7 +91,7 @@ def cli():
 @demonyms_option
 @fallback_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
-def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_timeout, batch_size, overrides,
+def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes, lock_timeout, batch_size, overrides,
            demonyms, fallback_user_agent, fallback_url, fallback_cache, quiet):
     """Read, geotag and index articles from files and folders.
 
@@ -104,7 +106,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, errors_file, max_bytes, lock_t
     from archive.pipeline import IngestOptions, run_ingest
 
     options = IngestOptions(
-        jobs=jobs, dedupe=dedupe == "on", prune=prune, max_bytes=max_bytes,
+        jobs=jobs, dedupe=dedupe == "on", prune=prune, retag=retag, max_bytes=max_bytes,
         lock_timeout=lock_timeout, batch=batch_size, overrides=overrides, demonyms=demonyms,
         fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache),
     )

@@ -35,6 +35,7 @@ class IngestOptions:
     jobs: int = 0  # 0 = all cores
     dedupe: bool = True
     prune: bool = False
+    retag: bool = False  # re-tag unchanged articles too (after changing overrides or options)
     max_bytes: int = 10_000_000
     lock_timeout: float = 0.0
     batch: int = DEFAULT_BATCH
@@ -126,7 +127,7 @@ def _select(paths, options, known, seen_ids, read_origins, report, progress) -> 
                 dedupe_keys.update(keys)
             seen_ids.add(article.id)
             old = known.get(article.id)
-            if old is not None and old[1] == index_mod.content_hash(article):
+            if old is not None and not options.retag and old[1] == index_mod.content_hash(article):
                 report.unchanged += 1
                 _tick(report, progress)
                 continue

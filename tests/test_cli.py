@@ -156,3 +156,34 @@ def test_fallback_is_off_unless_asked(nominatim_server):
     result = CliRunner().invoke(cli, ["geotag"], input=line)
     assert json.loads(result.stdout)["toponyms"] == []
     assert nominatim_server.requests == []
+
+
+def test_overrides_apply_on_retag(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Storm warning\n\nA storm is expected in Paris on Friday.")
+    overrides = tmp_path / "overrides.toml"
+    overrides.write_text('[pin]\n"Paris" = 4717560\n')  # Paris, Texas
+    index_dir = tmp_path / "ix"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", "-q", "-j", "1", "--index", str(index_dir), str(folder)]).exit_code == 0
+
+    def paris_country():
+        page = json.loads(runner.invoke(cli, ["search", "storm", "--json", "--index", str(index_dir)]).output)
+        return {p["country_code"] for p in page["results"][0]["places"] if p["name"] == "Paris"}
+
+    assert paris_country() == {"FR"}
+    args = ["ingest", "-q", "-j", "1", "--overrides", str(overrides), "--index", str(index_dir), str(folder)]
+    assert "1 unchanged" in runner.invoke(cli, args).output
+    assert paris_country() == {"FR"}
+    result = runner.invoke(cli, [*args, "--retag"])
+    assert "1 changed" in result.output
+    assert paris_country() == {"US"}
+
+
+def test_bad_overrides_file_is_a_clean_error(tmp_path):
+    overrides = tmp_path / "o.toml"
+    overrides.write_text('[pin]\n"Paris" = 999999999\n')
+    result = CliRunner().invoke(cli, ["geotag", "--overrides", str(overrides)], input="")
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "o.toml" in result.output and "Traceback" not in result.output
