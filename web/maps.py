@@ -7,7 +7,7 @@ app), its html (the map's ``<div>``) and its script are handed to
 
 Two ways to draw markers:
 
-* up to ``MAP_FAST_CLUSTER_FROM`` places, each place is a folium ``CircleMarker`` in a
+* below ``MAP_FAST_CLUSTER_FROM`` places, each place is a folium ``CircleMarker`` in a
   ``MarkerCluster`` with a popup rendered from ``_popup.html``;
 * past that, a ``FastMarkerCluster`` carries a compact array and ``static/map.js``
   builds each marker (and, when opened, its popup) with DOM calls, never innerHTML.
