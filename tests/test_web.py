@@ -421,3 +421,20 @@ def test_waitress_server_serves_with_headers_and_logs(app, caplog):
         server.task_dispatcher.shutdown()
         server.close()
         thread.join(timeout=5)
+
+
+def test_map_cache_sees_a_reindex(tmp_path):
+    from archive.index import add_articles
+
+    index_dir = wf.build_index(tmp_path / "index")
+    client = create_app({"TESTING": True, "INDEX_DIR": index_dir}).test_client()
+    ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
+    assert 2643743 not in ids
+    assert "London" not in get(client, "/map").get_data(as_text=True)
+    london = wf.Place(2643743, "London", 51.50853, -0.12574, "GB", "PPLC", 8961989)
+    text = "Talks in London."
+    add_articles(index_dir, [wf.GeotaggedArticle(
+        wf.Article("london-1", "London talks", text), (wf.mention(text, "London", london),))])
+    ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
+    assert 2643743 in ids
+    assert "London" in get(client, "/map").get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from archive import search as archive_search
 from archive.errors import IndexNotFoundError, QueryError
 from web import openapi
+from web.cache import cached
 from web.views import index_dir, search_args
 
 bp = Blueprint("api", __name__)
@@ -44,7 +45,8 @@ def places() -> Response:
     if download not in ("", "0", "1"):
         raise QueryError(f"download must be 0 or 1, not {download!r}.", param="download")
     req = archive_search.parse_request(args)
-    counts = archive_search.place_counts(index_dir(), req, limit=current_app.config["MAP_MAX_PLACES"])
+    limit = current_app.config["MAP_MAX_PLACES"]
+    counts = cached(("places", req, limit), lambda: archive_search.place_counts(index_dir(), req, limit=limit))
     response = jsonify({"type": "FeatureCollection", "features": [feature(pc) for pc in counts]})
     response.mimetype = "application/geo+json"
     if download == "1":

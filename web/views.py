@@ -7,15 +7,12 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, request
 
 from archive import search as archive_search
-from archive.models import PlaceCount, SearchRequest
+from archive.models import PlaceCount, SearchPage, SearchRequest
 from web import maps, present
+from web.cache import cached
 
 bp = Blueprint("pages", __name__)
 present.register(bp)
-
-#: Most places drawn on the map beside the search results.
-RESULTS_MAP_PLACES = 300
-
 
 def index_dir() -> Path:
     return current_app.config["INDEX_DIR"]
@@ -47,12 +44,19 @@ def index() -> str:
     if not is_search(req):
         return render_template("index.html", req=req, page=None, results_map=None, chips=[])
     page = archive_search.search(index_dir(), req)
-    results_map = None
-    if page.total:
-        counts = archive_search.place_counts(index_dir(), req, limit=RESULTS_MAP_PLACES)
-        if counts:
-            results_map = maps.places_map(counts, narrow=narrow_args())
+    counts = hit_places(page)
+    results_map = maps.places_map(counts, narrow=narrow_args()) if counts else None
     return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
+
+
+def hit_places(page: SearchPage) -> list[PlaceCount]:
+    """The places of this page's hits, each with the hits that name it (the map beside the list)."""
+    counts: dict[int, tuple] = {}
+    for hit in page.hits:
+        for p in hit.places:
+            place, hits = counts.setdefault(p.geonameid, (p, []))
+            hits.append((hit.id, hit.title))
+    return [PlaceCount(p, len(hits), tuple(hits)) for p, hits in counts.values()]
 
 
 def chips(page) -> list[tuple[str, str, str]]:
@@ -127,9 +131,15 @@ def map_page() -> str:
     """The places of the whole archive, or of the current search, on one map."""
     req = archive_search.parse_request(search_args(per_page=False))
     limit = current_app.config["MAP_MAX_PLACES"]
-    counts = archive_search.place_counts(index_dir(), req, limit=limit)
-    parts = maps.places_map(counts, narrow=narrow_args(), heatmap=True)
-    return render_template("map.html", req=req, counts=counts, map=parts, limit=limit)
+    narrow = narrow_args()
+
+    def build():
+        counts = archive_search.place_counts(index_dir(), req, limit=limit)
+        return len(counts), maps.places_map(counts, narrow=narrow, heatmap=True)
+
+    # The whole archive's map is the same for every visitor until the index changes.
+    n_places, parts = cached(("map", req, limit, tuple(sorted(narrow.items()))), build)
+    return render_template("map.html", req=req, n_places=n_places, map=parts, limit=limit)
 
 
 @bp.get("/help")

@@ -1,0 +1,65 @@
+"""A small per-app cache for expensive map data, invalidated whenever the index changes.
+
+Counting the places of the whole archive takes a good part of a second on a real
+corpus, and /map and /api/places ask for the same few searches again and again.
+Entries are keyed by the index's table-of-contents files (rewritten on every commit),
+so a re-ingest is seen at the next request.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import TypeVar
+
+from flask import current_app
+
+T = TypeVar("T")
+
+#: Entries kept per app; a whole-archive map of 20,000 places is a few MB.
+SIZE = 32
+
+
+class MapCache:
+    """A thread-safe LRU of computed values, keyed by the index's state and a request key."""
+
+    def __init__(self, size: int = SIZE):
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, index_dir: Path, key: Hashable, compute: Callable[[], T]) -> T:
+        full = (index_stamp(index_dir), key)
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]  # type: ignore[return-value]
+        value = compute()  # outside the lock: two threads may compute the same entry once each
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def index_stamp(index_dir: Path) -> tuple:
+    """What changes when the index is written: its TOC files' names, sizes and times."""
+    try:
+        with os.scandir(index_dir) as entries:
+            return tuple(
+                sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.name.endswith(".toc"))
+            )
+    except OSError:
+        return ()
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or its value from an earlier request on the same index."""
+    config = current_app.config
+    if not config.get("MAP_CACHE", True):
+        return compute()
+    cache = current_app.extensions.setdefault("geoarchive_map_cache", MapCache())
+    return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)
