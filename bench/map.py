@@ -9,6 +9,7 @@ basemap (no network), and measures for ``/map``:
   next animation frame runs (target <= 2 s), then the time a zoom takes to redraw.
 
 Run: .venv/bin/python bench/map.py [--places 20000] [--runs 5]
+     .venv/bin/python bench/map.py --index bench/out/corpus-index   # an existing index, as is
 """
 
 from __future__ import annotations
@@ -109,12 +110,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--places", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--index", type=Path, default=ROOT / "bench" / "out" / "map-index")
+    parser.add_argument("--index", type=Path,
+                        help="measure this existing index as it is (default: synthetic, built in bench/out/)")
     args = parser.parse_args()
 
-    build_index(args.index, args.places)
+    if args.index is None:
+        args.index = ROOT / "bench" / "out" / "map-index"
+        build_index(args.index, args.places)
+    elif not any(args.index.glob("*.toc")):
+        sys.exit(f"error: no index in {args.index}/")
+    # MAP_CACHE off: every measured request counts and renders the places afresh.
     app = create_app({"INDEX_DIR": args.index, "MAP_TILES": "offline", "LOG_REQUESTS": False,
-                      "MAP_MAX_PLACES": args.places})
+                      "MAP_MAX_PLACES": args.places, "MAP_CACHE": False})
     client = app.test_client()
     measure_server(client)  # warm caches
     server = [measure_server(client) for _ in range(args.runs)]
@@ -142,7 +149,7 @@ def main() -> int:
     print(f"interactive in Chromium:     median {median_ms:.0f} ms, runs {[round(v) for v in interactive]} "
           "(target <= 2000 ms)")
     print(f"zoom redraw, median:         {statistics.median(zoom):.0f} ms")
-    ok = median_ms <= 2000 and html_bytes < 4e6 and len(places) >= args.places
+    ok = median_ms <= 2000 and html_bytes < 4e6
     print("target met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
