@@ -438,3 +438,20 @@ def test_map_cache_sees_a_reindex(tmp_path):
     ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
     assert 2643743 in ids
     assert "London" in get(client, "/map").get_data(as_text=True)
+
+
+def test_did_you_mean_links_to_the_suggestion(client):
+    html = get(client, "/?q=jarabuls").get_data(as_text=True)
+    assert 'Did you mean <a href="/?q=jarabulus">jarabulus</a>' in html
+
+
+def test_paging_and_sort_links(index_dir):
+    client = create_app({"TESTING": True, "INDEX_DIR": index_dir, "RESULTS_PER_PAGE": 3}).test_client()
+    first = get(client, "/?q=jarabulus&sort=newest").get_data(as_text=True)
+    assert 'rel="next" href="/?q=jarabulus&amp;sort=newest&amp;page=2"' in first
+    assert len(re.findall(r'<article class="hit">', first)) == 3
+    second = get(client, "/?q=jarabulus&sort=newest&page=2").get_data(as_text=True)
+    assert 'rel="prev"' in second and "Page 2 of 3" in second
+    assert 'href="/?q=jarabulus&amp;sort=oldest"' in second  # changing the order goes back to page 1
+    place = get(client, "/place/169179?page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in place and 'href="/place/169179?page=2"' in place
