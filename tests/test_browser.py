@@ -273,3 +273,29 @@ def test_hostile_content_never_runs(context, which, request, tiles):
     assert page.evaluate("window.__pwned") is None
     assert page.locator(".leaflet-popup img").count() == 0
     clean(watch)
+
+
+def test_csp_blocks_scripts_without_the_nonce(context, site, tiles):
+    """Even if markup slipped through, an inline script or handler without the nonce would not run."""
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/map")
+    page.wait_for_selector(".ga-map.ga-ready")
+    page.evaluate(
+        """() => {
+            const s = document.createElement('script');
+            s.textContent = "window.__csp = 'inline'";
+            document.body.appendChild(s);
+            const img = document.createElement('img');
+            img.setAttribute('onerror', "window.__csp = 'handler'");
+            img.src = 'data:,broken';
+            document.body.appendChild(img);
+        }"""
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__csp") is None
+    assert any("Content Security Policy" in e for e in watch.console_errors)
+    handlers = page.evaluate(
+        "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name))"
+        ".filter(n => n.startsWith('on'))"
+    )
+    assert handlers == ["onerror"]  # only the one this test added
