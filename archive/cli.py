@@ -84,6 +84,8 @@ def cli():
               help="Skip articles larger than this.")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Seconds to wait for another ingest's lock on the index.")
+@click.option("--index-procs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Processes writing the index (each writes its own segments; merged at the end).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Articles per commit; an interrupted ingest keeps every finished batch.")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -91,8 +93,8 @@ def cli():
 @demonyms_option
 @fallback_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
-def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes, lock_timeout, batch_size, overrides,
-           demonyms, fallback_user_agent, fallback_url, fallback_cache, quiet):
+def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes, lock_timeout, index_procs,
+           batch_size, overrides, demonyms, fallback_user_agent, fallback_url, fallback_cache, quiet):
     """Read, geotag and index articles from files and folders.
 
     Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
@@ -107,7 +109,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
 
     options = IngestOptions(
         jobs=jobs, dedupe=dedupe == "on", prune=prune, retag=retag, max_bytes=max_bytes,
-        lock_timeout=lock_timeout, batch=batch_size, overrides=overrides, demonyms=demonyms,
+        lock_timeout=lock_timeout, index_procs=index_procs, batch=batch_size, overrides=overrides, demonyms=demonyms,
         fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache),
     )
     bar = None

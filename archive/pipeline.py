@@ -35,6 +35,7 @@ class IngestOptions:
     jobs: int = 0  # 0 = all cores
     dedupe: bool = True
     prune: bool = False
+    index_procs: int = 1  # Whoosh writer processes (>1: one segment each, merged at the end)
     retag: bool = False  # re-tag unchanged articles too (after changing overrides or options)
     max_bytes: int = 10_000_000
     lock_timeout: float = 0.0
@@ -71,7 +72,8 @@ def run_ingest(
     report = IngestReport()
     started = time.perf_counter()
 
-    with index_mod.open_writer(index_dir, timeout=options.lock_timeout) as writer:
+    with index_mod.open_writer(index_dir, timeout=options.lock_timeout, procs=options.index_procs,
+                               multisegment=options.index_procs > 1) as writer:
         known = writer.known()
         seen_ids: set[str] = set()
         read_origins: set[str] = set()
