@@ -273,7 +273,7 @@ def test_security_headers_and_nonce(client):
     html = response.get_data(as_text=True)
     inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
     assert inline and all(f'nonce="{nonce}"' in attrs for attrs in inline)
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert get(client, "/map").headers["Content-Security-Policy"] != csp  # a new nonce each time
 

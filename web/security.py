@@ -66,7 +66,9 @@ def _finish(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    # Other origins (the tile server) learn only this site's origin, never a page or its query:
+    # OpenStreetMap's tile policy asks for a Referer, and searches stay private.
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("LOG_REQUESTS"):
