@@ -142,3 +142,15 @@ def test_searches_keep_working_during_an_ingest(tmp_path):
     assert len(totals) > 3 and min(totals) >= 10
     assert totals == sorted(totals)  # never goes backwards while batches land
     assert search(index_dir, parse_request({"q": "officials"})).total == 1210
+
+
+def test_two_index_writers_give_the_same_index(tmp_path):
+    src = write_jsonl(tmp_path / "a.jsonl", 80)
+    one = run_ingest([src], tmp_path / "one", IngestOptions(jobs=1, batch=30))
+    two = run_ingest([src], tmp_path / "two", IngestOptions(jobs=2, batch=30, index_procs=2))
+    assert (one.added, one.mentions) == (two.added, two.mentions) == (80, one.mentions)
+    assert stats(tmp_path / "one").articles == stats(tmp_path / "two").articles == 80
+    q = parse_request({"q": "Lima", "per_page": "100"})
+    assert {h.id for h in search(tmp_path / "one", q).hits} == {h.id for h in search(tmp_path / "two", q).hits}
+    again = run_ingest([src], tmp_path / "two", IngestOptions(jobs=2, index_procs=2))
+    assert (again.added, again.unchanged) == (0, 80)
