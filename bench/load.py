@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                          # build bench/out/corpus-index once, then one run
     .venv/bin/python bench/load.py --index DIR              # reuse an index built by `geoarchive ingest`
     .venv/bin/python bench/load.py --runs 3 --check         # median of 3 runs; exit 1 when a target is missed
+    .venv/bin/python bench/load.py --profile                # py-spy samples the server during run 1
 
 The app is served by waitress (``geoarchive serve``) in a subprocess on 127.0.0.1 and a free
 port; locust (``bench/locustfile.py``) runs headless in another subprocess on the same machine,
@@ -163,6 +164,47 @@ def run_locust(base: str, users: int, duration: int, wait: float, seed: int, pre
     return rows
 
 
+def start_profiler(pid: int, duration: int) -> list[subprocess.Popen]:
+    """py-spy on the server for the run: a flame graph, and raw samples summarised by finish_profiler."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        sys.exit("error: --profile needs py-spy: .venv/bin/pip install -e '.[bench]'")
+    common = [str(spy), "record", "--pid", str(pid), "--duration", str(duration), "--rate", "50", "--nonblocking"]
+    return [
+        subprocess.Popen([*common, "--format", "flamegraph", "--output", str(OUT / "load-profile.svg")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([*common, "--format", "raw", "--output", str(OUT / "load-profile.raw")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+
+
+def finish_profiler(spies: list[subprocess.Popen]) -> None:
+    """Wait for py-spy and write the functions holding the most samples (own and inclusive) to a text file."""
+    for spy in spies:
+        spy.wait(60)
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in (OUT / "load-profile.raw").read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        if any("waitress/channel.py" in f or "waitress/server.py" in f for f in frames[-1:]):
+            continue  # idle I/O threads waiting in select
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    lines = [f"{total} samples (idle waits left out)", "", "inclusive:"]
+    lines += [f"{100 * n / total:6.1f}%  {f}" for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:40]]
+    lines += ["", "own:"]
+    lines += [f"{100 * n / total:6.1f}%  {f}" for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:25]]
+    (OUT / "load-profile.txt").write_text("\n".join(lines) + "\n")
+    log(f"profile: {OUT / 'load-profile.txt'} and {OUT / 'load-profile.svg'}")
+
+
 def median_of(runs: list[dict]) -> dict:
     names = [n for n in ("all", *ENDPOINTS) if all(n in r for r in runs)]
     return {n: {k: statistics.median(r[n][k] for r in runs) for k in runs[0][n]} for n in names}
@@ -191,6 +233,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the request mix (run i uses seed + i)")
     parser.add_argument("--no-warm-up", action="store_true", help="measure from a cold server")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server with py-spy during run 1: bench/out/load-profile.txt and .svg")
     args = parser.parse_args()
     if not 1 <= args.duration <= 600 or not 1 <= args.users <= 256 or not 1 <= args.runs <= 10:
         parser.error("--duration must be 1..600, --users 1..256, --runs 1..10")
@@ -210,8 +254,11 @@ def main() -> int:
             warm_up(server.url, queries)
         for i in range(args.runs):
             log(f"run {i + 1}/{args.runs}: {args.users} users for {args.duration} s, wait {args.wait:g} s...")
+            spy = start_profiler(server.proc.pid, args.duration) if args.profile and i == 0 else None
             stats = run_locust(server.url, args.users, args.duration, args.wait, args.seed + i,
                                OUT / f"load-run{i + 1}")
+            if spy is not None:
+                finish_profiler(spy)
             if not server.alive():
                 log(f"error: the server died during run {i + 1}; see {server.log_path}")
                 return 1
