@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -137,15 +138,27 @@ def warm_up(base: str, queries: list[str]) -> None:
     log(f"warm-up: {len(paths)} requests in {time.perf_counter() - started:.1f} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc (0 where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_locust(base: str, users: int, duration: int, wait: float, seed: int, prefix: Path) -> dict:
-    """One headless locust run; returns its stats per endpoint and overall."""
+    """One headless locust run; returns its stats per endpoint and overall, and the load generator's CPU."""
     env = {**os.environ, "GEOARCHIVE_LOAD_QUERIES": str(CORPUS / "queries.txt"),
            "GEOARCHIVE_LOAD_WAIT": str(wait), "GEOARCHIVE_LOAD_SEED": str(seed)}
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
            "--spawn-rate", str(users), "--run-time", f"{duration}s", "--host", base, "--csv", str(prefix),
            "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (prefix.parent / f"{prefix.name}.log").open("w") as out:
         status = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if status != 0:
         sys.exit(f"error: locust exited with status {status}; see {prefix}.log")
     rows = {}
@@ -161,6 +174,7 @@ def run_locust(base: str, users: int, duration: int, wait: float, seed: int, pre
                 "p99": float(row["99%"]),
                 "max": float(row["Max Response Time"]),
             }
+    rows["all"]["locust_cpu_s"] = round(locust_cpu, 1)
     return rows
 
 
@@ -255,15 +269,22 @@ def main() -> int:
         for i in range(args.runs):
             log(f"run {i + 1}/{args.runs}: {args.users} users for {args.duration} s, wait {args.wait:g} s...")
             spy = start_profiler(server.proc.pid, args.duration) if args.profile and i == 0 else None
+            server_cpu = cpu_seconds(server.proc.pid)
+            load_before = os.getloadavg()[0]
             stats = run_locust(server.url, args.users, args.duration, args.wait, args.seed + i,
                                OUT / f"load-run{i + 1}")
+            stats["all"]["server_cpu_s"] = round(cpu_seconds(server.proc.pid) - server_cpu, 1)
+            stats["all"]["loadavg_1m"] = round(max(load_before, os.getloadavg()[0]), 2)
             if spy is not None:
                 finish_profiler(spy)
             if not server.alive():
                 log(f"error: the server died during run {i + 1}; see {server.log_path}")
                 return 1
             runs.append(stats)
-            print(f"\nrun {i + 1}\n{table(stats)}", flush=True)
+            a = stats["all"]
+            print(f"\nrun {i + 1}: server CPU {a['server_cpu_s']:.0f} s, locust CPU {a['locust_cpu_s']:.0f} s "
+                  f"in {args.duration} s; 1-min load average up to {a['loadavg_1m']:.1f} on {os.cpu_count()} cores"
+                  f"\n{table(stats)}", flush=True)
     finally:
         server.stop()
 
