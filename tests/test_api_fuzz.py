@@ -84,8 +84,21 @@ def test_api_from_its_openapi_document(case):
         body = response.json()
         assert body["ok"] is False and body["status"] == 400, body
         assert body["param"] in param_names(case), (case.query, body)
-        if case.meta is not None and case.meta.generation.mode.is_positive:
+        if case.meta is None:
+            return
+        if case.meta.generation.mode.is_positive:
             assert body["param"] in PROSE_RULES, f"schema-valid {case.query} rejected: {body}"
+        elif (mutated := negative_parameter(case)) is not None and body["param"] not in PROSE_RULES:
+            assert body["param"] == mutated, f"{mutated} was made invalid in {case.query}, but: {body}"
+
+
+def negative_parameter(case) -> str | None:
+    """The one query parameter that schemathesis made schema-violating, when it says which."""
+    data = case.meta.phase.data
+    names = {m.parameter for m in getattr(data, "mutations", ()) if m.parameter}
+    if getattr(data, "parameter", None):
+        names.add(data.parameter)
+    return names.pop() if len(names) == 1 else None
 
 
 #: Pieces of the query language (see /help), so that generated queries reach the parser's corners.
