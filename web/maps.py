@@ -41,6 +41,7 @@ GEONAMES_CREDIT = (
     '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
 )
 OFFLINE_CREDIT = "Country outlines: Natural Earth (public domain), via countryinfo"
+FOCUS_COLOR = "#c0392b"
 #: Most places fed to the heatmap layer.
 HEATMAP_PLACES = 5000
 
@@ -128,11 +129,13 @@ def _popup_html(count: PlaceCount, narrow_url: str | None) -> Markup:
     return literal_safe(html)
 
 
-def _add_markers(m: folium.Map, counts: Sequence[PlaceCount], narrow: dict[str, str] | None) -> None:
+def _add_markers(
+    m: folium.Map, counts: Sequence[PlaceCount], narrow: dict[str, str] | None, focus: int | None
+) -> None:
     cluster = _cluster(MarkerCluster(name="Places", show=True)).add_to(m)
     most = max(c.count for c in counts)
     for pc in counts:
-        color = marker_color(pc.count, most)
+        color = FOCUS_COLOR if pc.place.geonameid == focus else marker_color(pc.count, most)
         narrow_url = url_for("pages.index", **(narrow | {"place": pc.place.geonameid})) if narrow else None
         folium.CircleMarker(
             [pc.place.lat, pc.place.lon],
@@ -168,12 +171,14 @@ def places_map(
     *,
     narrow: dict[str, str] | None = None,
     heatmap: bool = False,
+    focus: int | None = None,
 ) -> MapParts:
     """A clustered map of places sized and shaded by article count.
 
     :param narrow: the current search's arguments; when given, each popup links to
         the same search narrowed to that place.
     :param heatmap: add a heatmap layer (off until chosen in the layer control).
+    :param focus: a geonameid drawn in a colour of its own (the place page's place).
     """
     config = current_app.config
     m = _new_map(_bounds(counts))
@@ -182,7 +187,7 @@ def places_map(
         if fast:
             _add_fast_markers(m, counts)
         else:
-            _add_markers(m, counts, narrow)
+            _add_markers(m, counts, narrow, focus)
     if heatmap and counts:
         # The busiest places carry a heatmap; the long tail of single mentions adds bytes, not heat.
         busiest = sorted(counts, key=lambda pc: -pc.count)[:HEATMAP_PLACES]

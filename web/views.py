@@ -122,7 +122,7 @@ def place(geonameid: int) -> str:
         p=summary.place,
         page=page,
         bars=present.timeline(summary.months),
-        place_map=maps.places_map(counts),
+        place_map=maps.places_map(counts, focus=geonameid),
     )
 
 
