@@ -28,9 +28,9 @@ class Column:
     sorted_codes: np.ndarray | None = None
 
     @classmethod
-    def build(cls, vocab: list[str], postings: list[list[int]]) -> Column:
+    def build(cls, vocab: list[str], postings: list[np.ndarray]) -> Column:
         sizes = [len(p) for p in postings]
-        owner = np.fromiter((d for p in postings for d in p), dtype=np.int32, count=sum(sizes))
+        owner = np.concatenate(postings).astype(np.int32) if postings else np.zeros(0, dtype=np.int32)
         codes = np.repeat(np.arange(len(vocab), dtype=np.int32), sizes)
         return cls(vocab, owner, codes)
 
@@ -54,24 +54,11 @@ class Column:
         return [self.vocab[c] for c in self.sorted_codes[lo:hi]]
 
 
-def split_docset(docset, leaves: list[tuple[int, int]]) -> list[np.ndarray]:
-    """Split global docnums into a boolean mask per (offset, ndocs) leaf."""
-    docs = np.fromiter(docset, dtype=np.int64, count=len(docset))
-    docs.sort()
-    masks = []
-    for offset, n in leaves:
-        lo, hi = np.searchsorted(docs, [offset, offset + n])
-        mask = np.zeros(n, dtype=bool)
-        mask[docs[lo:hi] - offset] = True
-        masks.append(mask)
-    return masks
-
-
-def order_by_day(docset, leaves: list[tuple[int, int]], days: list[np.ndarray], newest: bool) -> list[int]:
-    """Global docnums of ``docset`` sorted by date (newest or oldest first, undated last)."""
-    masks = split_docset(docset, leaves)
+def order_by_day(masks: list[np.ndarray], offsets: list[int], days: list[np.ndarray], newest: bool,
+                 limit: int) -> list[int]:
+    """The first ``limit`` global docnums of the masked docs by date (newest or oldest first, undated last)."""
     all_docs, all_days = [], []
-    for (offset, _n), mask, day in zip(leaves, masks, days, strict=True):
+    for mask, offset, day in zip(masks, offsets, days, strict=True):
         local = np.flatnonzero(mask)
         all_docs.append(local + offset)
         all_days.append(day[local])
@@ -79,9 +66,8 @@ def order_by_day(docset, leaves: list[tuple[int, int]], days: list[np.ndarray], 
         return []
     docs = np.concatenate(all_docs)
     keys = np.concatenate(all_days).astype(np.int64)
-    undated = keys <= 0
-    keys = np.where(undated, np.iinfo(np.int64).max, -keys if newest else keys)
-    return docs[np.lexsort((docs, keys))].tolist()
+    keys = np.where(keys <= 0, np.iinfo(np.int64).max, -keys if newest else keys)
+    return docs[np.lexsort((docs, keys))][:limit].tolist()
 
 
 def top_facets(counts: dict[str, Counter[str]], selected: dict[str, str], limits: dict[str, int],

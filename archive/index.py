@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from whoosh import columns, fields, index
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer, StopFilter
 from whoosh.filedb.filestore import FileStorage
@@ -93,6 +94,29 @@ def make_schema() -> fields.Schema:
         m=fields.STORED(),  # mentions: (field, start, end, surface, gid, score)
         pl=fields.STORED(),  # places: (gid, name, lat, lon, cc, feature, population)
     )
+
+
+def term_ids(reader, fieldname: str, btext: bytes) -> np.ndarray:
+    """Docnums (deleted ones included) of a term in one segment reader, as a numpy array.
+
+    Reads Whoosh's posting blocks directly (a pickled tuple of delta-encoded ids each) instead
+    of stepping a matcher one id at a time, which is ~20x faster on long posting lists.
+    """
+    if (fieldname, btext) not in reader:
+        return np.zeros(0, dtype=np.int64)
+    m = reader.postings(fieldname, btext)
+    while hasattr(m, "child"):  # FilterMatcher wraps segments with deletions
+        m = m.child
+    if not (hasattr(m, "_read_data") and hasattr(m, "_next_block") and not getattr(m, "_byteids", True)):
+        return np.fromiter(m.all_ids(), dtype=np.int64)  # inlined short lists and other codecs
+    chunks = []
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas = m._data[0]
+        chunks.append(np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))))
+        m._next_block()
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
 
 def open_index(index_dir: Path):

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query.qcore import QueryError as WhooshQueryError
-from whoosh.sorting import FieldFacet
 
 from archive import geohash
 from archive.errors import QueryError
-from archive.facets import Column, country_name, month_counts, order_by_day, pick_top, split_docset, top_facets
-from archive.index import searching
+from archive.facets import Column, country_name, month_counts, order_by_day, pick_top, top_facets
+from archive.index import searching, term_ids
 from archive.models import (
     FacetCount,
     GeotaggedArticle,
@@ -81,34 +81,90 @@ def _tables(lease) -> dict:
 
 
 def _leaves(lease) -> list[tuple[object, int, dict]]:
-    """(reader, offset, per-segment data) for each segment; the data is built once per segment."""
+    """(sub-searcher, offset, per-segment data) for each segment; the data is built once per segment."""
     out = []
-    for sub, offset in lease.searcher.reader().leaf_readers():
-        seg = sub.segment()
-        key = seg.segment_id() if seg is not None else id(sub)
+    for sub, offset in lease.searcher.leaf_searchers():
+        reader = sub.reader()
+        seg = reader.segment()
+        key = seg.segment_id() if seg is not None else id(reader)
         data = lease.segments.get(key)
         if data is None:
             with lease.build_lock:
-                data = lease.segments.get(key) or _leaf_data(sub)
+                data = lease.segments.get(key) or _leaf_data(reader)
                 lease.segments[key] = data
         out.append((sub, offset, data))
     return out
 
 
-def _leaf_data(sub) -> dict:
-    n = sub.doc_count_all()
+def _leaf_data(reader) -> dict:
+    n = reader.doc_count_all()
     data: dict = {"n": n}
     for name, field in FACET_FIELDS.items():
         vocab, postings = [], []
-        for term in sub.lexicon(field):
+        for term in reader.lexicon(field):
             vocab.append(term.decode("utf-8"))
-            postings.append(list(sub.postings(field, term).all_ids()))
+            postings.append(term_ids(reader, field, term))
         data[name] = Column.build(vocab, postings)
-    days = np.fromiter(iter(sub.column_reader("sort_old")), dtype=np.int64, count=n)
+    days = np.fromiter(iter(reader.column_reader("sort_old")), dtype=np.int64, count=n)
     data["day"] = np.where(days >= _UNDATED, 0, days)
-    data["id"] = sub.column_reader("id", translate=True)
-    data["title"] = sub.column_reader("ctitle")
+    data["id"] = reader.column_reader("id", translate=True)
+    data["title"] = reader.column_reader("ctitle")
     return data
+
+
+def _live(sub, n: int) -> np.ndarray:
+    mask = np.ones(n, dtype=bool)
+    reader = sub.reader()
+    if reader.has_deletions():
+        mask[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+    return mask
+
+
+def _term_mask(sub, n: int, fieldname: str, text) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    schema = sub.schema
+    if fieldname in schema:
+        btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
+        mask[term_ids(sub.reader(), fieldname, btext)] = True
+    return mask
+
+
+def _mask(sub, n: int, node) -> np.ndarray:
+    """Docs of one segment matching ``node`` (deleted docs included), computed on whole posting lists."""
+    if isinstance(node, wq.Term):
+        return _term_mask(sub, n, node.fieldname, node.text)
+    if isinstance(node, wq.Or):
+        out = np.zeros(n, dtype=bool)
+        for child in node.subqueries:
+            out |= _mask(sub, n, child)
+        return out
+    if isinstance(node, wq.And):
+        out = np.ones(n, dtype=bool)
+        for child in sorted(node.subqueries, key=lambda c: isinstance(c, wq.Phrase)):
+            if not out.any():
+                break
+            out &= _mask(sub, n, child)
+        return out
+    if isinstance(node, (wq.AndNot, wq.Require)):
+        out = _mask(sub, n, node.a)
+        if out.any():
+            other = _mask(sub, n, node.b)
+            out &= ~other if isinstance(node, wq.AndNot) else other
+        return out
+    if isinstance(node, wq.AndMaybe):
+        return _mask(sub, n, node.a)
+    if isinstance(node, wq.Not):
+        return ~_mask(sub, n, node.query)
+    if isinstance(node, wq.Every):
+        return np.ones(n, dtype=bool)
+    if isinstance(node, (wq.Wildcard, wq.Prefix, wq.FuzzyTerm, wq.TermRange)):
+        out = np.zeros(n, dtype=bool)
+        for btext in node._btexts(sub.reader()):
+            out[term_ids(sub.reader(), node.fieldname, btext)] = True
+        return out
+    out = np.zeros(n, dtype=bool)  # phrases, numeric and date ranges: let Whoosh find them
+    out[np.fromiter(node.docs(sub), dtype=np.int64)] = True
+    return out
 
 
 # ---------------------------------------------------------------- query language
@@ -151,7 +207,13 @@ def _parse_q(lease, text: str):
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         raise QueryError(f"The query {text!r} has no words to search for (very common words such as "
                          "'the' are not indexed).", param="q")
-    return q.accept(lambda node: _rewrite(node, tables))
+    q = q.accept(lambda node: _rewrite(node, tables))
+    for node in _walk(q):
+        if isinstance(node, wq.Or) and len(node.subqueries) < 64:
+            # Whoosh preloads small segments' Ors into arrays sized to the segment; a union tree
+            # is much cheaper for the few clauses a typed query has.
+            node.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
 
 
 def _rewrite(node, tables):
@@ -177,51 +239,58 @@ def _rewrite(node, tables):
     return node
 
 
-def _filter_set(lease, req: SearchRequest):
-    """Docnums allowed by the request's filters, or None when there are none."""
-    s = lease.searcher
-    queries = []
+def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
+    """Per segment, the docs allowed by the request's filters (None when there are none)."""
+    terms = []
     if req.place is not None:
-        queries.append(wq.Term("pid", str(req.place)))
+        terms.append(("pid", str(req.place)))
     if req.country:
-        queries.append(wq.Term("country", req.country.lower()))
+        terms.append(("country", req.country.lower()))
     if req.source:
-        queries.append(wq.Term("src", req.source))
+        terms.append(("src", req.source))
     if req.year is not None:
-        queries.append(wq.Term("year", str(req.year)))
-    if req.date_from or req.date_to:
-        start = dt.datetime.combine(req.date_from, dt.time.min) if req.date_from else None
-        end = dt.datetime.combine(req.date_to, dt.time.max) if req.date_to else None
-        queries.append(wq.DateRange("date", start, end))
-    result = None
-    for fq in queries:
-        ids = set(s.docs_for_query(fq))
-        result = ids if result is None else result & ids
+        terms.append(("year", str(req.year)))
     areas = []
     if req.bbox is not None:
         areas.append(geohash.bbox_area(req.bbox))
     if req.near is not None:
         areas.append(geohash.radius_area(req.near, req.radius_km or 50.0))
-    for area in areas:
-        ids = _geo_docs(s.reader(), area)
-        result = ids if result is None else result & ids
-    return result
+    dated = req.date_from is not None or req.date_to is not None
+    if not (terms or areas or dated):
+        return None
+    masks = []
+    for sub, _offset, data in leaves:
+        n = data["n"]
+        mask = _live(sub, n)
+        for fieldname, text in terms:
+            mask &= _term_mask(sub, n, fieldname, text)
+        if dated:
+            day = data["day"]
+            mask &= day > 0
+            if req.date_from:
+                mask &= day >= req.date_from.toordinal()
+            if req.date_to:
+                mask &= day <= req.date_to.toordinal()
+        for area in areas:
+            if mask.any():
+                mask &= _geo_mask(sub.reader(), n, area)
+        masks.append(mask)
+    return masks
 
 
-def _geo_docs(reader, area) -> set[int]:
-    """Articles with a place in the area, from the geohash terms (exact edge test per place)."""
+def _geo_mask(reader, n: int, area) -> np.ndarray:
+    """Docs with a place in the area, from the geohash terms (exact edge test per place)."""
     boxes, inside = area
-    docs: set[int] = set()
+    mask = np.zeros(n, dtype=bool)
     seen = set()
     for box in boxes:
         for prefix in geohash.cover(*box):
             for term in reader.expand_prefix("geo", prefix):
-                if term in seen:
-                    continue
-                seen.add(term)
-                if inside(*geohash.decode(term.decode("ascii"))):
-                    docs.update(reader.postings("geo", term).all_ids())
-    return docs
+                if term not in seen:
+                    seen.add(term)
+                    if inside(*geohash.decode(term.decode("ascii"))):
+                        mask[term_ids(reader, "geo", term)] = True
+    return mask
 
 
 # ---------------------------------------------------------------- search
@@ -279,10 +348,8 @@ def _highlighter(lease, q) -> Highlighter:
     return Highlighter(stems, placewords, gids, _stemmer(lease))
 
 
-def _facets(lease, docset, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
+def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
     tables = _tables(lease)
-    leaves = _leaves(lease)
-    masks = split_docset(docset, [(off, data["n"]) for _sub, off, data in leaves])
     counts = {name: Counter() for name in FACET_FIELDS}
     for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
         if mask.any():
@@ -304,31 +371,43 @@ def _facets(lease, docset, req: SearchRequest) -> dict[str, tuple[FacetCount, ..
 
 
 def _run(lease, req: SearchRequest, limit: int):
-    """Return (ranked docnums up to limit, scores, full docset, parsed query or None)."""
+    """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query)."""
     s = lease.searcher
-    filt = _filter_set(lease, req)
-    if not req.q:
-        docset = filt if filt is not None else set(s.reader().all_doc_ids())
-        leaves = _leaves(lease)
-        ranked = order_by_day(docset, [(off, d["n"]) for _s, off, d in leaves],
-                              [d["day"] for _s, _o, d in leaves], newest=req.sort != "oldest")
-        return ranked[:limit], [0.0] * min(limit, len(ranked)), docset, None
-    q = _parse_q(lease, req.q)
-    if filt is not None and not filt:
-        return [], [], set(), q
-    kwargs = {}
-    if req.sort == "newest":
-        kwargs["sortedby"] = FieldFacet("sort_new")
-    elif req.sort == "oldest":
-        kwargs["sortedby"] = FieldFacet("sort_old")
-    try:
-        results = s.search(q, limit=limit, filter=filt, **kwargs)
-    except WhooshQueryError as e:
-        raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
-    docset = results.docs()
+    leaves = _leaves(lease)
+    fmasks = _filter_masks(req, leaves)
+    q = _parse_q(lease, req.q) if req.q else None
+    if q is None:
+        masks = fmasks if fmasks is not None else [_live(sub, d["n"]) for sub, _off, d in leaves]
+    else:
+        try:
+            masks = [_mask(sub, d["n"], q) for sub, _off, d in leaves]
+        except WhooshQueryError as e:
+            raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
+        others = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
+        masks = [m & f for m, f in zip(masks, others, strict=True)]
+    if q is None or req.sort in ("newest", "oldest"):
+        ranked = order_by_day(masks, [off for _s, off, _d in leaves], [d["day"] for _s, _o, d in leaves],
+                              newest=req.sort != "oldest", limit=limit)
+        return leaves, masks, ranked, [0.0] * len(ranked), q
+    if not any(m.any() for m in masks):
+        return leaves, masks, [], [], q
+    # Rank with Whoosh; only the request's filters restrict it (the matches themselves are its job).
+    allowed = None
+    if fmasks is not None:
+        allowed = {int(i) for m, (_s, off, _d) in zip(masks, leaves, strict=True) for i in np.flatnonzero(m) + off}
+    collector = TopCollector(limit=limit, replace=0 if _expands(q) else 10)
+    if allowed is not None:
+        collector = FilterCollector(collector, allow=allowed)
+    s.search_with_collector(q, collector)
+    results = collector.results()
     ranked = [results.docnum(i) for i in range(results.scored_length())]
     scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
-    return ranked, scores, docset, q
+    return leaves, masks, ranked, scores, q
+
+
+def _expands(q) -> bool:
+    """Whether the query has wildcard or fuzzy terms (Whoosh's matcher replacement only slows those)."""
+    return any(isinstance(n, (wq.Wildcard, wq.Prefix, wq.FuzzyTerm, wq.TermRange)) for n in _walk(q))
 
 
 def search(index_dir: Path, request: SearchRequest) -> SearchPage:
@@ -336,7 +415,8 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
     req = request
     with searching(index_dir) as lease:
         s = lease.searcher
-        ranked, scores, docset, q = _run(lease, req, req.page * req.per_page)
+        leaves, masks, ranked, scores, q = _run(lease, req, req.page * req.per_page)
+        total = int(sum(int(m.sum()) for m in masks))
         start = (req.page - 1) * req.per_page
         highlight = _highlighter(lease, q)
         hits = []
@@ -349,9 +429,9 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
                 snippet=highlight(stored.get("text", ""), stored.get("m", ())), score=float(score),
                 places=places_from_stored(stored),
             ))
-        facets = _facets(lease, docset, req)
-        suggestion = _suggest(lease, req.q) if req.q and len(docset) < 5 else None
-        return SearchPage(query=req.q, hits=tuple(hits), total=len(docset), page=req.page,
+        facets = _facets(lease, leaves, masks, req)
+        suggestion = _suggest(lease, req.q) if req.q and total < 5 else None
+        return SearchPage(query=req.q, hits=tuple(hits), total=total, page=req.page,
                           per_page=req.per_page, facets=facets, suggestion=suggestion)
 
 
@@ -388,7 +468,7 @@ def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
 # ---------------------------------------------------------------- places
 
 
-def _doc_places(leaves, docnum: int) -> tuple[object, int, dict, list[str]]:
+def _doc_places(leaves, docnum: int) -> tuple[dict, int, list[str]]:
     for _sub, offset, data in leaves:
         if offset <= docnum < offset + data["n"]:
             local = docnum - offset
@@ -400,26 +480,29 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) ->
     """Places named by all articles matching the request, with article counts and a few top articles."""
     with searching(index_dir) as lease:
         tables = _tables(lease)
-        ranked, _scores, docset, _q = _run(lease, request, 300)
-        leaves = _leaves(lease)
-        masks = split_docset(docset, [(off, d["n"]) for _s, off, d in leaves])
+        leaves, masks, ranked, _scores, _q = _run(lease, request, 200)
         counts: Counter[str] = Counter()
         for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
             if mask.any():
                 counts.update(data["place"].count(mask))
         chosen = {int(gid): n for gid, n in counts.most_common(limit) if int(gid) in tables["places"]}
-        seen = set(ranked)
-        order = ranked + sorted(d for d in docset if d not in seen)
+
+        def order():
+            yield from ranked  # the best matches first, then the rest of the result set
+            seen = set(ranked)
+            for mask, (_s, off, _d) in zip(masks, leaves, strict=True):
+                for d in (np.flatnonzero(mask) + off).tolist():
+                    if d not in seen:
+                        yield d
 
         def doc_places(docnum: int) -> list[int]:
-            _data, _local, gids = _doc_places(leaves, docnum)
-            return [int(g) for g in gids]
+            return [int(g) for g in _doc_places(leaves, docnum)[2]]
 
         def title(docnum: int) -> tuple[str, str]:
             data, local, _gids = _doc_places(leaves, docnum)
             return data["id"][local], data["title"][local].decode("utf-8")
 
-        top = pick_top(order, doc_places, chosen, 3)
+        top = pick_top(order(), doc_places, chosen, 3)
         return [PlaceCount(tables["places"][gid], n, tuple(title(d) for d in top[gid]))
                 for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
@@ -431,26 +514,24 @@ def place_summary(index_dir: Path, geonameid: int) -> PlaceSummary | None:
         place = tables["places"].get(geonameid)
         if place is None:
             return None
-        s = lease.searcher
-        reader = s.reader()
-        docset = set(s.docs_for_query(wq.Term("pid", str(geonameid))))
-        spellings = []
-        for term in reader.expand_prefix("pspell", f"{geonameid}|"):
-            n = sum(1 for d in reader.postings("pspell", term).all_ids() if d in docset)
-            if n:
-                spellings.append((term.decode("utf-8").partition("|")[2], n))
-        spellings.sort(key=lambda kv: (-kv[1], kv[0]))
         leaves = _leaves(lease)
-        masks = split_docset(docset, [(off, d["n"]) for _s, off, d in leaves])
+        masks = [_live(sub, d["n"]) & _term_mask(sub, d["n"], "pid", str(geonameid)) for sub, _o, d in leaves]
+        spellings: Counter[str] = Counter()
         months: Counter[str] = Counter()
         related: Counter[str] = Counter()
-        for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
+        for (sub, _off, data), mask in zip(leaves, masks, strict=True):
             if not mask.any():
                 continue
+            reader = sub.reader()
+            for term in reader.expand_prefix("pspell", f"{geonameid}|"):
+                n = int(mask[term_ids(reader, "pspell", term)].sum())
+                if n:
+                    spellings[term.decode("utf-8").partition("|")[2]] += n
             related.update(data["place"].count(mask))
             months.update(month_counts(data["day"][mask]))
         related.pop(str(geonameid), None)
         rel = tuple(PlaceCount(tables["places"][int(g)], n) for g, n in related.most_common(12)
                     if int(g) in tables["places"])
-        return PlaceSummary(place=place, articles=len(docset), spellings=tuple(spellings),
+        return PlaceSummary(place=place, articles=int(sum(int(m.sum()) for m in masks)),
+                            spellings=tuple(sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))),
                             months=tuple(sorted(months.items())), related=rel)
