@@ -8,7 +8,10 @@ Any payload that runs sets ``window.__pwned``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
+
+import pytest
 
 from archive.models import Article, GeotaggedArticle, Mention, Place
 
@@ -102,3 +105,37 @@ def build_index(index_dir: Path, extra: list[GeotaggedArticle] | None = None) ->
 
     add_articles(index_dir, [*articles(), *(extra or [])])
     return index_dir
+
+
+# Fixtures and helpers shared by the test_web* modules (import them by name).
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    """A real index of the test articles, built once per module."""
+    return build_index(tmp_path_factory.mktemp("web-index"))
+
+
+@pytest.fixture(scope="module")
+def app(index_dir):
+    from web import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": index_dir})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def get(client, url):
+    with client.get(url) as response:
+        response.get_data()
+        return response
+
+
+def km(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
