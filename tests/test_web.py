@@ -197,3 +197,12 @@ def test_paging_and_sort_links(index_dir):
     assert 'href="/?q=jarabulus&amp;sort=oldest"' in second  # changing the order goes back to page 1
     place = get(client, "/place/169179?page=3").get_data(as_text=True)
     assert "Page 3 of 3" in place and 'href="/place/169179?page=2"' in place
+
+
+def test_search_page_date_form_keeps_the_other_filters(client):
+    html = get(client, "/?q=jarabulus&country=SY&from=2016-01-01&page=1").get_data(as_text=True)
+    form = html[html.index('<form class="daterange"'):]
+    form = form[: form.index("</form>")]
+    assert '<input type="hidden" name="q" value="jarabulus">' in form
+    assert '<input type="hidden" name="country" value="SY">' in form
+    assert 'name="from" value="2016-01-01"' in form and 'name="page"' not in form
