@@ -207,13 +207,43 @@ def _parse_q(lease, text: str):
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         raise QueryError(f"The query {text!r} has no words to search for (very common words such as "
                          "'the' are not indexed).", param="q")
-    q = q.accept(lambda node: _rewrite(node, tables))
+    q = _rewrite_tree(q, tables)
     for node in _walk(q):
         if isinstance(node, wq.Or) and len(node.subqueries) < 64:
             # Whoosh preloads small segments' Ors into arrays sized to the segment; a union tree
             # is much cheaper for the few clauses a typed query has.
             node.matcher_type = wq.Or.DEFAULT_MATCHER
     return q
+
+
+def _place_ids(node, tables) -> set[int]:
+    if isinstance(node, wq.Term):
+        return {int(node.text)} if node.text.isdigit() else tables["names"].get(node.text, set())
+    if isinstance(node, wq.Phrase):
+        return tables["names"].get(" ".join(node.words), set())
+    return set()
+
+
+def _rewrite_tree(node, tables):
+    """Rewrite the parsed tree: place words become GeoNames ids (see :func:`_rewrite`).
+
+    A plain word is parsed as ``title:w OR text:w OR place:w``; its place clause is replaced
+    by the ids of the places of that name (so Azaz finds A'zaz and I‘zāz) or dropped when no
+    place has that name, which keeps common words cheap to rank.
+    """
+    subs = node.subqueries if isinstance(node, wq.Or) else ()
+    if subs and all(isinstance(c, (wq.Term, wq.Phrase)) for c in subs) and \
+            {c.fieldname for c in subs} == {"title", "text", "place"}:
+        kids = []
+        for child in subs:
+            if child.fieldname != "place":
+                kids.append(child)
+            elif ids := _place_ids(child, tables):
+                kids.append(wq.Or([wq.Term("pid", str(i)) for i in sorted(ids)], boost=child.boost))
+        return wq.Or(kids, boost=node.boost)
+    if node.is_leaf():
+        return _rewrite(node, tables)
+    return node.apply(lambda child: _rewrite_tree(child, tables))
 
 
 def _rewrite(node, tables):
@@ -370,36 +400,59 @@ def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCo
     return top_facets(counts, selected, FACET_LIMITS, label)
 
 
+class _RecordingCollector(TopCollector):
+    """Top-N by score that also records every match (one pass for queries Whoosh must verify)."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit=limit, usequality=False, replace=0)
+        self.seen: list[int] = []
+
+    def _collect(self, global_docnum, score):
+        self.seen.append(global_docnum)
+        return super()._collect(global_docnum, score)
+
+
 def _run(lease, req: SearchRequest, limit: int):
     """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query)."""
     s = lease.searcher
     leaves = _leaves(lease)
     fmasks = _filter_masks(req, leaves)
     q = _parse_q(lease, req.q) if req.q else None
+    live = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
+    by_date = q is None or req.sort in ("newest", "oldest")
+    # Phrases need positions checked doc by doc: let the ranking pass find all matches too.
+    one_pass = not by_date and any(isinstance(n, wq.Phrase) for n in _walk(q))
     if q is None:
-        masks = fmasks if fmasks is not None else [_live(sub, d["n"]) for sub, _off, d in leaves]
-    else:
+        masks = live
+    elif not one_pass:
         try:
-            masks = [_mask(sub, d["n"], q) for sub, _off, d in leaves]
+            masks = [_mask(sub, d["n"], q) & f for (sub, _off, d), f in zip(leaves, live, strict=True)]
         except WhooshQueryError as e:
             raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
-        others = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
-        masks = [m & f for m, f in zip(masks, others, strict=True)]
-    if q is None or req.sort in ("newest", "oldest"):
+    if by_date:
         ranked = order_by_day(masks, [off for _s, off, _d in leaves], [d["day"] for _s, _o, d in leaves],
                               newest=req.sort != "oldest", limit=limit)
         return leaves, masks, ranked, [0.0] * len(ranked), q
-    if not any(m.any() for m in masks):
+    if not one_pass and not any(m.any() for m in masks):
         return leaves, masks, [], [], q
-    # Rank with Whoosh; only the request's filters restrict it (the matches themselves are its job).
-    allowed = None
+    # Rank with Whoosh; only the request's filters restrict it (finding the matches is its job).
+    top = _RecordingCollector(limit) if one_pass else TopCollector(limit=limit, replace=0 if _expands(q) else 10)
+    collector = top
     if fmasks is not None:
-        allowed = {int(i) for m, (_s, off, _d) in zip(masks, leaves, strict=True) for i in np.flatnonzero(m) + off}
-    collector = TopCollector(limit=limit, replace=0 if _expands(q) else 10)
-    if allowed is not None:
-        collector = FilterCollector(collector, allow=allowed)
-    s.search_with_collector(q, collector)
+        allowed = {int(i) for m, (_s, off, _d) in zip(fmasks, leaves, strict=True) for i in np.flatnonzero(m) + off}
+        collector = FilterCollector(top, allow=allowed)
+    try:
+        s.search_with_collector(q, collector)
+    except WhooshQueryError as e:
+        raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
     results = collector.results()
+    if one_pass:
+        seen = np.array(top.seen, dtype=np.int64)
+        masks = []
+        for (_sub, off, d), f in zip(leaves, live, strict=True):
+            mask = np.zeros(d["n"], dtype=bool)
+            mask[seen[(seen >= off) & (seen < off + d["n"])] - off] = True
+            masks.append(mask & f)
     ranked = [results.docnum(i) for i in range(results.scored_length())]
     scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
     return leaves, masks, ranked, scores, q
