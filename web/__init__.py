@@ -34,6 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # each marker is a folium object, which costs about 1 ms of server CPU (branca compiles every
         # rendered marker, tooltip and popup as a Jinja template): 300 places took 200+ ms a page.
         MAP_FAST_CLUSTER_FROM=50,
+        # Keep /map and /api/places results per app until the index changes (web/cache.py).
+        MAP_CACHE=True,
         # Longest query string accepted, in characters, before any parsing: room for the longest
         # valid q (500 characters) and source (200) percent-encoded, up to 12 characters each.
         MAX_QUERY_STRING=12288,
