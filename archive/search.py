@@ -529,8 +529,8 @@ def _doc_places(leaves, docnum: int) -> tuple[dict, int, list[str]]:
     raise KeyError(docnum)
 
 
-def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) -> list[PlaceCount]:
-    """Places named by all articles matching the request, with article counts and a few top articles."""
+def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
+    """Places named by all articles matching the request, with article counts and up to ``top`` top articles."""
     with searching(index_dir) as lease:
         tables = _tables(lease)
         leaves, masks, ranked, _scores, _q = _run(lease, request, 200)
@@ -539,6 +539,9 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) ->
             if mask.any():
                 counts.update(data["place"].count(mask))
         chosen = {int(gid): n for gid, n in counts.most_common(limit) if int(gid) in tables["places"]}
+        if top <= 0:  # finding each place's best articles is most of the work on a big result set
+            return [PlaceCount(tables["places"][gid], n)
+                    for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
         def order():
             yield from ranked  # the best matches first, then the rest of the result set
@@ -555,8 +558,8 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000) ->
             data, local, _gids = _doc_places(leaves, docnum)
             return data["id"][local], data["title"][local].decode("utf-8")
 
-        top = pick_top(order(), doc_places, chosen, 3)
-        return [PlaceCount(tables["places"][gid], n, tuple(title(d) for d in top[gid]))
+        best = pick_top(order(), doc_places, chosen, top)
+        return [PlaceCount(tables["places"][gid], n, tuple(title(d) for d in best[gid]))
                 for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 

@@ -134,7 +134,10 @@ def map_page() -> str:
     narrow = narrow_args()
 
     def build():
-        counts = archive_search.place_counts(index_dir(), req, limit=limit)
+        counts = archive_search.place_counts(index_dir(), req, limit=limit, top=0)
+        if len(counts) < current_app.config["MAP_FAST_CLUSTER_FROM"]:
+            # Folium popups list each place's top articles; markers built in the browser fetch them on opening.
+            counts = archive_search.place_counts(index_dir(), req, limit=limit)
         return len(counts), maps.places_map(counts, narrow=narrow, heatmap=True)
 
     # The whole archive's map is the same for every visitor until the index changes.
