@@ -84,15 +84,14 @@ def _asset(package: str, filename: str) -> str:
     return url_for("assets.vendor", package=package, filename=filename)
 
 
-def _new_map(bounds: list[list[float]] | None) -> folium.Map:
+def _new_map(bounds: list[list[float]] | None, jquery: bool) -> folium.Map:
     config = current_app.config
     m = folium.Map(location=[20, 0], zoom_start=2, tiles=None, control_scale=True)
     # Zoom limits on the map itself: without a tile layer Leaflet has none, and markercluster needs one.
     m.options.update(minZoom=1, maxZoom=18)
-    m.default_js = [
-        ("leaflet", _asset("leaflet", "leaflet.js")),
-        ("jquery", _asset("jquery", "jquery.min.js")),
-    ]
+    m.default_js = [("leaflet", _asset("leaflet", "leaflet.js"))]
+    if jquery:  # folium builds its popups with $(...); the in-browser layer does not need it
+        m.default_js.append(("jquery", _asset("jquery", "jquery.min.js")))
     m.default_css = [("leaflet_css", _asset("leaflet", "leaflet.css"))]
     if config["MAP_TILES"] != OFFLINE:
         folium.TileLayer(
@@ -181,8 +180,8 @@ def places_map(
     :param focus: a geonameid drawn in a colour of its own (the place page's place).
     """
     config = current_app.config
-    m = _new_map(_bounds(counts))
     fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
+    m = _new_map(_bounds(counts), jquery=bool(counts) and not fast)
     if counts:
         if fast:
             _add_fast_markers(m, counts)
