@@ -152,6 +152,7 @@ class IndexWriter:
         self._writer = None
         self._pending = 0
         self._batch_ids: set[str] = set()
+        self._committed_ids: set[str] | None = None  # ids in the committed index, loaded on first add
         self.committed = 0
 
     def _w(self):
@@ -173,7 +174,13 @@ class IndexWriter:
             # Whoosh only replaces documents of committed segments, so a second copy of an id
             # within one batch would be kept twice: commit the first one before replacing it.
             self.commit()
-        self._w().update_document(**to_document(ga))
+        if self._committed_ids is None:
+            self.known()
+        if ga.article.id in self._committed_ids:
+            self._w().update_document(**to_document(ga))
+        else:
+            # Known to be new: skip update_document's look-up of the id in every segment.
+            self._w().add_document(**to_document(ga))
         self._batch_ids.add(ga.article.id)
         self._pending += 1
 
@@ -182,6 +189,8 @@ class IndexWriter:
         if article_id in self._batch_ids:
             self.commit()  # as in add(): Whoosh cannot delete a document of the batch in flight
         self._w().delete_by_term("id", article_id)
+        if self._committed_ids is not None:
+            self._committed_ids.discard(article_id)
         self._pending += 1
 
     def commit(self) -> None:
@@ -191,6 +200,8 @@ class IndexWriter:
             self._writer = None
             self.committed += self._pending
             self._pending = 0
+            if self._committed_ids is not None:
+                self._committed_ids |= self._batch_ids
             self._batch_ids.clear()
 
     def known(self) -> dict[str, tuple[str | None, str]]:
@@ -206,6 +217,7 @@ class IndexWriter:
                 for docnum in sub.all_doc_ids():
                     origin = origins[docnum].decode("utf-8") or None
                     out[ids[docnum]] = (origin, hashes[docnum].decode("ascii"))
+        self._committed_ids = set(out)
         return out
 
     def close(self) -> None:
