@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +24,6 @@ class Column:
     vocab: list[str]
     owner: np.ndarray  # local docnum of each pair
     codes: np.ndarray  # index into vocab of each pair
-    indptr: np.ndarray | None = None  # CSR over docs, built on demand
-    sorted_codes: np.ndarray | None = None
 
     @classmethod
     def build(cls, vocab: list[str], postings: list[np.ndarray]) -> Column:
@@ -44,14 +42,21 @@ class Column:
             out[self.vocab[i]] = int(counts[i])
         return out
 
-    def values(self, docnum: int, ndocs: int) -> list[str]:
-        """The values of one (local) doc."""
-        if self.indptr is None:
-            order = np.argsort(self.owner, kind="stable")
-            self.sorted_codes = self.codes[order]
-            self.indptr = np.searchsorted(self.owner[order], np.arange(ndocs + 1))
-        lo, hi = self.indptr[docnum], self.indptr[docnum + 1]
-        return [self.vocab[c] for c in self.sorted_codes[lo:hi]]
+    def top_docs(self, mask: np.ndarray, keys: np.ndarray, k: int) -> dict[str, list[tuple[int, int]]]:
+        """For each value, the (key, doc) of up to ``k`` masked docs having it, smallest keys first."""
+        sel = mask[self.owner]
+        owners, codes = self.owner[sel], self.codes[sel]
+        if not len(owners):
+            return {}
+        order = np.lexsort((keys[owners], codes))
+        codes, owners = codes[order], owners[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        first = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+        keep = np.arange(len(codes)) - first < k
+        out: dict[str, list[tuple[int, int]]] = {}
+        for code, doc in zip(codes[keep].tolist(), owners[keep].tolist(), strict=True):
+            out.setdefault(self.vocab[code], []).append((int(keys[doc]), doc))
+        return out
 
 
 def order_by_day(masks: list[np.ndarray], offsets: list[int], days: list[np.ndarray], newest: bool,
@@ -94,23 +99,6 @@ def month_counts(days: np.ndarray) -> Counter[str]:
     for day, n in zip(values.tolist(), counts.tolist(), strict=True):
         out[dt.date.fromordinal(day).strftime("%Y-%m")] += n
     return out
-
-
-def pick_top(order: Iterable[int], doc_values: Callable[[int], list[int]], wanted: dict[int, int],
-             k: int) -> dict[int, list[int]]:
-    """For each value in ``wanted`` (value -> its count), the first ``k`` docs of ``order`` having it."""
-    top: dict[int, list[int]] = {v: [] for v in wanted}
-    need = {v: min(k, n) for v, n in wanted.items()}
-    missing = sum(need.values())
-    for doc in order:
-        if missing <= 0:
-            break
-        for v in doc_values(doc):
-            lst = top.get(v)
-            if lst is not None and len(lst) < need[v]:
-                lst.append(doc)
-                missing -= 1
-    return top
 
 
 def country_name(cc: str) -> str:

@@ -20,7 +20,7 @@ from whoosh.query.qcore import QueryError as WhooshQueryError
 
 from archive import geohash
 from archive.errors import QueryError
-from archive.facets import Column, country_name, month_counts, order_by_day, pick_top, top_facets
+from archive.facets import Column, country_name, month_counts, order_by_day, top_facets
 from archive.index import searching, term_ids
 from archive.models import (
     FacetCount,
@@ -521,14 +521,6 @@ def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
 # ---------------------------------------------------------------- places
 
 
-def _doc_places(leaves, docnum: int) -> tuple[dict, int, list[str]]:
-    for _sub, offset, data in leaves:
-        if offset <= docnum < offset + data["n"]:
-            local = docnum - offset
-            return data, local, data["place"].values(local, data["n"])
-    raise KeyError(docnum)
-
-
 def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
     """Places named by all articles matching the request, with article counts and up to ``top`` top articles."""
     with searching(index_dir) as lease:
@@ -543,23 +535,26 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, to
             return [PlaceCount(tables["places"][gid], n)
                     for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-        def order():
-            yield from ranked  # the best matches first, then the rest of the result set
-            seen = set(ranked)
-            for mask, (_s, off, _d) in zip(masks, leaves, strict=True):
-                for d in (np.flatnonzero(mask) + off).tolist():
-                    if d not in seen:
-                        yield d
+        # Each place's best articles: the ranked ones first, then the rest in index order.
+        best: dict[int, list[tuple[int, int, int]]] = {}
+        for i, ((_sub, off, data), mask) in enumerate(zip(leaves, masks, strict=True)):
+            n = data["n"]
+            keys = np.arange(n, dtype=np.int64) + off + len(ranked)
+            local = np.array(ranked, dtype=np.int64) - off
+            inside = (local >= 0) & (local < n)
+            keys[local[inside]] = np.flatnonzero(inside)
+            for gid, docs in data["place"].top_docs(mask, keys, top).items():
+                if int(gid) in chosen:
+                    best.setdefault(int(gid), []).extend((key, i, doc) for key, doc in docs)
 
-        def doc_places(docnum: int) -> list[int]:
-            return [int(g) for g in _doc_places(leaves, docnum)[2]]
+        def titles(entries) -> tuple[tuple[str, str], ...]:
+            out = []
+            for _key, i, doc in sorted(entries)[:top]:
+                data = leaves[i][2]
+                out.append((data["id"][doc], data["title"][doc].decode("utf-8")))
+            return tuple(out)
 
-        def title(docnum: int) -> tuple[str, str]:
-            data, local, _gids = _doc_places(leaves, docnum)
-            return data["id"][local], data["title"][local].decode("utf-8")
-
-        best = pick_top(order(), doc_places, chosen, top)
-        return [PlaceCount(tables["places"][gid], n, tuple(title(d) for d in best[gid]))
+        return [PlaceCount(tables["places"][gid], n, titles(best.get(gid, ())))
                 for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
