@@ -284,13 +284,19 @@ def geotag(files, overrides, demonyms, fallback_user_agent, fallback_url, fallba
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes; one per core lets a busy server use every core.")
+@click.option("--tiles", envvar="GEOARCHIVE_MAP_TILES", metavar="URL|offline",
+              help="Map tiles: a Leaflet URL template, or 'offline' for the country outlines the app serves "
+                   "itself [default: OpenStreetMap].")
 @click.option("--debug", is_flag=True, help="Flask's debug server with reloader (never on a shared network).")
-def serve(index_dir, host, port, threads, debug):
+def serve(index_dir, host, port, threads, workers, tiles, debug):
     """Serve the search pages, map and JSON API.
 
     \b
     Example:
         geoarchive serve --index index/ --port 5000
+        geoarchive serve --tiles offline      # no tile server needed
     """
     from web import create_app
     from web import serve as serve_app
@@ -299,9 +305,14 @@ def serve(index_dir, host, port, threads, debug):
         click.echo(f"warning: no index in {index_dir}/ yet; build one with: geoarchive ingest seeds/", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: anyone who can reach this address can read the archive.", err=True)
-    app = create_app({"INDEX_DIR": str(index_dir.resolve())})
+    app = create_app()  # settings from GEOARCHIVE_* variables, then the options given here
+    app.config["INDEX_DIR"] = index_dir.resolve()
+    if tiles:
+        app.config["MAP_TILES"] = tiles
+    # One line per request (logger web.requests), with times.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     click.echo(f"GeoArchive serving {index_dir} at http://{host}:{port}/", err=True)
     if debug:
         app.run(host=host, port=port, debug=True)
         return
-    serve_app(app, host=host, port=port, threads=threads)
+    serve_app(app, host=host, port=port, threads=threads, workers=workers)

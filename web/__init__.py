@@ -64,16 +64,23 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: 
     return create_server(app, host=host, port=port, threads=threads, ident="geoarchive")
 
 
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8, workers: int = 1) -> None:
     """Serve ``app`` with waitress, a production WSGI server (blocks until interrupted).
 
     Logs one line per request to stderr (logger ``web.requests``) unless logging is
-    already configured.
+    already configured. ``workers`` > 1 forks that many server processes sharing one
+    listening socket: one process runs Python on one core at a time, so this is how a
+    busy server uses every core.
     """
     import logging
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if workers > 1:
+        from web.workers import serve_forked
+
+        serve_forked(app, host=host, port=port, threads=threads, workers=workers)
+        return
     server = make_server(app, host=host, port=port, threads=threads)
     server.print_listen("GeoArchive listening on http://{}:{}/")
     server.run()
