@@ -93,6 +93,12 @@ def _leaves(lease) -> list[tuple[object, int, dict]]:
                 data = lease.segments.get(key) or _leaf_data(reader)
                 lease.segments[key] = data
         out.append((sub, offset, data))
+    if len(lease.segments) > 2 * len(out) + 8:  # forget segments merged away by later commits
+        with lease.build_lock:
+            segments = [sub.reader().segment() for sub, _o, _d in out]
+            live_ids = {seg.segment_id() for seg in segments if seg is not None}
+            for key in [k for k in lease.segments if k not in live_ids]:
+                lease.segments.pop(key, None)
     return out
 
 
@@ -327,17 +333,19 @@ def _geo_mask(reader, n: int, area) -> np.ndarray:
 
 
 def _stemmer(lease):
-    cache = lease.derived.setdefault("stems", {})
+    cache = lease.derived.setdefault("stems", {})  # shared by threads: only get/set, never clear
     analyzer = lease.searcher.schema["text"].analyzer
 
     def stem(word: str) -> str | None:
         key = word.lower()
-        if key not in cache:
-            if len(cache) > 200_000:
-                cache.clear()
+        try:
+            return cache[key]
+        except KeyError:
             tokens = [t.text for t in analyzer(key)]
-            cache[key] = tokens[-1] if tokens else None
-        return cache[key]
+            value = tokens[-1] if tokens else None
+            if len(cache) < 500_000:
+                cache[key] = value
+            return value
 
     return stem
 

@@ -289,3 +289,35 @@ def test_place_summary(ix):
     assert summary.months == (("2016-08", 1), ("2016-09", 1), ("2017-01", 1))
     assert {c.place.geonameid for c in summary.related} == {JARABULUS.geonameid, SYRIA.geonameid}
     assert place_summary(ix, 1) is None
+
+
+def test_place_counts_without_top_articles(ix):
+    counts = place_counts(ix, parse_request({"q": "Azaz"}), top=0)
+    assert {c.place.geonameid: c.count for c in counts}[AZAZ.geonameid] == 3
+    assert all(c.top == () for c in counts)
+
+
+def test_concurrent_searches_while_writing(tmp_path):
+    import threading
+
+    path = tmp_path / "index"
+    add_articles(path, ARTICLES)
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(15):
+                assert run(path, q="Azaz").total >= 3
+                assert run(path, q="grain", per_page=5).total >= 25
+        except Exception as e:  # noqa: BLE001 - collected and reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(5):
+        add_articles(path, [_article(f"new{i}", "Grain news", "More grain arrived.", None, "Reuters", [])])
+    for t in threads:
+        t.join()
+    assert not errors
+    assert run(path, q="grain").total == 30
