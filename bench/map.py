@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import shutil
 import statistics
@@ -130,6 +131,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()[0]
     interactive, zoom = [], []
     with live_server(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -143,6 +145,7 @@ def main() -> int:
     interactive, zoom = interactive[1:], zoom[1:]  # the first run warms the browser's cache
 
     median_ms = statistics.median(interactive)
+    print(f"load average before/after:   {load_before:.1f} / {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"places on the map:           {len(places)}")
     print(f"GET /map (server), median:   {statistics.median(s for s, _ in server):.0f} ms")
     print(f"HTML size:                   {html_bytes / 1e6:.2f} MB (target < 4 MB)")
