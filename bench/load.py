@@ -5,11 +5,12 @@
     .venv/bin/python bench/load.py --runs 3 --check         # median of 3 runs; exit 1 when a target is missed
     .venv/bin/python bench/load.py --profile                # py-spy samples the server during run 1
 
-The app is served by waitress (``geoarchive serve``) in a subprocess on 127.0.0.1 and a free
-port; locust (``bench/locustfile.py``) runs headless in another subprocess on the same machine,
-so the two share its cores. Queries come from ../shared/corpus/queries.txt. Before the
-measured runs every query is sent once to each endpoint (warm-up: the per-index tables and
-the OS page cache are filled, as on a server that has been up for a while).
+The app is served by waitress (``geoarchive serve --workers N``, one worker process per core
+by default) in a subprocess on 127.0.0.1 and a free port; locust (``bench/locustfile.py``)
+runs headless in another subprocess on the same machine, so the two share its cores.
+Queries come from ../shared/corpus/queries.txt. Before the measured runs every query is
+sent once to each endpoint (warm-up: the per-index tables and the OS page cache are
+filled, as on a server that has been up for a while).
 
 Reported per run and as the median over runs: requests, failures, throughput and the
 50th/95th/99th percentile latency, overall and per endpoint (locust's numbers, which round
@@ -91,13 +92,13 @@ def get(url: str, timeout: float = 120.0) -> tuple[int, float]:
 class Server:
     """``geoarchive serve`` in a subprocess, logging to bench/out/load-server.log."""
 
-    def __init__(self, index: Path, threads: int):
+    def __init__(self, index: Path, threads: int, workers: int):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = OUT / "load-server.log"
         self.log_file = self.log_path.open("w")
         cmd = [sys.executable, "-m", "archive", "serve", "--index", str(index), "--host", "127.0.0.1",
-               "--port", str(self.port), "--threads", str(threads)]
+               "--port", str(self.port), "--threads", str(threads), "--workers", str(workers)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
@@ -139,12 +140,14 @@ def warm_up(base: str, queries: list[str]) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process, from /proc (0 where there is no /proc)."""
+    """User + system CPU time of a running process and its worker processes, from /proc (0 without /proc)."""
     try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(k)) for k in kids)
 
 
 def run_locust(base: str, users: int, duration: int, wait: float, seed: int, prefix: Path) -> dict:
@@ -183,7 +186,8 @@ def start_profiler(pid: int, duration: int) -> list[subprocess.Popen]:
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.exists():
         sys.exit("error: --profile needs py-spy: .venv/bin/pip install -e '.[bench]'")
-    common = [str(spy), "record", "--pid", str(pid), "--duration", str(duration), "--rate", "50", "--nonblocking"]
+    common = [str(spy), "record", "--pid", str(pid), "--subprocesses", "--duration", str(duration), "--rate", "50",
+              "--nonblocking"]
     return [
         subprocess.Popen([*common, "--format", "flamegraph", "--output", str(OUT / "load-profile.svg")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
@@ -243,7 +247,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs; the report is their median (default 1)")
     parser.add_argument("--wait", type=float, default=0.0,
                         help="seconds each client pauses between requests (default 0: back to back)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as geoarchive serve)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per worker (default 8)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes, geoarchive serve --workers (default: one per core)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the request mix (run i uses seed + i)")
     parser.add_argument("--no-warm-up", action="store_true", help="measure from a cold server")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -260,10 +266,11 @@ def main() -> int:
     index = ensure_index(args.index)
     queries = [q.strip() for q in (CORPUS / "queries.txt").read_text().splitlines() if q.strip()]
 
-    server = Server(index, args.threads)
+    server = Server(index, args.threads, args.workers)
     runs = []
     try:
-        log(f"serving {index} at {server.url} (waitress, {args.threads} threads); {len(queries)} queries")
+        log(f"serving {index} at {server.url} (waitress, {args.workers} workers of {args.threads} threads); "
+            f"{len(queries)} queries")
         if not args.no_warm_up:
             warm_up(server.url, queries)
         for i in range(args.runs):
@@ -290,7 +297,8 @@ def main() -> int:
 
     summary = median_of(runs)
     print(f"\n{'median of ' + str(len(runs)) + ' runs' if len(runs) > 1 else 'result'} "
-          f"({args.users} users, {args.duration} s, wait {args.wait:g} s, {os.cpu_count()} cores)")
+          f"({args.users} users, {args.duration} s, wait {args.wait:g} s; {args.workers} server workers "
+          f"of {args.threads} threads; {os.cpu_count()} cores)")
     print(table(summary))
     overall = summary["all"]
     failures = sum(r["all"]["failures"] for r in runs)
