@@ -39,9 +39,18 @@ test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+# Benchmarks read ../shared/; see README.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/eval.py
 	$(BIN)/python bench/geotag.py
+	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/map.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
