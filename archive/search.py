@@ -3,6 +3,21 @@
 Every function takes an index directory and returns plain values from ``models.py``.
 Opened searchers are cached per directory and refreshed when the index changes
 (see ``index.searching``), so these calls are cheap enough for each web request.
+
+Query language (``q``), ranked with BM25F, titles weighted twice the body, English stemming:
+
+* ``words`` (all must match), ``"exact phrase"``, ``a AND b``, ``a OR b``, ``a NOT b``, ``-word``,
+  ``(grouping)``, ``word^2`` (boost);
+* ``title:`` ``text:`` ``source:`` ``place:`` ``country:`` ``year:`` ``places:`` (Reuters tags) and
+  ``date:[2016-01-01 TO 2016-12-31]`` (also ``date:2016-08``);
+* ``place:Azaz`` or ``place:172082`` matches the place by GeoNames id, whatever the spelling
+  in the text; a plain word that names a place does the same; ``country:SY`` or ``country:Syria``;
+* wildcards ``sanc*``, ``colo?r`` (two letters at least before them), fuzzy ``kremlim~`` (``~2``
+  for two edits).
+
+How a request is answered: the query's matches are computed per index segment as numpy
+masks straight from the posting lists (totals, facets, filters and date sorts all use
+them), and Whoosh ranks only the page's top hits.
 """
 
 from __future__ import annotations
