@@ -128,8 +128,7 @@ def _leaf_data(reader) -> dict:
         data[name] = Column.build(vocab, postings)
     days = np.fromiter(iter(reader.column_reader("sort_old")), dtype=np.int64, count=n)
     data["day"] = np.where(days >= _UNDATED, 0, days)
-    data["id"] = reader.column_reader("id", translate=True)
-    data["title"] = reader.column_reader("ctitle")
+    # Nothing here may hold the reader's files: the data outlives the searcher that built it.
     return data
 
 
@@ -570,11 +569,14 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, to
                 if int(gid) in chosen:
                     best.setdefault(int(gid), []).extend((key, i, doc) for key, doc in docs)
 
+        columns = [(sub.reader().column_reader("id", translate=True), sub.reader().column_reader("ctitle"))
+                   for sub, _off, _data in leaves]
+
         def titles(entries) -> tuple[tuple[str, str], ...]:
             out = []
             for _key, i, doc in sorted(entries)[:top]:
-                data = leaves[i][2]
-                out.append((data["id"][doc], data["title"][doc].decode("utf-8")))
+                ids, ctitles = columns[i]
+                out.append((ids[doc], ctitles[doc].decode("utf-8")))
             return tuple(out)
 
         return [PlaceCount(tables["places"][gid], n, titles(best.get(gid, ())))

@@ -321,3 +321,15 @@ def test_concurrent_searches_while_writing(tmp_path):
         t.join()
     assert not errors
     assert run(path, q="grain").total == 30
+
+
+def test_cached_segment_data_survives_new_commits(tmp_path):
+    path = tmp_path / "index"
+    add_articles(path, ARTICLES[:5])
+    before = {c.place.geonameid: c.top for c in place_counts(path, parse_request({}))}
+    add_articles(path, [_article("late", "Late news from Lima", "Lima again.", None, "Reuters",
+                                 [("Lima", LIMA)])])
+    after = {c.place.geonameid: c for c in place_counts(path, parse_request({}))}
+    assert after[AZAZ.geonameid].top == before[AZAZ.geonameid]
+    assert after[LIMA.geonameid].count == 2
+    assert run(path, q="Azaz", sort="newest").total == 3
