@@ -171,6 +171,7 @@ def places_map(
     narrow: dict[str, str] | None = None,
     heatmap: bool = False,
     focus: int | None = None,
+    fast: bool | None = None,
 ) -> MapParts:
     """A clustered map of places sized and shaded by article count.
 
@@ -178,9 +179,12 @@ def places_map(
         the same search narrowed to that place.
     :param heatmap: add a heatmap layer (off until chosen in the layer control).
     :param focus: a geonameid drawn in a colour of its own (the place page's place).
+    :param fast: build markers in the browser (True), as folium objects (False), or by
+        ``MAP_FAST_CLUSTER_FROM`` (None).
     """
     config = current_app.config
-    fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
+    if fast is None:
+        fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
     m = _new_map(_bounds(counts), jquery=bool(counts) and not fast)
     if counts:
         if fast:

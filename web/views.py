@@ -45,7 +45,9 @@ def index() -> str:
         return render_template("index.html", req=req, page=None, results_map=None, chips=[])
     page = archive_search.search(index_dir(), req)
     counts = hit_places(page)
-    results_map = maps.places_map(counts, narrow=narrow_args()) if counts else None
+    # Built in the browser whatever its size: a folium marker costs ~1 ms of server CPU, and
+    # this map is redrawn for every search.
+    results_map = maps.places_map(counts, narrow=narrow_args(), fast=True) if counts else None
     return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
 
 
