@@ -199,8 +199,14 @@ def _region_adjective(span: Span, tokens: Tokens, text: str) -> bool:
 
 
 def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, lex: Lexicon,
-                 overrides: Any = None, headline: bool = False) -> Iterator[Span]:
-    """Yield the spans that are place mentions."""
+                 overrides: Any = None, headline: bool = False, persons: set[str] | None = None) -> Iterator[Span]:
+    """Yield the spans that are place mentions.
+
+    :param persons: folded names taken for people; the names found here are added to it, and
+        a caller tagging several fields of one article (title and text) passes one set to all
+        of them and drops the spans of every name in it afterwards (the spans yielded here are
+        already free of this field's people).
+    """
     if not spans:
         return
     art = _Article(text, tokens, spans, lex, headline, gaz)
@@ -214,7 +220,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI") \
                 and not b.demonym and _contains(gaz, b, a):
             paired.add(k)
-    persons: set[str] = set()
+    if persons is None:
+        persons = set()
     person_end = -1  # token just after the last span taken for a person
     keep: list[Span] = []
     for k, span in enumerate(spans):

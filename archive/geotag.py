@@ -122,6 +122,7 @@ class Geotagger:
 
     def _tag(self, fields: list[tuple[str, str]]) -> list[Mention]:
         found: list[tuple[str, str, Tokens, Span]] = []
+        persons: set[str] = set()  # one article: a person in the text is a person in the title
         for name, text in fields:
             tokens = tokenize(text)
             spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)
@@ -130,12 +131,14 @@ class Geotagger:
                 at = {c.start for c in codes}
                 spans = sorted([s for s in spans if s.start not in at] + codes, key=lambda s: s.start)
             accepted = list(accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
-                                         headline=(name == "title")))
+                                         headline=(name == "title"), persons=persons))
             if self.fallback is not None:
                 covered = {k for s in spans for k in range(s.i, s.j)}
                 accepted += find_unknown_spans(text, tokens, covered, self._is_common)
                 accepted.sort(key=lambda s: s.start)
             found.extend((name, text, tokens, span) for span in accepted)
+        if persons:
+            found = [f for f in found if f[3].key not in persons]
         by_key: dict[str, list[Candidate]] = {}
         for *_, span in found:
             if span.key not in by_key or span.rows is not None:

@@ -322,3 +322,16 @@ def test_big_city_over_same_named_province(tagger, text, name):
 def test_counties(tagger, text, surface, country, feature):
     place = {m.surface: m.place for m in tagger.tag_text(text)}[surface]
     assert place.country_code == country and place.feature == feature
+
+
+@pytest.mark.parametrize(
+    "title, text, name",
+    [
+        ("Kennedy pledges to cut fees", "The party leader Charles Kennedy spoke to students on Monday.", "Kennedy"),
+        ("Whitby warns of library cuts", "Councillor Anne Whitby told the meeting that funds were short.",
+         "Whitby"),
+    ],
+)
+def test_person_in_the_text_is_a_person_in_the_title(tagger, title, text, name):
+    out = tagger.geotag(Article(id="p", title=title, text=text))
+    assert name not in {m.surface for m in out.mentions}, out.mentions
