@@ -125,7 +125,8 @@ class Geotagger:
         persons: set[str] = set()  # one article: a person in the text is a person in the title
         for name, text in fields:
             tokens = tokenize(text)
-            spans = find_spans(text, tokens, self.gazetteer, self.overrides, self.demonyms)
+            # demonyms are always found: untagged by default, they still say where the article is
+            spans = find_spans(text, tokens, self.gazetteer, self.overrides, True)
             codes = find_region_codes(text, tokens, spans, self.gazetteer)
             if codes:
                 at = {c.start for c in codes}
@@ -139,6 +140,14 @@ class Geotagger:
             found.extend((name, text, tokens, span) for span in accepted)
         if persons:
             found = [f for f in found if f[3].key not in persons]
+        ctx = Context()
+        if not self.demonyms:
+            for *_, span in found:
+                if span.demonym:  # "British politics": evidence of the country, not a mention
+                    cands = self.candidates(span)
+                    if cands:
+                        ctx.add(span.key, max(cands, key=prior))
+            found = [f for f in found if not f[3].demonym]
         by_key: dict[str, list[Candidate]] = {}
         for *_, span in found:
             if span.key not in by_key or span.rows is not None:
@@ -146,7 +155,6 @@ class Geotagger:
                 if cands:
                     by_key[span.key] = cands
         # Context: places the article names whose sense is already clear.
-        ctx = Context()
         for key, cands in by_key.items():
             ranked = sorted(cands, key=prior, reverse=True)
             # a name is an anchor when one sense clearly dominates the others
