@@ -335,3 +335,10 @@ def test_counties(tagger, text, surface, country, feature):
 def test_person_in_the_text_is_a_person_in_the_title(tagger, title, text, name):
     out = tagger.geotag(Article(id="p", title=title, text=text))
     assert name not in {m.surface for m in out.mentions}, out.mentions
+
+
+def test_country_adjectives_place_the_article_without_being_tagged(tagger):
+    text = "British ministers met at Westminster to discuss the budget."
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert "British" not in found
+    assert found["Westminster"].country_code == "GB"
