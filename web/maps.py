@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import folium
+import xyzservices
 from flask import current_app, render_template, url_for
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from markupsafe import Markup, escape
@@ -94,9 +95,11 @@ def _new_map(bounds: list[list[float]] | None, jquery: bool) -> folium.Map:
         m.default_js.append(("jquery", _asset("jquery", "jquery.min.js")))
     m.default_css = [("leaflet_css", _asset("leaflet", "leaflet.css"))]
     if config["MAP_TILES"] != OFFLINE:
-        folium.TileLayer(
-            tiles=config["MAP_TILES"], attr=config["MAP_TILES_ATTRIBUTION"], name="Basemap", control=False
-        ).add_to(m)
+        # A TileProvider, not the URL string: given a string, folium first looks it up among
+        # xyzservices' ~250 named providers, ~2 ms per map; the layer it builds is the same.
+        tiles = xyzservices.TileProvider(name="Basemap", url=config["MAP_TILES"],
+                                         attribution=config["MAP_TILES_ATTRIBUTION"])
+        folium.TileLayer(tiles=tiles, attr=config["MAP_TILES_ATTRIBUTION"], name="Basemap", control=False).add_to(m)
     if bounds:
         (south, west), (north, east) = bounds
         if south == north and west == east:
