@@ -100,7 +100,7 @@ def term_ids(reader, fieldname: str, btext: bytes) -> np.ndarray:
     """Docnums (deleted ones included) of a term in one segment reader, as a numpy array.
 
     Reads Whoosh's posting blocks directly (a pickled tuple of delta-encoded ids each) instead
-    of stepping a matcher one id at a time, which is ~20x faster on long posting lists.
+    of stepping a matcher one id at a time (1.3-3x faster here; more where there are no positions).
     """
     if (fieldname, btext) not in reader:
         return np.zeros(0, dtype=np.int64)
