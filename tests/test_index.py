@@ -168,3 +168,25 @@ def test_sigkill_keeps_committed_batches(tmp_path):
     assert search(ix, parse_request({"q": "kept"})).total == 30
     with index.open_writer(ix, timeout=1) as w:  # the kill released the lock
         assert len(w.known()) == 30
+
+
+def test_term_ids_reads_every_posting_block(tmp_path):
+    ix = tmp_path / "ix"
+    index.add_articles(ix, [make(f"d{i}", text=f"common words here {'rare' if i % 7 == 0 else ''}")
+                            for i in range(700)])
+    with index.open_writer(ix) as w:  # one deletion, so postings come wrapped in a filter
+        w.delete("d3")
+    with index.searching(ix) as lease:
+        reader = lease.searcher.reader()
+        for word in (b"common", b"rare", b"absent"):
+            expected = sorted(
+                d for sub, off in reader.leaf_readers() if (("text", word) in sub)
+                for d in (i + off for i in sub.postings("text", word).all_ids())
+            )
+            got = sorted(
+                int(d) + off for sub, off in reader.leaf_readers() for d in index.term_ids(sub, "text", word)
+            )
+            assert set(expected) <= set(got)  # term_ids also returns deleted docs; callers mask them
+            assert len(got) - len(expected) <= 1
+    assert search(ix, parse_request({"q": "common"})).total == 699
+    assert search(ix, parse_request({"q": "rare"})).total == 100
