@@ -5,6 +5,12 @@ its ``Location.raw`` carries our gazetteer fields (``geonameid``, ``feature``,
 ``population``, ``country_code``, ``admin1_code``) they feed the score; a foreign geocoder's
 raw (Nominatim's, say) is read for what it has, and otherwise the geocoder's own order
 is the prior.
+
+Context is bounded so that a reader never sees a village picked over a city by hearsay:
+a named state counts in proportion to its share of the country's states the article
+names, and without a "City, State" pair context chooses only among settlements within
+:data:`MAX_PRIOR_GAP` of the most prominent one, unless the article is set in the
+candidate's own region (:func:`_local`).
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
+MAX_PRIOR_GAP = 2.0  # without a "City, State" pair, context never overturns a bigger prior lead
+LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
 BIG_CITY = 1_000_000  # a city this big beats a same-named state or province
 
+_REGIONS = frozenset(("PCLI", "CONT", "ADM1"))
 _NOMINATIM_TYPES = {"country": "PCLI", "state": "ADM1", "continent": "CONT", "city": "PPL"}
 
 
@@ -64,6 +73,15 @@ class Context:
         """How many other names lie in the admin1 region (cc, admin1)."""
         names = self.admin1s.get((cc or "", admin1 or ""), ())
         return len(names) - (own in names)
+
+    def admin1_share(self, cc: str | None, admin1: str | None, own: str = "") -> float:
+        """The region's share of the regions of its country the article names (0 when it
+        names none of this one): one state named in a local story is strong evidence; one
+        of nine states listed in a national story is weak."""
+        if not self.admin1_support(cc, admin1, own):
+            return 0.0
+        regions = sum(1 for (c, _), names in self.admin1s.items() if c == cc and names - {own})
+        return 1.0 / max(regions, 1)
 
 
 def _stable_id(text: str) -> int:
@@ -133,8 +151,8 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
     cc = p.country_code
     if p.feature not in ("PCLI", "CONT"):
         s += W_COUNTRY * min(ctx.country_support(cc, own), MAX_COUNTRY_SUPPORT)
-        if c.admin1 and p.feature != "ADM1" and ctx.admin1_support(cc, c.admin1, own):
-            s += W_ADMIN1
+        if c.admin1 and p.feature != "ADM1":
+            s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
     for other in pair:
         o = other.place
         if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
@@ -145,10 +163,26 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
     return s
 
 
+def _local(c: Candidate, ctx: Context, own: str) -> bool:
+    """The article is set in the candidate's state or province: two or more other names lie
+    there, and it names few other regions of that country (Vienna among Virginia's towns)."""
+    cc, admin1 = c.place.country_code, c.admin1
+    return bool(admin1) and ctx.admin1_support(cc, admin1, own) >= LOCAL_NAMES \
+        and ctx.admin1_share(cc, admin1, own) >= 0.5
+
+
 def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
            own: str = "") -> tuple[Candidate, float]:
     """Best candidate and a confidence in [0, 1] from its margin over the runner-up."""
     pair = list(pair)
+    if not pair and len(cands) > 1:
+        # context may pick among comparable places, but not a village over a far bigger
+        # namesake: mentions of Texas elsewhere do not make "Cleveland" a Texas village
+        # (compared among settlements and counties; states and countries have their own rules)
+        priors = [prior(c) if c.place.feature not in _REGIONS else None for c in cands]
+        floor = max((pr for pr in priors if pr is not None), default=0.0) - MAX_PRIOR_GAP
+        cands = [c for c, pr in zip(cands, priors, strict=True)
+                 if pr is None or pr >= floor or _local(c, ctx, own)]
     scored = sorted(((score(c, ctx, pair, own), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
     best_s, _, best = scored[0]
     margin = best_s - scored[1][0] if len(scored) > 1 else 3.0

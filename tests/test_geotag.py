@@ -342,3 +342,26 @@ def test_country_adjectives_place_the_article_without_being_tagged(tagger):
     found = {m.surface: m.place for m in tagger.tag_text(text)}
     assert "British" not in found
     assert found["Westminster"].country_code == "GB"
+
+
+@pytest.mark.parametrize(
+    "text, surface, country, min_population",
+    [
+        # one of four states named is weak evidence: Cleveland, Ohio, not a Texas village
+        ("Governors of Texas, Florida, Nevada and Kansas spoke. A rally in Cleveland drew big crowds.",
+         "Cleveland", "US", 300_000),
+        # New York City is no reason to put Boston in New York state
+        ("After winning in Athens the sprinter raced in New York, Boston and Chicago.", "Boston", "US", 500_000),
+        # one English suburb does not move Melbourne to an English village
+        ("The champion fears for Melbourne after a defeat at Wimbledon.", "Melbourne", "AU", 1_000_000),
+    ],
+)
+def test_context_does_not_pick_a_village_over_a_big_namesake(tagger, text, surface, country, min_population):
+    place = {m.surface: m.place for m in tagger.tag_text(text)}[surface]
+    assert place.country_code == country and place.population >= min_population, place
+
+
+def test_a_local_story_still_picks_its_own_small_town(tagger):
+    text = "Commuters from Fairfax, Manassas and Centreville in Virginia drive to the Metro station at Vienna."
+    place = {m.surface: m.place for m in tagger.tag_text(text)}["Vienna"]
+    assert place.country_code == "US"
