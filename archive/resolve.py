@@ -29,9 +29,11 @@ MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
-MAX_PRIOR_GAP = 2.0  # without a "City, State" pair, context never overturns a bigger prior lead
+MAX_PRIOR_GAP = 2.0  # without a "City, State" pair, context never picks a place 100x smaller
 LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
 BIG_CITY = 1_000_000  # a city this big beats a same-named state or province
+ALT_MIN_POPULATION = 30_000  # smaller places are not chosen through an alternate name alone
+UNKNOWN_POPULATION = 500  # assumed for a settlement whose population GeoNames leaves at 0
 
 _REGIONS = frozenset(("PCLI", "CONT", "ADM1"))
 _NOMINATIM_TYPES = {"country": "PCLI", "state": "ADM1", "continent": "CONT", "city": "PPL"}
@@ -133,12 +135,14 @@ def prior(c: Candidate) -> float:
     p = c.place
     if not c.known_population:
         return FEATURE_BONUS.get(p.feature, 0.0) - c.rank
+    # GeoNames' 0 means unrecorded (London's Twickenham), and cities500 lists places of 500+
+    pop = p.population or UNKNOWN_POPULATION
     if c.alt:
         # another language's or a former name: the place's rank as a capital or region does
         # not carry over ("Philadelphia" is Amman's ancient name, "Victoria" Hong Kong's)
         bonus = FEATURE_BONUS.get(p.feature, 0.0) if p.feature in ("PCLI", "CONT") else 0.0
-        return bonus + math.log10(p.population + 1) - W_ALT
-    return FEATURE_BONUS.get(p.feature, 0.0) + math.log10(p.population + 1)
+        return bonus + math.log10(pop + 1) - W_ALT
+    return FEATURE_BONUS.get(p.feature, 0.0) + math.log10(pop + 1)
 
 
 def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str = "") -> float:
@@ -163,6 +167,13 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
     return s
 
 
+def _size(c: Candidate) -> float | None:
+    p = c.place
+    if p.feature in _REGIONS or not c.known_population or p.population <= 0:
+        return None
+    return math.log10(p.population) + FEATURE_BONUS.get(p.feature, 0.0)
+
+
 def _local(c: Candidate, ctx: Context, own: str) -> bool:
     """The article is set in the candidate's state or province: two or more other names lie
     there, and it names few other regions of that country (Vienna among Virginia's towns)."""
@@ -175,14 +186,23 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
            own: str = "") -> tuple[Candidate, float]:
     """Best candidate and a confidence in [0, 1] from its margin over the runner-up."""
     pair = list(pair)
+    if len(cands) > 1:
+        # a small place matched only through another of its names ("Bush" for Bushland,
+        # "Frankfurt" for a Frankfort) is likelier a quirk of the alternate-name lists
+        named = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
+                                          and c.place.population < ALT_MIN_POPULATION)]
+        cands = named or cands
     if not pair and len(cands) > 1:
         # context may pick among comparable places, but not a village over a far bigger
         # namesake: mentions of Texas elsewhere do not make "Cleveland" a Texas village
-        # (compared among settlements and counties; states and countries have their own rules)
-        priors = [prior(c) if c.place.feature not in _REGIONS else None for c in cands]
-        floor = max((pr for pr in priors if pr is not None), default=0.0) - MAX_PRIOR_GAP
-        cands = [c for c, pr in zip(cands, priors, strict=True)
-                 if pr is None or pr >= floor or _local(c, ctx, own)]
+        # (by population, among settlements and counties of known size; states and countries
+        # have their own rules, and a population of 0 in GeoNames means unknown, not empty)
+        # A place known here only by another name ("Salisbury" for Harare) sets no floor.
+        sizes = [_size(c) for c in cands]
+        main = [z for z, c in zip(sizes, cands, strict=True) if z is not None and not c.alt]
+        floor = max(main or [z for z in sizes if z is not None] or [0.0]) - MAX_PRIOR_GAP
+        cands = [c for c, z in zip(cands, sizes, strict=True)
+                 if z is None or z >= floor or _local(c, ctx, own)]
     scored = sorted(((score(c, ctx, pair, own), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
     best_s, _, best = scored[0]
     margin = best_s - scored[1][0] if len(scored) > 1 else 3.0

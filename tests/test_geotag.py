@@ -365,3 +365,33 @@ def test_a_local_story_still_picks_its_own_small_town(tagger):
     text = "Commuters from Fairfax, Manassas and Centreville in Virginia drive to the Metro station at Vienna."
     place = {m.surface: m.place for m in tagger.tag_text(text)}["Vienna"]
     assert place.country_code == "US"
+
+
+def _context(tagger, names):
+    from archive.resolve import Context, lookup, prior
+
+    ctx = Context()
+    for name in names:
+        ctx.add(name.lower(), max(lookup(tagger.geocode, name), key=prior))
+    return ctx
+
+
+@pytest.mark.parametrize(
+    "name, context, country, not_name",
+    [
+        # "Bush" is an alternate name of a Texas hamlet: American context must not pick it
+        ("Bush", ["United States", "Pennsylvania", "Hawaii", "Texas"], None, "Bushland"),
+        # "Frankfurt" is listed for several small Frankforts in the US
+        ("Frankfurt", ["United States", "New York", "Japan"], "DE", None),
+        # GeoNames records no population for London's Twickenham: unknown is not empty
+        ("Twickenham", ["England", "Scotland", "Wales", "France"], "GB", None),
+    ],
+)
+def test_resolution_with_article_context(tagger, name, context, country, not_name):
+    from archive.resolve import choose, lookup
+
+    place = choose(lookup(tagger.geocode, name), _context(tagger, context), own=name.lower())[0].place
+    if country:
+        assert place.country_code == country, place
+    if not_name:
+        assert place.name != not_name, place
