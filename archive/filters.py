@@ -16,7 +16,9 @@ Signals, all general rather than per-name:
   "UAE"), so "NATO", "HIV" or "UN" never match a village called Nato.
 - Compass and position words ("South", "Central", "Centre") alone are never places.
 - Countries, continents and country demonyms are trusted whenever capitalised, and a
-  "City, State" pair vouches for the city.
+  "City, State" pair (or "City, ST" code) vouches for the city.
+- A wire dateline in capitals at the start of a text ("TOKYO, March 3 -") is a place even
+  when it is short enough to pass for an abbreviation.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ _STORMS = frozenset("hurricane storm typhoon cyclone".split())
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
 _NATION = frozenset(("PCLI", "CONT"))
 _WS = frozenset(" \t\u00a0")
+# What follows a dateline's place up to its dash: a region, a date, an agency in brackets
+# ("TOKYO, March 3 -", "EVENDALE, Ohio, April 9 -", "LONDON (Reuters) -"), never a lower-case
+# word, and nothing before the comma (the place is the whole name: not TOLUCA of "TOLUCA LAKE").
+_DATELINE_TAIL = re.compile(r"(?:,(?: +(?:[A-Z][\w.'’]*|\d{1,4}))+)*,? *(?:\([^()\n]{1,30}\))? *[-—–]")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 _LOWER_WORD = re.compile(r"\b[A-Za-z]*[a-z][A-Za-z]*\b")  # any word with a lower-case letter
 
@@ -99,6 +105,7 @@ class _Article:
         head = text[:2000]
         self.all_caps = len(_CAPS_WORD.findall(head)) > 1.5 * len(_LOWER_WORD.findall(head))
         self.covered = {k for s in spans for k in range(s.i, s.j)}
+        self.text_start = len(text) - len(text.lstrip())
         self.big: set[int] = set()  # tokens of names of places with 100,000+ people ("Austin Texas")
 
     def _city_before_region(self, k: int, span: Span) -> bool:
@@ -217,7 +224,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
     paired = set()
     for k in range(len(spans) - 1):
         a, b = spans[k], spans[k + 1]
-        if text[a.end : b.start] in (", ", ",") and info[k + 1][0] in ("ADM1", "PCLI") \
+        if text[a.end : b.start] in (", ", ",") and (info[k + 1][0] in ("ADM1", "PCLI") or b.rows is not None) \
                 and not b.demonym and _contains(gaz, b, a):
             paired.add(k)
     if persons is None:
@@ -241,6 +248,10 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue  # "South", "North West"
         if text[span.end : span.end + 1] == "$":
             continue  # a currency: US$, A$, HK$
+        if span.start == art.text_start and surface.isupper() and _DATELINE_TAIL.match(text, span.end):
+            span.dateline = True  # "TOKYO, March 3 -", "SPRINGFIELD, Ill., May 2 -": wire datelines
+            keep.append(span)
+            continue
         if letters.isupper() and len(letters) <= 5 and not art.all_caps:
             if span.key not in gaz.abbrevs:
                 continue
@@ -249,11 +260,6 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         if len(letters) <= 3 and not letters.isupper():
             if span.sentence_start or headline or lex.zipf(span.key) >= 3.0:
                 continue
-        dateline = span.start == len(text) - len(text.lstrip()) and surface.isupper() \
-            and text[span.end : span.end + 2] in (", ", " -", " (", " —")
-        if dateline:
-            keep.append(span)
-            continue
         evidence = art.is_person(span, nation, pop)
         if not evidence and not nation and person_end == span.i \
                 and _only_space(text, tokens[span.i - 1].end, span.start):

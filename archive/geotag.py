@@ -14,7 +14,11 @@ Pipeline, per article (title and text together):
    names lie in, and "City, State" pairs. Two exceptions are per occurrence: region codes
    and a state named in so many words ("Washington state", "Buffalo, New York").
 4. A village abroad in an article clearly set elsewhere is left untagged (a gazetteer gap
-   is likelier than the village).
+   is likelier than the village), and so is a city written with a state code ("Warrington,
+   Pa.") when the gazetteer has no such city in that state.
+
+A wire dateline ("TOKYO, March 3 -", "HORSHAM, Pa., May 5 -") is resolved without the
+article's context, since it names the bureau's city, not the story's countries.
 
 Decisions worth knowing:
 
@@ -162,16 +166,24 @@ class Geotagger:
                 ctx.add(key, ranked[0])
         # "City, State" pairs: the second name narrows the first.
         pairs: dict[str, list[Candidate]] = {}
+        certain: set[str] = set()  # pairs that are surely "City, Region": a state code, a dateline
         for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
             if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key:
                 region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
                 if region:
                     pairs.setdefault(s1.key, []).extend(region[:2])
-        chosen = {k: choose(c, ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
+                    if s2.rows is not None or s1.dateline:
+                        certain.add(s1.key)
+        # A wire dateline names the bureau's city: a well-known place unless it says which
+        # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
+        datelines = {f[3].key for f in found if f[3].dateline}
+        chosen = {k: choose(c, Context() if k in datelines else ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
         strongest = max((len(v) for v in ctx.countries.values()), default=0)
         for k, (cand, _) in list(chosen.items()):
-            if _stray(cand, ctx, k, strongest, self.lexicon):
+            if k not in datelines and _stray(cand, ctx, k, strongest, self.lexicon):
                 del chosen[k]
+            elif k in certain and not any(_within(cand, r) for r in pairs[k]):
+                del chosen[k]  # "Warrington, Pa." and no Warrington in Pennsylvania: not England's
         senses = _region_senses(found, by_key, chosen)
         mentions = []
         for k, (name, _, _, span) in enumerate(found):
@@ -219,6 +231,14 @@ def _region_senses(found: list, by_key: dict[str, list[Candidate]],
                     out[k] = max(same, key=prior)
                     break
     return out
+
+
+def _within(cand: Candidate, region: Candidate) -> bool:
+    """True when ``cand`` lies in ``region`` (a country or a state) or is a region itself."""
+    p, r = cand.place, region.place
+    if p.feature in ("ADM1", "PCLI", "CONT"):
+        return True
+    return p.country_code == r.country_code and (r.feature == "PCLI" or cand.admin1 == region.admin1)
 
 
 def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:

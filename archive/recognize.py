@@ -103,6 +103,8 @@ class Span:
     sentence_start: bool = False
     #: gazetteer rows this span can only mean (a "City, ST" region code); skips the filters
     rows: tuple[int, ...] | None = None
+    #: the place of a wire dateline at the start of the text ("TOKYO, March 3 -")
+    dateline: bool = False
 
 
 class _WithOverrides:
@@ -211,7 +213,8 @@ def find_region_codes(text: str, tokens: Tokens, spans: list[Span], gaz: Gazette
     A code replaces any other span at its position (the town of Wa, Ghana, for "WA").
 
     "Perth, WA" gets Western Australia, "Spokane, WA" Washington, "Santa Ana, Calif."
-    California. Codes must be in capitals (NSW, BC) or end with a full stop (Calif.).
+    California. Codes must be in capitals (NSW, BC) or end with a full stop (Calif.). An
+    unambiguous dotted code is kept even when none of the city's candidates lies there.
     """
     if not gaz.region_codes or not spans:
         return []
@@ -222,12 +225,21 @@ def find_region_codes(text: str, tokens: Tokens, spans: list[Span], gaz: Gazette
             continue
         tok = tokens[k]
         end, key = tok.end, tok.folded
-        if text[end : end + 1] == "." and not key.endswith(".") and key not in gaz.region_codes:
-            end, key = end + 1, key + "."  # "Calif." (but "NSW." ends a sentence)
+        dotted = key + "."
+        dateline = span.i == 0  # wire datelines write "BEDFORD, Mass, March 13 -", "MICH."
+        if not key.endswith(".") and dotted in gaz.region_codes and (dateline or not tok.text.isupper()):
+            if text[end : end + 1] == ".":
+                end, key = end + 1, dotted  # "Calif.", "Pa." (but "NSW." ends a sentence)
+            elif dateline and text[end : end + 2] == ", ":
+                key = dotted
         if not (tok.text.isupper() or key.endswith(".")) or key not in gaz.region_codes:
             continue
         regions = {(gaz.cc[r], gaz.admin1[r]) for code in gaz.index.get(span.key, ()) for r in (code >> 1,)}
         rows = tuple(r for r in gaz.region_codes[key] if (gaz.cc[r], gaz.admin1[r]) in regions)
+        if not rows and key.endswith(".") and len(gaz.region_codes[key]) == 1:
+            # an unambiguous state ("Pa.") after a city the gazetteer has elsewhere only: the
+            # state still counts, and the tagger drops the city rather than pin it abroad
+            rows = tuple(gaz.region_codes[key])
         if rows:
             # the key carries the rows: "WA" after Perth and after Spokane are two senses
             out.append(Span(tok.start, end, text[tok.start : end], f"{key}#{rows[0]}", k, k + 1, rows=rows))

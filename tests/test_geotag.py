@@ -395,3 +395,37 @@ def test_resolution_with_article_context(tagger, name, context, country, not_nam
         assert place.country_code == country, place
     if not_name:
         assert place.name != not_name, place
+
+
+@pytest.mark.parametrize(
+    "text, surface, country, name",
+    [
+        ("OSLO, May 5 - The central bank raised its key rate.", "OSLO", "NO", None),
+        ("FRANKFURT, May 5 - Bankers watched New York as U.S. officials met in Washington.", "FRANKFURT", "DE",
+         None),
+        ("SALVADOR, Feb 3 - Farmers said rain had helped the crop.", "SALVADOR", "BR", "Salvador"),
+        ("HORSHAM, Pa., May 5 - The builder said sales rose.", "HORSHAM", "US", None),
+        ("GREENWICH, CONN, May 5 - The fund said it would buy shares.", "GREENWICH", "US", None),
+        ("LONDON (Wire) - Shares rose in early trade.", "LONDON", "GB", "London"),
+    ],
+)
+def test_wire_datelines(tagger, text, surface, country, name):
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert surface in found, found
+    assert found[surface].country_code == country and (name is None or found[surface].name == name)
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("NATO, the alliance, met in Brussels.", "NATO"),
+        # the state says where; with no Warrington in Pennsylvania, no pin in England either
+        ("WARRINGTON, Pa, May 5 - The insurer said profits fell.", "WARRINGTON"),
+    ],
+)
+def test_not_datelines(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_city_state_code_vouches_for_the_city(tagger):
+    assert {m.surface for m in tagger.tag_text("Fans in Lowell, Mass. cheered.")} == {"Lowell", "Mass."}
