@@ -120,7 +120,7 @@ def test_map_marker_popup_and_place_link(context, site, tiles):
     with page.expect_navigation():
         popup.locator("a.ga-popup-place").click()
     assert page.url == site + "/place/169179"
-    assert page.locator("h1").inner_text() == "Jarābulus"
+    assert page.locator("h1").inner_text() == "Jarabulus GeoNames: Jarābulus"
 
     assert watch.to(tiles), "the map should load tiles from the configured tile server"
     assert {watch.origin(u) for u in watch.requests} <= {site, tiles}
@@ -196,6 +196,14 @@ def test_place_page_timeline(context, site, tiles):
     heights = [bars.nth(i).bounding_box()["height"] for i in range(bars.count())]
     assert max(heights) > 20 and min(heights) >= 0
     page.wait_for_selector(".ga-map.ga-ready")
+    # The map centres on the place, its marker highlighted and labelled as the heading is.
+    label = page.locator(".leaflet-tooltip.ga-focus-label")
+    label.wait_for()
+    assert label.inner_text() == "Jarabulus"
+    assert page.locator("path.ga-focus").count() == 1
+    centre = page.evaluate("() => { const m = window[document.querySelector('.ga-map').dataset.map];"
+                           " const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }")
+    assert abs(centre[0] - 36.8175) < 0.01 and abs(centre[1] - 38.0111) < 0.01 and centre[2] == 10
     page.wait_for_load_state("networkidle")
     screenshot(page, "place.png")
     clean(watch)

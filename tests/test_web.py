@@ -120,7 +120,7 @@ def test_article_mentions_link_to_places_with_hover_card(client):
 
 def test_place_page_timeline_related_and_articles(client):
     html = get(client, "/place/169179").get_data(as_text=True)
-    assert "<h1>Jarābulus</h1>" in html
+    assert '<h1>Jarabulus <span class="geonames-name">GeoNames: Jarābulus</span></h1>' in html
     assert len(re.findall(r'<rect class="bar"', html)) >= 6
     assert 'href="/place/703448"' in html  # Kyiv, named alongside
     assert 'href="/article/update-0"' in html or 'rel="next"' in html
@@ -241,3 +241,44 @@ def test_country_name_prefers_geonames_short_names():
     assert [country_name(c) for c in ("RU", "ru", "SY", "IR", "GB")] == [
         "Russia", "Russia", "Syria", "Iran", "United Kingdom"]
     assert country_name("ZZ") == "ZZ" and country_name(None) == ""
+
+
+def test_place_page_heading_is_the_archive_spelling_with_the_geonames_name_beside(client):
+    html = get(client, "/place/172082").get_data(as_text=True)
+    assert '<h1>Azaz <span class="geonames-name">GeoNames: I‘zāz</span></h1>' in html
+    assert "<title>Azaz · GeoArchive</title>" in html
+    # The map labels the place as the heading does.
+    assert re.search(r'bindTooltip\(\s*`<div>\s*Azaz\s*</div>`', html)
+    script = re.search(r'<script nonce="[^"]+">(.*?)</script>', html, re.S)[1]
+    assert "I‘zāz" not in script
+
+
+def test_place_page_heading_keeps_the_geonames_name_when_it_is_the_spelling(client):
+    html = get(client, "/place/524901").get_data(as_text=True)
+    assert "<h1>Moscow</h1>" in html
+
+
+@pytest.mark.parametrize("name, spellings, expected", [
+    ("I‘zāz", [("Azaz", 3), ("A'zaz", 1)], "Azaz"),
+    ("Jarābulus", [("Jarabulus", 9)], "Jarabulus"),
+    ("Kyiv", [("Kiev", 3), ("Kyiv", 2)], "Kiev"),
+    ("United States", [("US", 9), ("United States", 2)], "United States"),
+    ("Myanmar", [("Burma", 2)], "Myanmar"),
+    ("Moscow", [("MOSCOW", 5), ("Moscow", 1)], "Moscow"),
+    ("Syria", [], "Syria"),
+])
+def test_common_name(name, spellings, expected):
+    from web.present import common_name
+
+    assert common_name(name, spellings) == expected
+
+
+@pytest.mark.parametrize("gid, lat, lon, zoom", [(172082, 36.5866, 37.0463, 10), (163843, 35.0, 38.0, 5),
+                                                 (6252001, 39.76, -98.5, 3)])
+def test_place_map_centres_on_the_place(client, gid, lat, lon, zoom):
+    html = get(client, f"/place/{gid}").get_data(as_text=True)
+    m = re.search(r'L\.map\(\s*"map_\w+",\s*\{\s*center: \[([-\d.]+), ([-\d.]+)\],.*?"zoom": (\d+)', html, re.S)
+    assert m, "the map is not centred on a point"
+    assert (float(m[1]), float(m[2]), int(m[3])) == (lat, lon, zoom)
+    assert "fitBounds" not in html
+    assert f"ga-focus ga-place-{gid}" in html

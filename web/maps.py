@@ -34,7 +34,7 @@ from flask import current_app, render_template, url_for
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from markupsafe import Markup, escape
 
-from archive.models import PlaceCount
+from archive.models import Place, PlaceCount
 from web import OFFLINE
 
 GEONAMES_CREDIT = (
@@ -109,6 +109,21 @@ def _new_map(bounds: list[list[float]] | None, jquery: bool) -> folium.Map:
     return m
 
 
+def focus_zoom(place: Place) -> int:
+    """A zoom that shows ``place`` whole with some surroundings: a continent, a country, a region, a town."""
+    feature = place.feature or ""
+    if feature == "CONT":
+        return 3
+    if feature.startswith("PCL"):
+        # Big countries (Russia, China, the US) need a wider view than small ones.
+        return 3 if place.population > 100_000_000 else 5
+    if feature in ("ADM1", "RGN"):
+        return 6
+    if feature.startswith("ADM"):
+        return 8
+    return 10
+
+
 def _bounds(counts: Sequence[PlaceCount]) -> list[list[float]] | None:
     if not counts:
         return None
@@ -153,6 +168,21 @@ def _add_markers(
         ).add_to(cluster)
 
 
+def _add_focus_marker(m: folium.Map, pc: PlaceCount) -> None:
+    folium.CircleMarker(
+        [pc.place.lat, pc.place.lon],
+        radius=max(marker_radius(pc.count), 9),
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color=FOCUS_COLOR,
+        fill_opacity=0.95,
+        class_name=f"ga-place ga-focus ga-place-{pc.place.geonameid}",
+        tooltip=folium.Tooltip(literal_safe(escape(pc.place.name)), permanent=True, direction="right",
+                               class_name="ga-focus-label"),
+    ).add_to(m)
+
+
 def _add_fast_markers(m: folium.Map, counts: Sequence[PlaceCount]) -> None:
     # Four decimals (about 11 m) keep a 20,000-place page small.
     rows = [
@@ -181,19 +211,28 @@ def places_map(
     :param narrow: the current search's arguments; when given, each popup links to
         the same search narrowed to that place.
     :param heatmap: add a heatmap layer (off until chosen in the layer control).
-    :param focus: a geonameid drawn in a colour of its own (the place page's place).
+    :param focus: the geonameid of the place page's place: the map centres on it (see
+        :func:`focus_zoom`) and draws it above the others, in a colour of its own, labelled.
     :param fast: build markers in the browser (True), as folium objects (False), or by
         ``MAP_FAST_CLUSTER_FROM`` (None).
     """
     config = current_app.config
     if fast is None:
         fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
-    m = _new_map(_bounds(counts), jquery=bool(counts) and not fast)
-    if counts:
+    focused = next((pc for pc in counts if pc.place.geonameid == focus), None)
+    others = [pc for pc in counts if pc is not focused]
+    m = _new_map(None if focused else _bounds(counts), jquery=bool(counts) and not fast)
+    if focused:
+        # The page's own place: centred at a zoom for its kind, drawn above the others and
+        # never clustered away, with its name always shown.
+        m.location, m.options["zoom"] = [focused.place.lat, focused.place.lon], focus_zoom(focused.place)
+    if others:
         if fast:
-            _add_fast_markers(m, counts)
+            _add_fast_markers(m, others)
         else:
-            _add_markers(m, counts, narrow, focus)
+            _add_markers(m, others, narrow, focus)
+    if focused:
+        _add_focus_marker(m, focused)
     if heatmap and counts:
         # The busiest places carry a heatmap; the long tail of single mentions adds bytes, not heat.
         busiest = sorted(counts, key=lambda pc: -pc.count)[:HEATMAP_PLACES]

@@ -85,6 +85,44 @@ def mentions_label(n: int) -> str:
     return f"{n} mention{'' if n == 1 else 's'}"
 
 
+_VOWELS = str.maketrans("", "", "aeiouy")
+
+
+def _folded(name: str) -> str:
+    from unidecode import unidecode
+
+    return "".join(c for c in unidecode(name).lower() if c.isalpha())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two spellings differ only by diacritics, punctuation or a transliteration's vowels.
+
+    Jarābulus ~ Jarabulus, I‘zāz ~ Azaz ~ A'zaz, Kyiv ~ Kiev; not Burma ~ Myanmar or US ~ United States.
+    """
+    fa, fb = _folded(a), _folded(b)
+    if fa == fb:
+        return bool(fa)
+    skeleton_a, skeleton_b = fa.translate(_VOWELS), fb.translate(_VOWELS)
+    return len(skeleton_a) >= 2 and skeleton_a == skeleton_b and abs(len(fa) - len(fb)) <= 2
+
+
+def common_name(name: str, spellings: Sequence[tuple[str, int]]) -> str:
+    """The spelling the archive uses most for a place, if it is a spelling of ``name``; else ``name``.
+
+    ``spellings`` are (surface form, count), most frequent first. All-capitals or all-lower-case
+    forms (headlines, slugs) never replace the GeoNames name.
+    """
+    for surface, _n in spellings:
+        if surface == name:
+            return name
+        if surface.isupper() or surface.islower():
+            continue
+        if same_name(surface, name):
+            return surface
+        return name
+    return name
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of article text: plain, or one place mention."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -118,11 +119,14 @@ def place(geonameid: int) -> str:
         }
     )
     page = archive_search.search(index_dir(), req)
-    counts = [PlaceCount(summary.place, summary.articles), *summary.related]
+    # Readers know I‘zāz as Azaz: the archive's own spelling heads the page and labels the map.
+    name = present.common_name(summary.place.name, summary.spellings)
+    counts = [PlaceCount(replace(summary.place, name=name), summary.articles), *summary.related]
     return render_template(
         "place.html",
         summary=summary,
         p=summary.place,
+        name=name,
         page=page,
         bars=present.timeline(summary.months),
         place_map=maps.places_map(counts, focus=geonameid),
