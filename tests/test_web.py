@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 import webfixtures as wf
@@ -282,3 +283,37 @@ def test_place_map_centres_on_the_place(client, gid, lat, lon, zoom):
     assert (float(m[1]), float(m[2]), int(m[3])) == (lat, lon, zoom)
     assert "fitBounds" not in html
     assert f"ga-focus ga-place-{gid}" in html
+
+
+def help_examples(client) -> list[str]:
+    html = get(client, "/help").get_data(as_text=True)
+    return [unescape(h) for h in re.findall(r'<a class="example" href="([^"]+)">', html)]
+
+
+def test_help_documents_the_whole_query_language(client):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from archive.search import QUERY_FIELDS
+
+    urls = help_examples(client)
+    queries = [dict(parse_qsl(urlsplit(u).query)).get("q", "") for u in urls]
+    params = {k for u in urls for k, _v in parse_qsl(urlsplit(u).query)}
+    for field in QUERY_FIELDS:  # every field prefix the engine accepts has an example
+        assert any(q.startswith(f"{field}:") or f" {field}:" in q for q in queries), field
+    for needle in (" AND ", " OR ", " NOT ", " -", "+", '"', "(", "^", "*", "?", "~", "~2", "date:[", " TO "):
+        assert any(needle in q for q in queries), needle
+    assert params >= {"q", "place", "country", "source", "year", "from", "to", "bbox", "near", "radius_km",
+                      "sort", "page", "per_page"}
+
+
+def test_every_help_example_runs_without_error(client):
+    urls = help_examples(client)
+    assert len(urls) >= 30
+    for url in urls:
+        response = get(client, url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert 'class="error"' not in html and "Could not understand" not in html, url
+        assert 'class="total"' in html, url  # a results page, not the empty search form
+        api = get(client, url.replace("/?", "/api/search?", 1))
+        assert api.status_code == 200 and "error" not in api.get_json(), url
