@@ -53,6 +53,7 @@ __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
 STRAY_POPULATION = 100_000
+TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
 
@@ -82,6 +83,7 @@ class Geotagger:
         self.demonyms = demonyms
         self.fallback = fallback
         self._cache: dict[str, list[Candidate]] = {}
+        self._region_weights = _region_weights(self.gazetteer)
 
     # -- public API ---------------------------------------------------------------
     def tag_text(self, text: str, field: str = "text") -> list[Mention]:
@@ -144,7 +146,7 @@ class Geotagger:
             found.extend((name, text, tokens, span) for span in accepted)
         if persons:
             found = [f for f in found if f[3].key not in persons]
-        ctx = Context()
+        ctx = Context(weights=self._region_weights)
         if not self.demonyms:
             for *_, span in found:
                 if span.demonym:  # "British politics": evidence of the country, not a mention
@@ -184,6 +186,8 @@ class Geotagger:
                 del chosen[k]
             elif k in certain and not any(_within(cand, r) for r in pairs[k]):
                 del chosen[k]  # "Warrington, Pa." and no Warrington in Pennsylvania: not England's
+            elif k not in datelines and k not in pairs and _torn(cand, by_key[k], ctx, k, strongest):
+                del chosen[k]
         senses = _region_senses(found, by_key, chosen)
         mentions = []
         for k, (name, _, _, span) in enumerate(found):
@@ -192,6 +196,16 @@ class Geotagger:
                 cand = senses.get(k, cand)
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
+
+
+def _region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
+    """Per admin1 region, 1 minus its share of its country's people (at least 0.1): a named
+    place in England says little about which English town a name means, one in Vermont a lot."""
+    totals: dict[str, int] = {}
+    for (cc, _), row in gaz.admin1_rows.items():
+        totals[cc] = totals.get(cc, 0) + gaz.population[row]
+    return {(cc, code): max(0.1, 1.0 - gaz.population[row] / totals[cc]) if totals[cc] else 1.0
+            for (cc, code), row in gaz.admin1_rows.items()}
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " or ")
@@ -241,18 +255,35 @@ def _within(cand: Candidate, region: Candidate) -> bool:
     return p.country_code == r.country_code and (r.feature == "PCLI" or cand.admin1 == region.admin1)
 
 
+def _torn(cand: Candidate, cands: list[Candidate], ctx: Context, key: str, strongest: int) -> bool:
+    """A place abroad that nothing else in the article points to, while a namesake lies in the
+    country the article is plainly about ("Georgetown" in a Washington story is not Guyana's
+    capital): the gazetteer probably lacks the place meant (a district, a university), so a
+    pin at either namesake would likely be wrong."""
+    if strongest < TORN_SUPPORT or cand.place.feature in ("PCLI", "CONT"):
+        return False
+    if ctx.country_support(cand.place.country_code, key):
+        return False
+    home = {cc for cc, names in ctx.countries.items() if len(names - {key}) >= strongest - 1}
+    # a world city is meant even so ("London" in an American story): 10x its namesake at home
+    size = cand.place.population / 10
+    return any(c.place.country_code in home and c.place.population >= size for c in cands if c is not cand)
+
+
 def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:
     """A village abroad in an article that is clearly elsewhere: more likely a gap in the
     gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
     same for a foreign town whose name is a frequent English word or surname ("Bush",
-    Egypt) and a foreign province named like a person or a word ("Mary", Turkmenistan;
-    "Capital", Venezuela)."""
+    Egypt) and for any foreign province or state the article gives no other sign of: news
+    names the country of a province it means, so a lone "Mary" (Turkmenistan), "Nord"
+    (Haiti, of "Nord Stream") or "Maritime" (Togo) is a homonym. Region codes ("Calif."
+    after a city) are vouched for by their city and stay."""
     p = cand.place
     if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
         return False
     return (p.feature in ("PPL", "ADM2") and p.population < STRAY_POPULATION) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
-        (p.feature == "ADM1" and (lexicon.is_first_name(key) or lexicon.zipf(key) >= 4.0))
+        (p.feature == "ADM1" and "#" not in key)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -57,6 +57,9 @@ class Context:
 
     countries: dict[str, set[str]] = field(default_factory=dict)
     admin1s: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: (country, admin1) -> how much naming a place there says about the region, in (0, 1]:
+    #: low for a region holding most of its country (England), 1 when unknown
+    weights: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def add(self, key: str, cand: Candidate) -> None:
         """Record that the name ``key`` places the article in ``cand``'s country/region."""
@@ -83,7 +86,7 @@ class Context:
         if not self.admin1_support(cc, admin1, own):
             return 0.0
         regions = sum(1 for (c, _), names in self.admin1s.items() if c == cc and names - {own})
-        return 1.0 / max(regions, 1)
+        return self.weights.get((cc or "", admin1 or ""), 1.0) / max(regions, 1)
 
 
 def _stable_id(text: str) -> int:

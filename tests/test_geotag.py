@@ -429,3 +429,27 @@ def test_not_datelines(tagger, text, absent):
 
 def test_city_state_code_vouches_for_the_city(tagger):
     assert {m.surface for m in tagger.tag_text("Fans in Lowell, Mass. cheered.")} == {"Lowell", "Mass."}
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        # a foreign province the article gives no other sign of is a homonym (Nord, Haiti)
+        ("American officials in Washington and Chicago criticised the Nord Stream pipeline.", "Nord"),
+        ("Executives in Texas and California and American investors met Peter Marion of Maritime Foods.",
+         "Maritime"),
+        # Guyana's capital in a story set in America: the place meant is not in the gazetteer
+        ("Students from Georgetown joined rallies in Washington, Baltimore and Chicago, and across America.",
+         "Georgetown"),
+    ],
+)
+def test_no_pin_abroad_in_a_story_set_at_home(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_a_world_city_abroad_is_still_tagged(tagger):
+    found = {m.surface: m.place for m in tagger.tag_text(
+        "Reporters in Chicago, Boston and Washington covered the London talks.")}
+    assert found["London"].country_code == "GB"
+    # London places the story in England, which says nothing about which Boston is meant
+    assert found["Boston"].country_code == "US" and found["Boston"].population > 500_000
