@@ -502,12 +502,27 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
                 id=stored["id"], title=stored.get("title", ""),
                 date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
                 snippet=highlight(stored.get("text", ""), stored.get("m", ())), score=float(score),
-                places=places_from_stored(stored),
+                places=_matched_first(places_from_stored(stored), highlight.gids, req),
             ))
         facets = _facets(lease, leaves, masks, req)
         suggestion = _suggest(lease, req.q) if req.q and total < 5 else None
         return SearchPage(query=req.q, hits=tuple(hits), total=total, page=req.page,
                           per_page=req.per_page, facets=facets, suggestion=suggestion)
+
+
+def _matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
+    """A hit's places, those the request matched first: the place filter's, the query's, the
+    country filter's; each group (and the rest) in order of first mention."""
+    country = (req.country or "").upper()
+
+    def rank(p: Place) -> int:
+        if p.geonameid == req.place:
+            return 0
+        if p.geonameid in gids:
+            return 1
+        return 2 if country and (p.country_code or "").upper() == country else 3
+
+    return tuple(sorted(places, key=rank))
 
 
 def _suggest(lease, text: str) -> str | None:

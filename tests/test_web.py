@@ -317,3 +317,35 @@ def test_every_help_example_runs_without_error(client):
         assert 'class="total"' in html, url  # a results page, not the empty search form
         api = get(client, url.replace("/?", "/api/search?", 1))
         assert api.status_code == 200 and "error" not in api.get_json(), url
+
+
+def test_hit_shows_source_date_and_snippet(client):
+    html = get(client, "/?q=fighters").get_data(as_text=True)
+    hit = html[html.index('<article class="hit">'):]
+    hit = hit[: hit.index("</article>")]
+    assert re.search(r'<span class="source">Example Wire</span>\s*<time datetime="2016-08-24">24 Aug 2016</time>', hit)
+    assert re.search(r'<p class="snippet">[^<]*<mark>Fighters</mark>', hit)
+
+
+def hit_places(client, url: str, article_id: str) -> list[str]:
+    html = get(client, url).get_data(as_text=True)
+    hit = html[html.index(f'href="/article/{article_id}"'):]
+    hit = hit[hit.index('<ul class="places">') : hit.index("</article>")]
+    return re.findall(r'href="/place/(\d+)"', hit)
+
+
+@pytest.mark.parametrize("url, first", [
+    ("/?q=rebels", "169179"),  # nothing matched a place: order of first mention
+    ("/?q=moscow", "524901"),  # the place the query names
+    ("/?q=azaz", "172082"),  # under another spelling
+    ("/?q=place:Laos", "1655842"),
+    ("/?q=rebels&place=172082", "172082"),  # the place filter
+    ("/?q=moscow&place=1655842", "1655842"),  # the filter's place before the query's
+    ("/?q=rebels&country=RU", "524901"),  # the country filter's places
+])
+def test_hit_place_chips_put_matched_places_first(client, url, first):
+    places = hit_places(client, url, "sample-jarabulus")
+    assert places[0] == first
+    assert sorted(places) == sorted(["169179", "163843", "172082", "524901", "6252001", "1655842"])
+    if "place=1655842" in url:
+        assert places[1] == "524901"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,6 +79,11 @@ def country_name(code: str | None) -> str:
 
     country = pycountry.countries.get(alpha_2=code.upper())
     return getattr(country, "common_name", None) or getattr(country, "name", None) or code
+
+
+def day(date: dt.date) -> str:
+    """"24 Aug 2016": a date no reader misreads as month/day."""
+    return f"{date.day} {date:%b %Y}"
 
 
 def mentions_label(n: int) -> str:
@@ -207,5 +213,6 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_filter(clean_snippet, "clean_snippet")
     bp.add_app_template_filter(country_name, "country_name")
     bp.add_app_template_filter(mentions_label, "mentions")
+    bp.add_app_template_filter(day, "day")
     bp.add_app_template_global(url_with, "url_with")
     bp.add_app_template_global(link, "link")
