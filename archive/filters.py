@@ -51,6 +51,9 @@ _WS = frozenset(" \t\u00a0")
 # ("TOKYO, March 3 -", "EVENDALE, Ohio, April 9 -", "LONDON (Reuters) -"), never a lower-case
 # word, and nothing before the comma (the place is the whole name: not TOLUCA of "TOLUCA LAKE").
 _DATELINE_TAIL = re.compile(r"(?:,(?: +(?:[A-Z][\w.'’]*|\d{1,4}))+)*,? *(?:\([^()\n]{1,30}\))? *[-—–]")
+# A closed class of words naming a road: "X Road" is seldom in the town of X.
+_ROADS = frozenset("road street avenue lane drive boulevard terrace crescent".split())
+_TICKER = re.compile(r" ?<[A-Z][A-Z.]{0,7}>")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 _LOWER_WORD = re.compile(r"\b[A-Za-z]*[a-z][A-Za-z]*\b")  # any word with a lower-case letter
 
@@ -112,6 +115,26 @@ class _Article:
         """True for "Austin Texas": token k ends a big place's name that lies in ``span``."""
         before = self.span_ending.get(k)
         return before is not None and k in self.big and _contains(self.gaz, span, before)
+
+    def before_name(self, span: Span) -> bool:
+        """True when a capitalised word that is no place name follows: "Franklin Elementary"."""
+        tokens, j = self.tokens, span.j
+        return j < len(tokens) and tokens[j].is_cap and not self.all_caps and not self.headline \
+            and j not in self.covered and _only_space(self.text, span.end, tokens[j].start)
+
+    def in_name(self, span: Span) -> bool:
+        """True when the span surely begins a longer name that is not the place's: a road
+        ("Mango Street", named after places elsewhere as often as not), a hyphenated name
+        ("Merriam-Webster") or a company before its ticker ("OCCIDENTAL <OXY>"). The tagger
+        drops such an occurrence when the place it resolves to is small."""
+        text, tokens, j = self.text, self.tokens, span.j
+        if _TICKER.match(text, span.end):
+            return True
+        if j >= len(tokens) or self.all_caps or self.headline or j in self.big or not tokens[j].is_cap:
+            return False
+        if text[span.end : tokens[j].start] == "-":
+            return True
+        return tokens[j].folded in _ROADS and _only_space(text, span.end, tokens[j].start)
 
     def uses_in_lower_case(self, key: str) -> bool:
         """True when the text has ``key`` as a lower-case word ("share", "reading")."""
@@ -248,6 +271,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue  # "South", "North West"
         if text[span.end : span.end + 1] == "$":
             continue  # a currency: US$, A$, HK$
+        if text[span.start - 1 : span.start] == "<" and text[span.end : span.end + 1] == ">":
+            continue  # a stock ticker or a company in a wire's markup: <GY>, <Houston Metals Corp>
         if span.start == art.text_start and surface.isupper() and _DATELINE_TAIL.match(text, span.end):
             span.dateline = True  # "TOKYO, March 3 -", "SPRINGFIELD, Ill., May 2 -": wire datelines
             keep.append(span)
@@ -292,9 +317,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue
         if z >= 3.0 and z > backing - (0.5 if informative else 1.5):
             continue
-        if pop < 100_000 and span.j < len(tokens) and tokens[span.j].is_cap and not art.all_caps \
-                and not headline and span.j not in art.covered \
-                and _only_space(text, span.end, tokens[span.j].start):
+        span.in_name = art.in_name(span)
+        if pop < 100_000 and (span.in_name or art.before_name(span)):
             continue  # a small place's name inside a longer name ("Franklin Elementary")
         if lex.is_first_name(span.key) and pop < 200_000:
             continue

@@ -194,6 +194,9 @@ class Geotagger:
             if span.key in chosen:
                 cand, conf = chosen[span.key]
                 cand = senses.get(k, cand)
+                if span.in_name and cand.place.population < STRAY_POPULATION \
+                        and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
+                    continue  # "Lansdowne Road": the name, not the small town of Lansdowne
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
 

@@ -453,3 +453,21 @@ def test_a_world_city_abroad_is_still_tagged(tagger):
     assert found["London"].country_code == "GB"
     # London places the story in England, which says nothing about which Boston is meant
     assert found["Boston"].country_code == "US" and found["Boston"].population > 500_000
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("GENCORP <GY> TO STUDY A BID", "GY"),
+        ("OCCIDENTAL <OXY> UNIT TO REDEEM DEBT", "OCCIDENTAL"),
+        ("The first entry in Merriam-Webster is short.", "Merriam"),
+        # a road named after a town is seldom in it, even in a story that names the town's country
+        ("Ireland beat South Africa, Cape Town fans watching, at Lansdowne Road in Dublin.", "Lansdowne"),
+    ],
+)
+def test_small_place_names_inside_longer_names(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_a_college_town_keeps_its_pin(tagger):
+    assert "Middlebury" in {m.surface for m in tagger.tag_text("He studied at Middlebury College in Vermont.")}
