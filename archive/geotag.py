@@ -53,6 +53,7 @@ __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
 STRAY_POPULATION = 100_000
+STRAY_ALT_POPULATION = 1_000_000
 TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
@@ -280,13 +281,15 @@ def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lex
     Egypt) and for any foreign province or state the article gives no other sign of: news
     names the country of a province it means, so a lone "Mary" (Turkmenistan), "Nord"
     (Haiti, of "Nord Stream") or "Maritime" (Togo) is a homonym. Region codes ("Calif."
-    after a city) are vouched for by their city and stay."""
+    after a city) are vouched for by their city and stay. A foreign city known here only by
+    another of its names ("Whitehall" is listed for Atlanta) goes the same way."""
     p = cand.place
     if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
         return False
     return (p.feature in ("PPL", "ADM2") and p.population < STRAY_POPULATION) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
-        (p.feature == "ADM1" and "#" not in key)
+        (p.feature == "ADM1" and "#" not in key) or \
+        (cand.alt and p.feature in ("PPL", "PPLA", "ADM2") and p.population < STRAY_ALT_POPULATION)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -471,3 +471,15 @@ def test_small_place_names_inside_longer_names(tagger, text, absent):
 
 def test_a_college_town_keeps_its_pin(tagger):
     assert "Middlebury" in {m.surface for m in tagger.tag_text("He studied at Middlebury College in Vermont.")}
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("Officials in Whitehall briefed ministers in London, Leeds and Manchester about the British budget.",
+         "Whitehall"),
+        ("Barges on the Vistula reached Warsaw and Krakow in Poland.", "Vistula"),
+    ],
+)
+def test_no_foreign_city_through_another_of_its_names(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
