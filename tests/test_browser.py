@@ -203,7 +203,7 @@ def test_place_page_timeline(context, site, tiles):
     assert page.locator("path.ga-focus").count() == 1
     centre = page.evaluate("() => { const m = window[document.querySelector('.ga-map').dataset.map];"
                            " const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }")
-    assert abs(centre[0] - 36.8175) < 0.01 and abs(centre[1] - 38.0111) < 0.01 and centre[2] == 10
+    assert abs(centre[0] - 36.8175) < 0.01 and abs(centre[1] - 38.0111) < 0.01 and centre[2] == 8
     page.wait_for_load_state("networkidle")
     screenshot(page, "place.png")
     clean(watch)
@@ -307,3 +307,37 @@ def test_csp_blocks_scripts_without_the_nonce(context, site, tiles):
         ".filter(n => n.startsWith('on'))"
     )
     assert handlers == ["onerror"]  # only the one this test added
+
+
+LAYOUT_PAGES = ["/?q=jarabulus", "/article/sample-jarabulus", "/place/169179", "/map", "/help"]
+
+
+def _overlap(a, b) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+@pytest.mark.parametrize("width", [390, 1024])
+def test_pages_fit_narrow_screens(browser, offline_site, width):
+    """No sideways scrolling, the search box's controls on one line, map credits clear of the scale."""
+    ctx = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page, watch = watched_page(ctx, {offline_site})
+        for url in LAYOUT_PAGES:
+            page.goto(offline_site + url)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{url} at {width}px scrolls sideways by {overflow}px"
+            box = page.locator(".searchbox input[type=search]").bounding_box()
+            button = page.locator(".searchbox button").bounding_box()
+            assert abs((box["y"] + box["height"] / 2) - (button["y"] + button["height"] / 2)) <= 2, url
+            assert box["width"] >= 150, url
+            if page.locator(".ga-map").count():
+                page.wait_for_selector(".ga-map.ga-ready")
+                credits = page.locator(".ga-map .leaflet-control-attribution").first.bounding_box()
+                scale = page.locator(".ga-map .leaflet-control-scale").first.bounding_box()
+                assert not _overlap(credits, scale), f"{url}: the map credits cover the scale bar"
+            if url == "/place/169179":
+                screenshot(page, f"place-{width}.png")
+        clean(watch)
+    finally:
+        ctx.close()
