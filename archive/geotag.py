@@ -53,6 +53,7 @@ __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
 STRAY_POPULATION = 100_000
+SECOND_PASS_CONFIDENCE = 0.8  # first choices this sure count as country context on a second look
 STRAY_ALT_POPULATION = 1_000_000
 TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
@@ -181,6 +182,17 @@ class Geotagger:
         # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
         datelines = {f[3].key for f in found if f[3].dateline}
         chosen = {k: choose(c, Context() if k in datelines else ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
+        if len(chosen) > 1:
+            # A second look with every name's first choice as country context: "Barcelona" was
+            # not clear-cut alone, but once it is Spain's it helps "Seville" be Spain's too.
+            # (Countries only: more states would dilute the ones the article really names.)
+            ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
+                           weights=ctx.weights)
+            for k, (cand, conf) in chosen.items():
+                if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
+                    ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
+            chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k)
+                      for k, v in chosen.items()}
         strongest = max((len(v) for v in ctx.countries.values()), default=0)
         for k, (cand, _) in list(chosen.items()):
             if k not in datelines and _stray(cand, ctx, k, strongest, self.lexicon):

@@ -483,3 +483,10 @@ def test_a_college_town_keeps_its_pin(tagger):
 )
 def test_no_foreign_city_through_another_of_its_names(tagger, text, absent):
     assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_confident_choices_help_the_doubtful_ones(tagger):
+    # Barcelona is not clear-cut on its own, but once it is Spain's it helps Seville
+    text = "American fans cheered the US team, but Spain beat the USA in Barcelona and again in Seville."
+    found = {m.surface: m.place for m in tagger.tag_text(text)}
+    assert found["Barcelona"].country_code == "ES" and found["Seville"].country_code == "ES"
