@@ -32,6 +32,7 @@ from .gazetteer import FEATURES, Gazetteer
 from .lexicon import Lexicon
 from .recognize import Span, Token, Tokens
 
+SURNAME_ZIPF = 3.0  # rarer than this, a capitalised word after a given name reads as a surname
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
 # A closed class of direction words: regions named just "Central" or "South" exist, but
 # the bare word in English text is an adjective.
@@ -182,8 +183,9 @@ class _Article:
             nxt = tokens[j]  # "Paris Hilton", "Washington Irving", "Chad Pergram": a given name and a name
             if _only_space(text, span.end, nxt.start) and nxt.is_cap and j not in self.big \
                     and not nxt.text.isupper() and not self.headline \
-                    and (lex.is_first_name(nxt.folded) or (nation and _unknown_cap(nxt, j, self.covered, lex))):
-                return 2
+                    and (lex.is_first_name(nxt.folded) or (_unknown_cap(nxt, j, self.covered, lex)
+                                                           and (nation or lex.zipf(nxt.folded) < SURNAME_ZIPF))):
+                return 2  # a rare word after a given name is a surname: "Milan Mandaric"
         if j < len(tokens) and small:
             nxt = tokens[j]
             if _only_space(text, span.end, nxt.start):

@@ -490,3 +490,10 @@ def test_confident_choices_help_the_doubtful_ones(tagger):
     text = "American fans cheered the US team, but Spain beat the USA in Barcelona and again in Seville."
     found = {m.surface: m.place for m in tagger.tag_text(text)}
     assert found["Barcelona"].country_code == "ES" and found["Seville"].country_code == "ES"
+
+
+def test_a_city_named_like_a_given_name_before_a_rare_surname_is_a_person(tagger):
+    found = {m.surface for m in tagger.tag_text(
+        "The owner, Milan Mandaric, praised the players in Portsmouth and Leicester.")}
+    assert "Milan" not in found and {"Portsmouth", "Leicester"} <= found
+    assert "Denver" in {m.surface for m in tagger.tag_text("The Denver Broncos played in Dallas.")}
