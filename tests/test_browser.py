@@ -247,6 +247,7 @@ def test_fast_cluster_layer_popups(context, fast_site):
     popup = page.locator(".leaflet-popup .ga-popup")
     popup.locator("li a").first.wait_for()  # headlines fetched from /api/search
     assert "Jarābulus" in popup.inner_text()
+    assert popup.locator(".cc").inner_text().strip() == "Syria"  # the country's name, not its code
     with page.expect_navigation():
         popup.locator("a.ga-popup-place").click()
     assert page.url == fast_site + "/place/169179"

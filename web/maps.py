@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import folium
 import xyzservices
@@ -36,6 +36,7 @@ from markupsafe import Markup, escape
 
 from archive.models import Place, PlaceCount
 from web import OFFLINE
+from web.present import country_name
 
 GEONAMES_CREDIT = (
     'Places: <a href="https://www.geonames.org/">GeoNames</a> '
@@ -59,6 +60,8 @@ class MapParts:
     basemap_url: str | None  # the offline basemap's GeoJSON, when tiles are off
     fast: bool  # markers built in the browser from an array
     most: int  # the largest article count among the places (for shading)
+    #: ISO code -> country name for the popups static/map.js builds (fast maps only)
+    countries: dict[str, str] = field(default_factory=dict)
 
 
 def literal_safe(html: str) -> Markup:
@@ -246,10 +249,11 @@ def places_map(
         heat.default_js = [("leaflet-heat.js", _asset("heat", "leaflet_heat.min.js"))]
         heat.add_to(m)
         folium.LayerControl(collapsed=False).add_to(m)
-    return _parts(m, fast=fast, most=max((c.count for c in counts), default=1))
+    countries = {cc: country_name(cc) for cc in {pc.place.country_code for pc in counts} if cc} if fast else {}
+    return _parts(m, fast=fast, most=max((c.count for c in counts), default=1), countries=countries)
 
 
-def _parts(m: folium.Map, *, fast: bool, most: int) -> MapParts:
+def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:
     root = m.get_root()
     root.render()
     # The map's own header block sets html/body to 100% height and defines an inline
@@ -267,4 +271,5 @@ def _parts(m: folium.Map, *, fast: bool, most: int) -> MapParts:
         basemap_url=url_for("assets.countries") if offline else None,
         fast=fast,
         most=most,
+        countries=countries,
     )

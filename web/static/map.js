@@ -19,6 +19,7 @@
       apiUrl: d.apiUrl || "/api/search",
       query: d.query || "",
       most: Number(d.most || 1),
+      countries: d.countries ? JSON.parse(d.countries) : {},
     };
   }
 
@@ -56,7 +57,7 @@
     var s = settings();
     var box = el("div", { "class": "ga-popup" });
     box.appendChild(el("a", { "class": "ga-popup-place", href: s.placeUrl + row[2] }, row[3]));
-    if (row[5]) box.appendChild(el("span", { "class": "cc" }, " " + row[5]));
+    if (row[5]) box.appendChild(el("span", { "class": "cc" }, " " + (s.countries[row[5]] || row[5])));
     box.appendChild(el("div", { "class": "count" }, row[4] + (row[4] === 1 ? " article" : " articles")));
     var list = el("ul");
     box.appendChild(list);
