@@ -349,3 +349,20 @@ def test_hit_place_chips_put_matched_places_first(client, url, first):
     assert sorted(places) == sorted(["169179", "163843", "172082", "524901", "6252001", "1655842"])
     if "place=1655842" in url:
         assert places[1] == "524901"
+
+
+def test_place_page_of_a_region_with_a_negative_id(tmp_path):
+    """Regions missing from GeoNames' tables get synthetic negative ids; their pages and links work."""
+    from archive.models import Article, GeotaggedArticle, Place
+
+    england = Place(-827503040, "England", 52.5, -1.5, "GB", "ADM1", 53000000)
+    text = "Rain fell across England on Monday."
+    doc = GeotaggedArticle(Article("rain-1", "Rain", text, None, None, "Wire"),
+                           (wf.mention(text, "England", england),))
+    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path, [doc])}).test_client()
+    html = get(client, "/article/rain-1").get_data(as_text=True)
+    assert 'href="/place/-827503040"' in html
+    response = get(client, "/place/-827503040")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h1>England</h1>" in html and 'href="/article/rain-1"' in html

@@ -104,7 +104,8 @@ def article(article_id: str) -> str:
     )
 
 
-@bp.get("/place/<int:geonameid>")
+# Signed: regions without a GeoNames id in the gazetteer get stable negative ids (England, Wales).
+@bp.get("/place/<int(signed=True):geonameid>")
 def place(geonameid: int) -> str:
     """One place: where it is, its spellings, mentions over time, related places, its articles."""
     summary = archive_search.place_summary(index_dir(), geonameid)
@@ -112,12 +113,13 @@ def place(geonameid: int) -> str:
         abort(404, f"No article in the archive names the place {geonameid}.")
     req = archive_search.parse_request(
         {
-            "place": str(geonameid),
             "sort": "newest",
             "page": request.args.get("page", "1"),
             "per_page": str(current_app.config["RESULTS_PER_PAGE"]),
         }
     )
+    # The id comes from the route, already an int that names a place in the index.
+    req = replace(req, place=geonameid)
     page = archive_search.search(index_dir(), req)
     # Readers know I‘zāz as Azaz: the archive's own spelling heads the page and labels the map.
     name = present.common_name(summary.place.name, summary.spellings)
