@@ -52,6 +52,7 @@ from .resolve import Candidate, Context, choose, lookup, prior
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
 _PAIR_GAP = (", ", ",")
+_REGION_FEATURES = ("ADM1", "PCLI", "CONT")
 STRAY_POPULATION = 100_000
 SECOND_PASS_CONFIDENCE = 0.8  # first choices this sure count as country context on a second look
 STRAY_ALT_POPULATION = 1_000_000
@@ -172,7 +173,9 @@ class Geotagger:
         pairs: dict[str, list[Candidate]] = {}
         certain: set[str] = set()  # pairs that are surely "City, Region": a state code, a dateline
         for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
-            if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key:
+            if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
+                    and max(by_key[s1.key], key=prior).place.feature not in _REGION_FEATURES:
+                # (a region before a region is a list, not a pair: "Arkansas, Louisiana, Missouri")
                 region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
                 if region:
                     pairs.setdefault(s1.key, []).extend(region[:2])

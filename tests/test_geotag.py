@@ -497,3 +497,9 @@ def test_a_city_named_like_a_given_name_before_a_rare_surname_is_a_person(tagger
         "The owner, Milan Mandaric, praised the players in Portsmouth and Leicester.")}
     assert "Milan" not in found and {"Portsmouth", "Leicester"} <= found
     assert "Denver" in {m.surface for m in tagger.tag_text("The Denver Broncos played in Dallas.")}
+
+
+def test_a_list_of_states_is_not_a_city_state_pair(tagger):
+    # "Louisiana, Missouri" inside a list must not make Louisiana a Missouri town elsewhere
+    text = "Senators from Arkansas, Louisiana, Missouri and Texas met. A senator of Louisiana spoke first."
+    assert all(m.place.feature == "ADM1" for m in tagger.tag_text(text))
