@@ -55,7 +55,7 @@ _PAIR_GAP = (", ", ",")
 _REGION_FEATURES = ("ADM1", "PCLI", "CONT")
 STRAY_POPULATION = 100_000
 SECOND_PASS_CONFIDENCE = 0.8  # first choices this sure count as country context on a second look
-STRAY_ALT_POPULATION = 1_000_000
+STRAY_ALT_POPULATION = 5_000_000
 TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
@@ -304,7 +304,7 @@ def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lex
     return (p.feature in ("PPL", "ADM2") and p.population < STRAY_POPULATION) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
         (p.feature == "ADM1" and "#" not in key) or \
-        (cand.alt and p.feature in ("PPL", "PPLA", "ADM2") and p.population < STRAY_ALT_POPULATION)
+        (cand.alt and p.feature in ("PPL", "PPLA", "PPLC", "ADM2") and p.population < STRAY_ALT_POPULATION)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -503,3 +503,9 @@ def test_a_list_of_states_is_not_a_city_state_pair(tagger):
     # "Louisiana, Missouri" inside a list must not make Louisiana a Missouri town elsewhere
     text = "Senators from Arkansas, Louisiana, Missouri and Texas met. A senator of Louisiana spoke first."
     assert all(m.place.feature == "ADM1" for m in tagger.tag_text(text))
+
+
+def test_no_foreign_capital_through_another_of_its_names(tagger):
+    # "Amano" is listed as another name of Amman: a surname here, in a story set elsewhere
+    text = "Yukiya Amano spoke in Tokyo; officials in Beijing and Seoul and Japanese diplomats agreed."
+    assert "Amano" not in {m.surface for m in tagger.tag_text(text)}
