@@ -203,7 +203,7 @@ def test_place_page_timeline(context, site, tiles):
     assert page.locator("path.ga-focus").count() == 1
     centre = page.evaluate("() => { const m = window[document.querySelector('.ga-map').dataset.map];"
                            " const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }")
-    assert abs(centre[0] - 36.8175) < 0.01 and abs(centre[1] - 38.0111) < 0.01 and centre[2] == 8
+    assert abs(centre[0] - 36.8175) < 0.01 and abs(centre[1] - 38.0111) < 0.01 and centre[2] == 7
     page.wait_for_load_state("networkidle")
     screenshot(page, "place.png")
     clean(watch)

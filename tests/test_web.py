@@ -274,7 +274,7 @@ def test_common_name(name, spellings, expected):
     assert common_name(name, spellings) == expected
 
 
-@pytest.mark.parametrize("gid, lat, lon, zoom", [(172082, 36.5866, 37.0463, 8), (163843, 35.0, 38.0, 5),
+@pytest.mark.parametrize("gid, lat, lon, zoom", [(172082, 36.5866, 37.0463, 7), (163843, 35.0, 38.0, 5),
                                                  (6252001, 39.76, -98.5, 3)])
 def test_place_map_centres_on_the_place(client, gid, lat, lon, zoom):
     html = get(client, f"/place/{gid}").get_data(as_text=True)

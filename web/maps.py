@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 
 from archive.models import Place, PlaceCount
 from web import OFFLINE
-from web.present import country_name
+from web.present import country_area, country_name
 
 GEONAMES_CREDIT = (
     'Places: <a href="https://www.geonames.org/">GeoNames</a> '
@@ -118,13 +118,14 @@ def focus_zoom(place: Place) -> int:
     if feature == "CONT":
         return 3
     if feature.startswith("PCL"):
-        # Big countries (Russia, China, the US) need a wider view than small ones.
-        return 3 if place.population > 100_000_000 else 5
+        # Russia or Canada need a wider view than Syria, Syria than Belgium.
+        area = country_area(place.country_code)
+        return 3 if area > 3_000_000 else 4 if area > 600_000 else 5 if area > 60_000 else 6
     if feature in ("ADM1", "RGN"):
         return 6
-    # Towns at 8, not closer: the offline basemap draws only country borders, and the
+    # Towns at 7, not closer: the offline basemap draws only country borders, and the
     # places around a town are what tell a reader where it is.
-    return 8
+    return 7
 
 
 def _bounds(counts: Sequence[PlaceCount]) -> list[list[float]] | None:

