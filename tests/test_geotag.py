@@ -507,5 +507,5 @@ def test_a_list_of_states_is_not_a_city_state_pair(tagger):
 
 def test_no_foreign_capital_through_another_of_its_names(tagger):
     # "Amano" is listed as another name of Amman: a surname here, in a story set elsewhere
-    text = "Yukiya Amano spoke in Tokyo; officials in Beijing and Seoul and Japanese diplomats agreed."
+    text = "Yukiya Amano spoke in Japan, where Japanese and Chinese diplomats from China agreed."
     assert "Amano" not in {m.surface for m in tagger.tag_text(text)}
