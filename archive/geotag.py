@@ -169,6 +169,14 @@ class Geotagger:
             # a name is an anchor when one sense clearly dominates the others
             if len(ranked) == 1 or prior(ranked[0]) - prior(ranked[1]) >= ANCHOR_MARGIN:
                 ctx.add(key, ranked[0])
+            else:
+                # or when its close senses all lie in one country: "Tokyo" the city or the
+                # prefecture, "Moscow" the city or the oblast, either way Japan or Russia
+                floor = prior(ranked[0]) - ANCHOR_MARGIN
+                close = {c.place.country_code for c in ranked if prior(c) > floor}
+                cc = ranked[0].place.country_code
+                if len(close) == 1 and cc:
+                    ctx.countries.setdefault(cc, set()).add(key)
         # "City, State" pairs: the second name narrows the first.
         pairs: dict[str, list[Candidate]] = {}
         certain: set[str] = set()  # pairs that are surely "City, Region": a state code, a dateline

@@ -509,3 +509,9 @@ def test_no_foreign_capital_through_another_of_its_names(tagger):
     # "Amano" is listed as another name of Amman: a surname here, in a story set elsewhere
     text = "Yukiya Amano spoke in Japan, where Japanese and Chinese diplomats from China agreed."
     assert "Amano" not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_a_name_whose_close_senses_share_a_country_places_the_article(tagger):
+    # Tokyo the city or the prefecture, Seoul, Beijing: either way their countries count
+    text = "Yukiya Amano spoke in Tokyo; officials in Beijing and Seoul and Japanese diplomats agreed."
+    assert "Amano" not in {m.surface for m in tagger.tag_text(text)}
