@@ -515,3 +515,8 @@ def test_a_name_whose_close_senses_share_a_country_places_the_article(tagger):
     # Tokyo the city or the prefecture, Seoul, Beijing: either way their countries count
     text = "Yukiya Amano spoke in Tokyo; officials in Beijing and Seoul and Japanese diplomats agreed."
     assert "Amano" not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_one_city_does_not_make_a_namesake_village_in_its_state(tagger):
+    found = {m.surface: m.place for m in tagger.tag_text("Traders in New York said Boston fund managers were selling.")}
+    assert found["Boston"].population > 500_000
