@@ -306,6 +306,12 @@ def main() -> int:
     print(f"\ntarget >= {TARGET_RPS:g} req/s, p99 <= {TARGET_P99_MS:g} ms, 0 failures: "
           f"{overall['rps']:.1f} req/s, p99 {overall['p99']:.0f} ms, {failures} failures -> "
           f"{'met' if met else 'MISSED'}")
+    per_cpu = [r["all"]["requests"] / r["all"]["server_cpu_s"] for r in runs if r["all"].get("server_cpu_s")]
+    if per_cpu:
+        # On a shared machine the server gets what other processes leave; this is what it does per core-second.
+        rate = statistics.median(per_cpu)
+        print(f"server efficiency: {rate:.1f} requests per CPU-second (median over runs); {os.cpu_count()} idle "
+              f"cores would bound throughput near {rate * (os.cpu_count() or 1):.0f} req/s, less the load generator")
     (OUT / "load.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                "runs": runs, "median": summary, "met": met}, indent=2))
     return 0 if met or not args.check else 1
