@@ -32,6 +32,7 @@ from .gazetteer import FEATURES, Gazetteer
 from .lexicon import Lexicon
 from .recognize import Span, Token, Tokens
 
+_LIST_OPENERS = frozenset((", ", "; ", "\n", ": ", " ("))
 SURNAME_ZIPF = 3.0  # rarer than this, a capitalised word after a given name reads as a surname
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
 # A closed class of direction words: regions named just "Central" or "South" exist, but
@@ -147,14 +148,27 @@ class _Article:
             pos = text.find(key, pos + 1)
         return False
 
+    def _between_names(self, span: Span) -> bool:
+        """True inside a list of names that are no places: "Dowson, Haughton, Monye",
+        "Hierro (Campo 64)"."""
+        text, tokens, i, j = self.text, self.tokens, span.i, span.j
+        if i == 0 or j >= len(tokens):
+            return False
+        prev, nxt = tokens[i - 1], tokens[j]
+        return text[prev.end : span.start] in (", ", " (") and _unknown_cap(prev, i - 1, self.covered, self.lex) \
+            and (text[span.end : nxt.start] in (", ", "; ")
+                 and (_unknown_cap(nxt, j, self.covered, self.lex) or (len(nxt.text) == 1 and nxt.text.isupper()))
+                 or (text[span.end : nxt.start] == " " and nxt.text.isdigit()))
+
     def is_person(self, span: Span, nation: bool, pop: int) -> int:
         """Person evidence around the span: 0 none, 1 weak, 2 strong.
 
         Strong: a title or storm word before ("President", "Hurricane"), a first name or a
         middle initial before, or a given name followed by another name ("Paris Hilton").
         These count for any place but a country. Weak: unknown capitalised neighbours,
-        name particles, hyphenated names, "X said"; only for places under 100,000 people,
-        since "Houston Rockets" or "Liverpool said" name a team.
+        name particles, hyphenated names, "X said", a place in a list of surnames (a team
+        sheet: "Dowson, Haughton, Monye", "R Corrigan"); only for places under 100,000
+        people, since "Houston Rockets" or "Liverpool said" name a team.
         """
         text, tokens, lex = self.text, self.tokens, self.lex
         i, j = span.i, span.j
@@ -167,6 +181,9 @@ class _Article:
                 return 2
             if len(prev.text) == 1 and prev.text.isupper() and gap == ". " and not nation:
                 return 2  # a middle initial: "George W. Bush", "Jose A. Cordova"
+            if small and len(prev.text) == 1 and prev.text.isupper() and prev.text not in "AI" \
+                    and gap == " " and text[max(0, prev.start - 2) : prev.start] in _LIST_OPENERS:
+                return 2  # an initial in a list of players: "; R Corrigan, S Byrne"
             if small and gap == "-" and prev.is_cap and (i - 1) not in self.covered:
                 return 1  # half of a hyphenated name: "Navarro-Valls"
             if _only_space(text, prev.end, span.start) and not nation:
@@ -179,6 +196,8 @@ class _Article:
                 if small and prev.folded in _NAME_PARTICLES and i > 1 and tokens[i - 2].is_cap \
                         and prev.text.islower():
                     return 1
+        if small and self._between_names(span):
+            return 1  # one of a list of surnames: "Dowson, Haughton, Monye"
         if j < len(tokens) and j - i == 1 and lex.is_first_name(span.key):
             nxt = tokens[j]  # "Paris Hilton", "Washington Irving", "Chad Pergram": a given name and a name
             if _only_space(text, span.end, nxt.start) and nxt.is_cap and j not in self.big \

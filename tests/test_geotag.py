@@ -520,3 +520,21 @@ def test_a_name_whose_close_senses_share_a_country_places_the_article(tagger):
 def test_one_city_does_not_make_a_namesake_village_in_its_state(tagger):
     found = {m.surface: m.place for m in tagger.tag_text("Traders in New York said Boston fund managers were selling.")}
     assert found["Boston"].population > 500_000
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("Ireland: G Murphy; R Corrigan, S Byrne, J Hayes; M Kelly.", "Corrigan"),
+        ("Subs: Dowson, Haughton, Monye, Roques, P Sanderson.", "Haughton"),
+        ("Subs: Dowson, Haughton, Monye, Roques, P Sanderson.", "Roques"),
+        ("United: Okocha (Vaz Te 77), Hierro (Campo 64), Speed.", "Campo"),
+    ],
+)
+def test_team_sheets_are_people(tagger, text, absent):
+    assert absent not in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_a_list_of_towns_is_still_towns(tagger):
+    found = {m.surface for m in tagger.tag_text("Flights from Paris, Lyon and Toulouse were cancelled.")}
+    assert {"Paris", "Lyon", "Toulouse"} <= found
