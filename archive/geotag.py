@@ -182,8 +182,7 @@ class Geotagger:
         certain: set[str] = set()  # pairs that are surely "City, Region": a state code, a dateline
         for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
             if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
-                    and max(by_key[s1.key], key=prior).place.feature not in _REGION_FEATURES:
-                # (a region before a region is a list, not a pair: "Arkansas, Louisiana, Missouri")
+                    and not _listed_regions(by_key[s1.key], by_key[s2.key]):
                 region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
                 if region:
                     pairs.setdefault(s1.key, []).extend(region[:2])
@@ -272,6 +271,17 @@ def _region_senses(found: list, by_key: dict[str, list[Candidate]],
                     out[k] = max(same, key=prior)
                     break
     return out
+
+
+def _listed_regions(first: list[Candidate], second: list[Candidate]) -> bool:
+    """A region best known as such, then a region of the same country: a list ("Arkansas,
+    Louisiana, Missouri"), not a "City, State" pair ("BEREA, Kentucky" is a pair: the
+    Berea best known is a district of Lesotho)."""
+    best = max(first, key=prior).place
+    if best.feature not in _REGION_FEATURES:
+        return False
+    countries = {c.place.country_code for c in second if c.place.feature in ("ADM1", "PCLI")}
+    return any(c.place.feature in ("ADM1", "PCLI") and c.place.country_code in countries for c in first)
 
 
 def _within(cand: Candidate, region: Candidate) -> bool:

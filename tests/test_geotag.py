@@ -538,3 +538,14 @@ def test_team_sheets_are_people(tagger, text, absent):
 def test_a_list_of_towns_is_still_towns(tagger):
     found = {m.surface for m in tagger.tag_text("Flights from Paris, Lyon and Toulouse were cancelled.")}
     assert {"Paris", "Lyon", "Toulouse"} <= found
+
+
+@pytest.mark.parametrize(
+    "text, surface, country",
+    [
+        ("BEREA, Kentucky (Wire) - A Republican said he would run.", "BEREA", "US"),
+        ("Floods hit Victoria, Texas, again.", "Victoria", "US"),
+    ],
+)
+def test_a_place_best_known_as_a_region_still_pairs_with_a_foreign_state(tagger, text, surface, country):
+    assert {m.surface: m.place for m in tagger.tag_text(text)}[surface].country_code == country
