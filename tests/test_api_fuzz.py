@@ -12,6 +12,7 @@ parameters in its JSON ``param``. A second test aims hypothesis at the query lan
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -32,18 +33,21 @@ FIJI = Place(2205218, "Fiji", -18.0, 179.99, "FJ", "PCLI", 875983)
 RTL = "\u202egnp.exe\u202c مرحبا שלום"
 #: Jinja syntax: branca compiles rendered map parts as templates again, so this must stay text.
 TEMPLATE = "{{ 'ssti' ~ '-ran' }}{% if 1 %}{{ 'stmt' ~ '-ran' }}{% endif %}{# c #}"
+#: A place name as a geocoder could return it (overrides, a fallback service): template syntax too.
+BRACES = Place(990003, f"Bracetown{TEMPLATE}", 40.0, -40.0, "ZZ", "PPL", 1)
 NASTY = "\"'<>&%00\\u0000 ${x} {{7*7}} ' OR 1=1 -- \u200b\u2028\U0001f4a3 AND OR NOT * ? ~ [a TO b] date:"
 
 
 def hostile_articles() -> list[GeotaggedArticle]:
     """Articles whose title, text, source, author and URL carry hostile or odd strings."""
     out = []
-    where = [(SOUTH_POLE, None), (FIJI, dt.date(1701, 1, 1)), (wf.KYIV, dt.date(2099, 12, 31))]
+    where = [(SOUTH_POLE, None), (FIJI, dt.date(1701, 1, 1)), (wf.KYIV, dt.date(2099, 12, 31)),
+             (BRACES, dt.date(2016, 2, 29))]
     for i, (place, date) in enumerate(where):
         title = f"Fuzz {i} {NASTY} {TEMPLATE} {RTL} {place.name}"
         text = f"Body {i}: {wf.SCRIPT} {wf.IMG} {NASTY} reported from {place.name}. " + "x" * 300 + f" {RTL}"
         mentions = (wf.mention(title, place.name, place, "title"), wf.mention(text, place.name, place))
-        article = Article(f"fuzz-{i}/{NASTY}", title, text, date, f"{wf.JS_URL}{i}", f"Src|{i} {NASTY}",
+        article = Article(f"fuzz-{i}-{NASTY}", title, text, date, f"{wf.JS_URL}{i}", f"Src|{i} {NASTY}",
                           f"Author {wf.TEXTAREA}")
         out.append(GeotaggedArticle(article, mentions))
     return out
@@ -129,11 +133,15 @@ def test_query_language_fuzz(q, path, sort, page):
             assert response.get_json()["param"] == "q", (q, response.get_json())
 
 
-@pytest.mark.parametrize("url", ["/?q=fuzz", "/map", "/map?q=fuzz", "/api/search?q=fuzz", "/api/places?q=fuzz"])
-def test_template_syntax_in_articles_is_never_evaluated(url):
-    with app.test_client() as client:
+@pytest.mark.parametrize("fast_from", [50, 1])  # popups rendered by folium, or markers built in the browser
+@pytest.mark.parametrize("url", ["/?q=fuzz", "/map", "/map?q=fuzz", "/api/search?q=fuzz", "/api/places?q=fuzz",
+                                 "/article/" + quote(f"fuzz-3-{NASTY}", safe=""), "/place/990003"])
+def test_template_syntax_in_articles_is_never_evaluated(url, fast_from, fuzz_index):
+    pages = create_app({"TESTING": True, "INDEX_DIR": fuzz_index, "LOG_REQUESTS": False,
+                        "MAP_FAST_CLUSTER_FROM": fast_from})
+    with pages.test_client() as client:
         response = client.get(url)
         body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Fuzz 0" in body, "expected the hostile articles on this page"
+    assert "Fuzz " in body or "Bracetown" in body, "expected the hostile articles or place on this page"
     assert "ssti-ran" not in body and "stmt-ran" not in body

@@ -187,10 +187,20 @@ def _add_focus_marker(m: folium.Map, pc: PlaceCount) -> None:
     ).add_to(m)
 
 
+def jinja_inert(text: str) -> str:
+    """``text`` with braces swapped for full-width look-alikes (｛｝).
+
+    branca compiles each rendered map script as a Jinja template again, so ``{{``/``{%``
+    in data would run (or fail) on the server; inside JSON no character reference can
+    stand in for a brace, and place names (GeoNames, overrides, a geocoder) never need one.
+    """
+    return text.replace("{", "\uff5b").replace("}", "\uff5d")
+
+
 def _add_fast_markers(m: folium.Map, counts: Sequence[PlaceCount]) -> None:
     # Four decimals (about 11 m) keep a 20,000-place page small.
     rows = [
-        [round(pc.place.lat, 4), round(pc.place.lon, 4), pc.place.geonameid, pc.place.name, pc.count,
+        [round(pc.place.lat, 4), round(pc.place.lon, 4), pc.place.geonameid, jinja_inert(pc.place.name), pc.count,
          pc.place.country_code or ""]
         for pc in counts
     ]
