@@ -54,6 +54,7 @@ __all__ = ("Geotagger", "geotag", "geotag_records")
 _PAIR_GAP = (", ", ",")
 _REGION_FEATURES = ("ADM1", "PCLI", "CONT")
 STRAY_POPULATION = 100_000
+TORN_CITY = 1_000_000
 SECOND_PASS_CONFIDENCE = 0.8  # first choices this sure count as country context on a second look
 STRAY_ALT_POPULATION = 5_000_000
 TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
@@ -302,9 +303,14 @@ def _torn(cand: Candidate, cands: list[Candidate], ctx: Context, key: str, stron
     if ctx.country_support(cand.place.country_code, key):
         return False
     home = {cc for cc, names in ctx.countries.items() if len(names - {key}) >= strongest - 1}
-    # a world city is meant even so ("London" in an American story): 10x its namesake at home
-    size = cand.place.population / 10
-    return any(c.place.country_code in home and c.place.population >= size for c in cands if c is not cand)
+    at_home = [c for c in cands if c is not cand and c.place.country_code in home]
+    if not at_home:
+        return False
+    # a city of a million and ten times its namesake at home is meant even so ("London" in
+    # an American story); a smaller one is not worth the risk ("San Felipe" in New Mexico
+    # is not Venezuela's, though the gazetteer only has a hamlet of that name in the US)
+    p = cand.place
+    return p.population < TORN_CITY or any(c.place.population >= p.population / 10 for c in at_home)
 
 
 def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:

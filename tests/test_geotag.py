@@ -549,3 +549,10 @@ def test_a_list_of_towns_is_still_towns(tagger):
 )
 def test_a_place_best_known_as_a_region_still_pairs_with_a_foreign_state(tagger, text, surface, country):
     assert {m.surface: m.place for m in tagger.tag_text(text)}[surface].country_code == country
+
+
+def test_a_mid_sized_foreign_namesake_is_no_pin_in_a_story_set_at_home(tagger):
+    text = "Floods hit the pueblo of San Felipe, officials in New Mexico, Texas and Arizona said."
+    assert "San Felipe" not in {m.surface for m in tagger.tag_text(text)}
+    text = "Athletes from Ohio, Texas and Iowa flew to London for the final."
+    assert {m.surface: m.place for m in tagger.tag_text(text)}["London"].country_code == "GB"
