@@ -13,9 +13,14 @@ Pipeline, per article (title and text together):
    population) and what the article says: the countries and states its clearly-placed
    names lie in, and "City, State" pairs. Two exceptions are per occurrence: region codes
    and a state named in so many words ("Washington state", "Buffalo, New York").
-4. A village abroad in an article clearly set elsewhere is left untagged (a gazetteer gap
-   is likelier than the village), and so is a city written with a state code ("Warrington,
-   Pa.") when the gazetteer has no such city in that state.
+4. :mod:`archive.vetting` takes second thoughts with the whole article in view: a village
+   or a lone province abroad in an article clearly set elsewhere is left untagged (a
+   gazetteer gap is likelier than the village), and so is a city written with a state code
+   ("Warrington, Pa.") when the gazetteer has no such city in that state.
+
+Context counts the article's countries from its clear-cut names, its country adjectives
+("British politics", even when they are not tagged), and on a second look the confident
+choices of the first; a person named anywhere in the title or text is a person throughout.
 
 A wire dateline ("TOKYO, March 3 -", "HORSHAM, Pa., May 5 -") is resolved without the
 article's context, since it names the bureau's city, not the story's countries.
@@ -48,16 +53,11 @@ from .lexicon import Lexicon, load_lexicon
 from .models import Article, GeotaggedArticle, Mention
 from .recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
 from .resolve import Candidate, Context, choose, lookup, prior
+from .vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
-_PAIR_GAP = (", ", ",")
-_REGION_FEATURES = ("ADM1", "PCLI", "CONT")
-STRAY_POPULATION = 100_000
-TORN_CITY = 1_000_000
 SECOND_PASS_CONFIDENCE = 0.8  # first choices this sure count as country context on a second look
-STRAY_ALT_POPULATION = 5_000_000
-TORN_SUPPORT = 3  # names in one country that make it the article's home (see _torn)
 ANCHOR_MARGIN = 2.0  # prior lead that makes a name's sense clear enough to set the context
 
 
@@ -87,7 +87,7 @@ class Geotagger:
         self.demonyms = demonyms
         self.fallback = fallback
         self._cache: dict[str, list[Candidate]] = {}
-        self._region_weights = _region_weights(self.gazetteer)
+        self._region_weights = region_weights(self.gazetteer)
 
     # -- public API ---------------------------------------------------------------
     def tag_text(self, text: str, field: str = "text") -> list[Mention]:
@@ -178,17 +178,7 @@ class Geotagger:
                 cc = ranked[0].place.country_code
                 if len(close) == 1 and cc:
                     ctx.countries.setdefault(cc, set()).add(key)
-        # "City, State" pairs: the second name narrows the first.
-        pairs: dict[str, list[Candidate]] = {}
-        certain: set[str] = set()  # pairs that are surely "City, Region": a state code, a dateline
-        for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
-            if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
-                    and not _listed_regions(by_key[s1.key], by_key[s2.key]):
-                region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
-                if region:
-                    pairs.setdefault(s1.key, []).extend(region[:2])
-                    if s2.rows is not None or s1.dateline:
-                        certain.add(s1.key)
+        pairs, certain = find_pairs(found, by_key)
         # A wire dateline names the bureau's city: a well-known place unless it says which
         # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
         datelines = {f[3].key for f in found if f[3].dateline}
@@ -204,131 +194,18 @@ class Geotagger:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k)
                       for k, v in chosen.items()}
-        strongest = max((len(v) for v in ctx.countries.values()), default=0)
-        for k, (cand, _) in list(chosen.items()):
-            if k not in datelines and _stray(cand, ctx, k, strongest, self.lexicon):
-                del chosen[k]
-            elif k in certain and not any(_within(cand, r) for r in pairs[k]):
-                del chosen[k]  # "Warrington, Pa." and no Warrington in Pennsylvania: not England's
-            elif k not in datelines and k not in pairs and _torn(cand, by_key[k], ctx, k, strongest):
-                del chosen[k]
-        senses = _region_senses(found, by_key, chosen)
+        drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
+        senses = region_senses(found, by_key, chosen)
         mentions = []
         for k, (name, _, _, span) in enumerate(found):
             if span.key in chosen:
                 cand, conf = chosen[span.key]
                 cand = senses.get(k, cand)
-                if span.in_name and cand.place.population < STRAY_POPULATION \
+                if span.in_name and cand.place.population < SMALL_PLACE \
                         and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": the name, not the small town of Lansdowne
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
-
-
-def _region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
-    """Per admin1 region, 1 minus its share of its country's people (at least 0.1): a named
-    place in England says little about which English town a name means, one in Vermont a lot."""
-    totals: dict[str, int] = {}
-    for (cc, _), row in gaz.admin1_rows.items():
-        totals[cc] = totals.get(cc, 0) + gaz.population[row]
-    return {(cc, code): max(0.1, 1.0 - gaz.population[row] / totals[cc]) if totals[cc] else 1.0
-            for (cc, code), row in gaz.admin1_rows.items()}
-
-
-_LIST_GAPS = (", ", " and ", ", and ", " or ")
-
-
-def _region_senses(found: list, by_key: dict[str, list[Candidate]],
-                   chosen: dict[str, tuple[Candidate, float]]) -> dict[int, Candidate]:
-    """Occurrences that the text itself says mean a state or province, not the city of the
-    same name: "Washington state", "the state of New York", "Buffalo, New York", and
-    "Ohio, New York and Texas". These override one sense per name for that occurrence."""
-    out: dict[int, Candidate] = {}
-    for k, (field_name, text, _, span) in enumerate(found):
-        if span.key not in chosen or chosen[span.key][0].place.feature == "ADM1":
-            continue
-        regions = [c for c in by_key[span.key] if c.place.feature == "ADM1"]
-        if not regions:
-            continue
-        after, before = text[span.end : span.end + 7], text[max(0, span.start - 9) : span.start]
-        if (after.startswith(" state") and not after[6:7].isalpha()) or before.lower() == "state of ":
-            out[k] = max(regions, key=prior)
-            continue
-        for n in (k - 1, k + 1):
-            if not 0 <= n < len(found) or found[n][0] != field_name or found[n][3].key not in chosen:
-                continue
-            other = found[n][3]
-            gap = text[other.end : span.start] if n < k else text[span.end : other.start]
-            near, _ = chosen[other.key]
-            if n == k - 1 and gap == ", " and near.place.feature not in ("ADM1", "PCLI", "CONT"):
-                inside = [c for c in regions if c.place.country_code == near.place.country_code
-                          and c.admin1 and c.admin1 == near.admin1]
-                if inside:  # "Buffalo, New York"
-                    out[k] = inside[0]
-                    break
-            if gap in _LIST_GAPS and near.place.feature == "ADM1":
-                same = [c for c in regions if c.place.country_code == near.place.country_code]
-                if same:  # "Ohio, New York and Texas"
-                    out[k] = max(same, key=prior)
-                    break
-    return out
-
-
-def _listed_regions(first: list[Candidate], second: list[Candidate]) -> bool:
-    """A region best known as such, then a region of the same country: a list ("Arkansas,
-    Louisiana, Missouri"), not a "City, State" pair ("BEREA, Kentucky" is a pair: the
-    Berea best known is a district of Lesotho)."""
-    best = max(first, key=prior).place
-    if best.feature not in _REGION_FEATURES:
-        return False
-    countries = {c.place.country_code for c in second if c.place.feature in ("ADM1", "PCLI")}
-    return any(c.place.feature in ("ADM1", "PCLI") and c.place.country_code in countries for c in first)
-
-
-def _within(cand: Candidate, region: Candidate) -> bool:
-    """True when ``cand`` lies in ``region`` (a country or a state) or is a region itself."""
-    p, r = cand.place, region.place
-    if p.feature in ("ADM1", "PCLI", "CONT"):
-        return True
-    return p.country_code == r.country_code and (r.feature == "PCLI" or cand.admin1 == region.admin1)
-
-
-def _torn(cand: Candidate, cands: list[Candidate], ctx: Context, key: str, strongest: int) -> bool:
-    """A place abroad that nothing else in the article points to, while a namesake lies in the
-    country the article is plainly about ("Georgetown" in a Washington story is not Guyana's
-    capital): the gazetteer probably lacks the place meant (a district, a university), so a
-    pin at either namesake would likely be wrong."""
-    if strongest < TORN_SUPPORT or cand.place.feature in ("PCLI", "CONT"):
-        return False
-    if ctx.country_support(cand.place.country_code, key):
-        return False
-    home = {cc for cc, names in ctx.countries.items() if len(names - {key}) >= strongest - 1}
-    at_home = [c for c in cands if c is not cand and c.place.country_code in home]
-    if not at_home:
-        return False
-    # a city of a million and ten times its namesake at home is meant even so ("London" in
-    # an American story); a smaller one is not worth the risk ("San Felipe" in New Mexico
-    # is not Venezuela's, though the gazetteer only has a hamlet of that name in the US)
-    p = cand.place
-    return p.population < TORN_CITY or any(c.place.population >= p.population / 10 for c in at_home)
-
-
-def _stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:
-    """A village abroad in an article that is clearly elsewhere: more likely a gap in the
-    gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
-    same for a foreign town whose name is a frequent English word or surname ("Bush",
-    Egypt) and for any foreign province or state the article gives no other sign of: news
-    names the country of a province it means, so a lone "Mary" (Turkmenistan), "Nord"
-    (Haiti, of "Nord Stream") or "Maritime" (Togo) is a homonym. Region codes ("Calif."
-    after a city) are vouched for by their city and stay. A foreign city known here only by
-    another of its names ("Whitehall" is listed for Atlanta) goes the same way."""
-    p = cand.place
-    if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
-        return False
-    return (p.feature in ("PPL", "ADM2") and p.population < STRAY_POPULATION) or \
-        (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
-        (p.feature == "ADM1" and "#" not in key) or \
-        (cand.alt and p.feature in ("PPL", "PPLA", "PPLC", "ADM2") and p.population < STRAY_ALT_POPULATION)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -1,0 +1,166 @@
+"""Second thoughts on an article's resolved names, with the whole article in view.
+
+:mod:`archive.resolve` picks each name's most plausible place. The checks here look at the
+article as a whole and either leave a name untagged, because a pin would likely be wrong
+(a reader loses trust at one wrong pin and hardly notices a missing one), or give one
+occurrence another sense than the article's ("Washington state"):
+
+- a small place, a lone foreign province, or a foreign city known only by another of its
+  names, in an article clearly set elsewhere (:func:`stray`);
+- a foreign place whose namesake lies in the article's home country (:func:`torn`);
+- a city written with a state it is not in ("Warrington, Pa.");
+- "City, State" pairs, but not lists of regions (:func:`find_pairs`).
+"""
+
+from __future__ import annotations
+
+from .gazetteer import Gazetteer
+from .lexicon import Lexicon
+from .resolve import Candidate, Context, prior
+
+SMALL_PLACE = 100_000  # a settlement smaller than this is a village, for these checks
+STRAY_ALT_POPULATION = 5_000_000
+TORN_CITY = 1_000_000
+TORN_SUPPORT = 3  # names in one country that make it the article's home (see torn)
+
+_PAIR_GAP = (", ", ",")
+_REGION_FEATURES = ("ADM1", "PCLI", "CONT")
+
+
+def find_pairs(found: list, by_key: dict[str, list[Candidate]]) -> tuple[dict[str, list[Candidate]], set[str]]:
+    """"City, State" pairs: the second name narrows the first.
+
+    Returns the regions named after each name, and the names whose pair is certain (a state
+    code or a dateline follows them) rather than possibly a list.
+    """
+    pairs: dict[str, list[Candidate]] = {}
+    certain: set[str] = set()
+    for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
+        if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
+                and not _listed_regions(by_key[s1.key], by_key[s2.key]):
+            region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
+            if region:
+                pairs.setdefault(s1.key, []).extend(region[:2])
+                if s2.rows is not None or s1.dateline:
+                    certain.add(s1.key)
+    return pairs, certain
+
+
+def drop_doubtful(chosen: dict[str, tuple[Candidate, float]], by_key: dict[str, list[Candidate]], ctx: Context,
+                  pairs: dict[str, list[Candidate]], certain: set[str], datelines: set[str],
+                  lexicon: Lexicon) -> None:
+    """Remove from ``chosen`` the names whose pin would likely be wrong (see the module doc)."""
+    strongest = max((len(v) for v in ctx.countries.values()), default=0)
+    for k, (cand, _) in list(chosen.items()):
+        if k not in datelines and stray(cand, ctx, k, strongest, lexicon):
+            del chosen[k]
+        elif k in certain and not any(_within(cand, r) for r in pairs[k]):
+            del chosen[k]  # "Warrington, Pa." and no Warrington in Pennsylvania: not England's
+        elif k not in datelines and k not in pairs and torn(cand, by_key[k], ctx, k, strongest):
+            del chosen[k]
+
+
+def region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
+    """Per admin1 region, 1 minus its share of its country's people (at least 0.1): a named
+    place in England says little about which English town a name means, one in Vermont a lot."""
+    totals: dict[str, int] = {}
+    for (cc, _), row in gaz.admin1_rows.items():
+        totals[cc] = totals.get(cc, 0) + gaz.population[row]
+    return {(cc, code): max(0.1, 1.0 - gaz.population[row] / totals[cc]) if totals[cc] else 1.0
+            for (cc, code), row in gaz.admin1_rows.items()}
+
+
+_LIST_GAPS = (", ", " and ", ", and ", " or ")
+
+
+def region_senses(found: list, by_key: dict[str, list[Candidate]],
+                   chosen: dict[str, tuple[Candidate, float]]) -> dict[int, Candidate]:
+    """Occurrences that the text itself says mean a state or province, not the city of the
+    same name: "Washington state", "the state of New York", "Buffalo, New York", and
+    "Ohio, New York and Texas". These override one sense per name for that occurrence."""
+    out: dict[int, Candidate] = {}
+    for k, (field_name, text, _, span) in enumerate(found):
+        if span.key not in chosen or chosen[span.key][0].place.feature == "ADM1":
+            continue
+        regions = [c for c in by_key[span.key] if c.place.feature == "ADM1"]
+        if not regions:
+            continue
+        after, before = text[span.end : span.end + 7], text[max(0, span.start - 9) : span.start]
+        if (after.startswith(" state") and not after[6:7].isalpha()) or before.lower() == "state of ":
+            out[k] = max(regions, key=prior)
+            continue
+        for n in (k - 1, k + 1):
+            if not 0 <= n < len(found) or found[n][0] != field_name or found[n][3].key not in chosen:
+                continue
+            other = found[n][3]
+            gap = text[other.end : span.start] if n < k else text[span.end : other.start]
+            near, _ = chosen[other.key]
+            if n == k - 1 and gap == ", " and near.place.feature not in ("ADM1", "PCLI", "CONT"):
+                inside = [c for c in regions if c.place.country_code == near.place.country_code
+                          and c.admin1 and c.admin1 == near.admin1]
+                if inside:  # "Buffalo, New York"
+                    out[k] = inside[0]
+                    break
+            if gap in _LIST_GAPS and near.place.feature == "ADM1":
+                same = [c for c in regions if c.place.country_code == near.place.country_code]
+                if same:  # "Ohio, New York and Texas"
+                    out[k] = max(same, key=prior)
+                    break
+    return out
+
+
+def _listed_regions(first: list[Candidate], second: list[Candidate]) -> bool:
+    """A region best known as such, then a region of the same country: a list ("Arkansas,
+    Louisiana, Missouri"), not a "City, State" pair ("BEREA, Kentucky" is a pair: the
+    Berea best known is a district of Lesotho)."""
+    best = max(first, key=prior).place
+    if best.feature not in _REGION_FEATURES:
+        return False
+    countries = {c.place.country_code for c in second if c.place.feature in ("ADM1", "PCLI")}
+    return any(c.place.feature in ("ADM1", "PCLI") and c.place.country_code in countries for c in first)
+
+
+def _within(cand: Candidate, region: Candidate) -> bool:
+    """True when ``cand`` lies in ``region`` (a country or a state) or is a region itself."""
+    p, r = cand.place, region.place
+    if p.feature in ("ADM1", "PCLI", "CONT"):
+        return True
+    return p.country_code == r.country_code and (r.feature == "PCLI" or cand.admin1 == region.admin1)
+
+
+def torn(cand: Candidate, cands: list[Candidate], ctx: Context, key: str, strongest: int) -> bool:
+    """A place abroad that nothing else in the article points to, while a namesake lies in the
+    country the article is plainly about ("Georgetown" in a Washington story is not Guyana's
+    capital): the gazetteer probably lacks the place meant (a district, a university), so a
+    pin at either namesake would likely be wrong."""
+    if strongest < TORN_SUPPORT or cand.place.feature in ("PCLI", "CONT"):
+        return False
+    if ctx.country_support(cand.place.country_code, key):
+        return False
+    home = {cc for cc, names in ctx.countries.items() if len(names - {key}) >= strongest - 1}
+    at_home = [c for c in cands if c is not cand and c.place.country_code in home]
+    if not at_home:
+        return False
+    # a city of a million and ten times its namesake at home is meant even so ("London" in
+    # an American story); a smaller one is not worth the risk ("San Felipe" in New Mexico
+    # is not Venezuela's, though the gazetteer only has a hamlet of that name in the US)
+    p = cand.place
+    return p.population < TORN_CITY or any(c.place.population >= p.population / 10 for c in at_home)
+
+
+def stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexicon) -> bool:
+    """A village abroad in an article that is clearly elsewhere: more likely a gap in the
+    gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
+    same for a foreign town whose name is a frequent English word or surname ("Bush",
+    Egypt) and for any foreign province or state the article gives no other sign of: news
+    names the country of a province it means, so a lone "Mary" (Turkmenistan), "Nord"
+    (Haiti, of "Nord Stream") or "Maritime" (Togo) is a homonym. Region codes ("Calif."
+    after a city) are vouched for by their city and stay. A foreign city known here only by
+    another of its names ("Whitehall" is listed for Atlanta) goes the same way."""
+    p = cand.place
+    if not cand.known_population or strongest < 2 or ctx.country_support(p.country_code, key):
+        return False
+    return (p.feature in ("PPL", "ADM2") and p.population < SMALL_PLACE) or \
+        (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
+        (p.feature == "ADM1" and "#" not in key) or \
+        (cand.alt and p.feature in ("PPL", "PPLA", "PPLC", "ADM2") and p.population < STRAY_ALT_POPULATION)
