@@ -37,7 +37,7 @@ def find_pairs(found: list, by_key: dict[str, list[Candidate]]) -> tuple[dict[st
     certain: set[str] = set()
     for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
         if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
-                and not _listed_regions(by_key[s1.key], by_key[s2.key]):
+                and (s1.dateline or s2.rows is not None or not _listed_regions(by_key[s1.key], by_key[s2.key])):
             region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
             if region:
                 pairs.setdefault(s1.key, []).extend(region[:2])
@@ -110,14 +110,20 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
 
 
 def _listed_regions(first: list[Candidate], second: list[Candidate]) -> bool:
-    """A region best known as such, then a region of the same country: a list ("Arkansas,
-    Louisiana, Missouri"), not a "City, State" pair ("BEREA, Kentucky" is a pair: the
-    Berea best known is a district of Lesotho)."""
-    best = max(first, key=prior).place
-    if best.feature not in _REGION_FEATURES:
-        return False
+    """A country, or a name that reads better as a region of the second name's country than
+    as a town inside the second region: a list ("Canada, Mexico", "Arkansas, Louisiana,
+    Missouri", "Ohio, Washington, Wisconsin"), not a "City, State" pair. "BEREA, Kentucky"
+    stays a pair (the region called Berea is in Lesotho), and so does "Paris, Texas"."""
+    best = max(first, key=prior)
+    if best.place.feature in ("PCLI", "CONT"):
+        return True
     countries = {c.place.country_code for c in second if c.place.feature in ("ADM1", "PCLI")}
-    return any(c.place.feature in ("ADM1", "PCLI") and c.place.country_code in countries for c in first)
+    as_region = [prior(c) for c in first if c.place.feature in _REGION_FEATURES and c.place.country_code in countries]
+    if not as_region:
+        return False
+    inside = [prior(c) for c in first if c.place.feature not in _REGION_FEATURES
+              and any(_within(c, r) for r in second if r.place.feature in ("ADM1", "PCLI"))]
+    return max(as_region) >= max(inside, default=float("-inf"))
 
 
 def _within(cand: Candidate, region: Candidate) -> bool:

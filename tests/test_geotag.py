@@ -556,3 +556,15 @@ def test_a_mid_sized_foreign_namesake_is_no_pin_in_a_story_set_at_home(tagger):
     assert "San Felipe" not in {m.surface for m in tagger.tag_text(text)}
     text = "Athletes from Ohio, Texas and Iowa flew to London for the final."
     assert {m.surface: m.place for m in tagger.tag_text(text)}["London"].country_code == "GB"
+
+
+@pytest.mark.parametrize(
+    "text, surface, feature",
+    [
+        ("So far he has visited Arizona, Ohio, Washington, Wisconsin and Florida. "
+         "Then he took a train back to Washington for votes.", "Washington", ("ADM1", "PPLC")),
+        ("Senators will vote on the Canada, Mexico deal.", "Canada", ("PCLI",)),
+    ],
+)
+def test_lists_of_states_and_countries_are_not_pairs(tagger, text, surface, feature):
+    assert all(m.place.feature in feature for m in tagger.tag_text(text) if m.surface == surface)
