@@ -118,6 +118,16 @@ class _Article:
         before = self.span_ending.get(k)
         return before is not None and k in self.big and _contains(self.gaz, span, before)
 
+    def given_name_first(self, span: Span) -> bool:
+        """A one-word given name followed by a capitalised word that is no common word and no
+        place: "Milton Friedman"."""
+        tokens, j = self.tokens, span.j
+        if j >= len(tokens) or j - span.i != 1 or self.headline or self.all_caps \
+                or not self.lex.is_first_name(span.key):
+            return False
+        nxt = tokens[j]
+        return _only_space(self.text, span.end, nxt.start) and _unknown_cap(nxt, j, self.covered, self.lex)
+
     def before_name(self, span: Span) -> bool:
         """True when a capitalised word that is no place name follows: "Franklin Elementary"."""
         tokens, j = self.tokens, span.j
@@ -319,6 +329,10 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue
         if span.demonym and _region_adjective(span, tokens, text):
             continue
+        if not nation and k not in paired and art.given_name_first(span):
+            # a given name before a capitalised word counts once the name turns out to mean a
+            # small place ("Milton Friedman": Milton, Ontario is big, the Milton resolved to may not be)
+            span.in_name = True
         if nation or k in paired:
             keep.append(span)
             continue
@@ -338,7 +352,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue
         if z >= 3.0 and z > backing - (0.5 if informative else 1.5):
             continue
-        span.in_name = art.in_name(span)
+        span.in_name = span.in_name or art.in_name(span)
         if pop < 100_000 and (span.in_name or art.before_name(span)):
             continue  # a small place's name inside a longer name ("Franklin Elementary")
         if lex.is_first_name(span.key) and pop < 200_000:

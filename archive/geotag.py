@@ -201,9 +201,11 @@ class Geotagger:
             if span.key in chosen:
                 cand, conf = chosen[span.key]
                 cand = senses.get(k, cand)
-                if span.in_name and cand.place.population < SMALL_PLACE \
+                if span.in_name and (cand.place.population < SMALL_PLACE or cand.alt) \
                         and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
-                    continue  # "Lansdowne Road": the name, not the small town of Lansdowne
+                    # "Lansdowne Road", "Milton Friedman": a name, not the small town (nor a
+                    # city that only one of its other names connects to the word)
+                    continue
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
 

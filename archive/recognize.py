@@ -105,7 +105,8 @@ class Span:
     rows: tuple[int, ...] | None = None
     #: the place of a wire dateline at the start of the text ("TOKYO, March 3 -")
     dateline: bool = False
-    #: runs on into a longer capitalised name ("Mango Street"): no small place (set by the filters)
+    #: runs on into a longer name ("Mango Street") or has weak signs of a person ("Milton
+    #: Friedman"): fine for a big place, not for a small one (set by the filters)
     in_name: bool = False
 
 

@@ -568,3 +568,8 @@ def test_a_mid_sized_foreign_namesake_is_no_pin_in_a_story_set_at_home(tagger):
 )
 def test_lists_of_states_and_countries_are_not_pairs(tagger, text, surface, feature):
     assert all(m.place.feature in feature for m in tagger.tag_text(text) if m.surface == surface)
+
+
+def test_a_given_name_before_a_surname_is_no_small_town(tagger):
+    found = {m.surface for m in tagger.tag_text("It gives you a fuzzy Milton Friedman vibe in Ohio and Texas.")}
+    assert "Milton" not in found and {"Ohio", "Texas"} <= found
