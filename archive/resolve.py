@@ -174,7 +174,7 @@ def _size(c: Candidate) -> float | None:
     p = c.place
     if p.feature in _REGIONS or not c.known_population or p.population <= 0:
         return None
-    return math.log10(p.population) + FEATURE_BONUS.get(p.feature, 0.0)
+    return math.log10(p.population)  # people only: a capital's prominence is the prior's business
 
 
 def _local(c: Candidate, ctx: Context, own: str) -> bool:

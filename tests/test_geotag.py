@@ -573,3 +573,9 @@ def test_lists_of_states_and_countries_are_not_pairs(tagger, text, surface, feat
 def test_a_given_name_before_a_surname_is_no_small_town(tagger):
     found = {m.surface for m in tagger.tag_text("It gives you a fuzzy Milton Friedman vibe in Ohio and Texas.")}
     assert "Milton" not in found and {"Ohio", "Texas"} <= found
+
+
+def test_a_capital_namesake_is_not_bigger_than_its_people(tagger):
+    # San Jose, California has three times the people of San José, Costa Rica's capital
+    text = "Code for America is working with California cities, including Oakland, Los Angeles and San Jose, on a pilot."
+    assert {m.surface: m.place for m in tagger.tag_text(text)}["San Jose"].country_code == "US"
