@@ -577,5 +577,6 @@ def test_a_given_name_before_a_surname_is_no_small_town(tagger):
 
 def test_a_capital_namesake_is_not_bigger_than_its_people(tagger):
     # San Jose, California has three times the people of San José, Costa Rica's capital
-    text = "Code for America is working with California cities, including Oakland, Los Angeles and San Jose, on a pilot."
+    text = ("Code for America is working with California cities, including Oakland, Los Angeles and San Jose, "
+            "on a pilot.")
     assert {m.surface: m.place for m in tagger.tag_text(text)}["San Jose"].country_code == "US"
