@@ -366,3 +366,18 @@ def test_place_page_of_a_region_with_a_negative_id(tmp_path):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<h1>England</h1>" in html and 'href="/article/rain-1"' in html
+
+
+def test_article_ids_with_slashes_have_working_pages(tmp_path):
+    from archive.models import Article, GeotaggedArticle
+
+    odd = GeotaggedArticle(Article(id="feeds/world/2016-09-05", title="Slash id", text="Filed from nowhere."))
+    app = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path / "ix", extra=[odd])})
+    client = app.test_client()
+    hits = get(client, "/api/search?q=slash").get_json()["results"]
+    assert [h["id"] for h in hits] == ["feeds/world/2016-09-05"]
+    page = get(client, "/?q=slash").get_data(as_text=True)
+    assert 'href="/article/feeds/world/2016-09-05"' in page
+    response = get(client, "/article/feeds/world/2016-09-05")
+    assert response.status_code == 200 and "Slash id" in response.get_data(as_text=True)
+    assert get(client, "/article/feeds%2Fworld%2F2016-09-05").status_code == 200

@@ -79,7 +79,7 @@ def chips(page) -> list[tuple[str, str, str]]:
     return out
 
 
-@bp.get("/article/<article_id>")
+@bp.get("/article/<path:article_id>")
 def article(article_id: str) -> str:
     """One article: full text with its place mentions linked, and its places on a map."""
     if len(article_id) > 200:
