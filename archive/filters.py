@@ -33,6 +33,7 @@ from .lexicon import Lexicon
 from .recognize import Span, Token, Tokens
 
 _LIST_OPENERS = frozenset((", ", "; ", "\n", ": ", " ("))
+GIVEN_NEXT_ZIPF = 5.0  # "Vladimir Putin" (4.6), not "Victoria Station"
 SURNAME_ZIPF = 3.0  # rarer than this, a capitalised word after a given name reads as a surname
 _SPEECH = frozenset("said says told added say asked wrote tweeted stated explained noted argued".split())
 # A closed class of direction words: regions named just "Central" or "South" exist, but
@@ -119,14 +120,16 @@ class _Article:
         return before is not None and k in self.big and _contains(self.gaz, span, before)
 
     def given_name_first(self, span: Span) -> bool:
-        """A one-word given name followed by a capitalised word that is no common word and no
-        place: "Milton Friedman"."""
+        """A one-word given name followed by a capitalised word that is no very common word
+        and no place: "Milton Friedman", "Vladimir Putin"."""
         tokens, j = self.tokens, span.j
         if j >= len(tokens) or j - span.i != 1 or self.headline or self.all_caps \
                 or not self.lex.is_first_name(span.key):
             return False
         nxt = tokens[j]
-        return _only_space(self.text, span.end, nxt.start) and _unknown_cap(nxt, j, self.covered, self.lex)
+        return _only_space(self.text, span.end, nxt.start) and nxt.is_cap and j not in self.covered \
+            and nxt.text.isalpha() and not nxt.text.isupper() and not self.lex.is_title(nxt.text) \
+            and self.lex.zipf(nxt.folded) < GIVEN_NEXT_ZIPF
 
     def before_name(self, span: Span) -> bool:
         """True when a capitalised word that is no place name follows: "Franklin Elementary"."""
@@ -331,8 +334,9 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue
         if not nation and k not in paired and art.given_name_first(span):
             # a given name before a capitalised word counts once the name turns out to mean a
-            # small place ("Milton Friedman": Milton, Ontario is big, the Milton resolved to may not be)
-            span.in_name = True
+            # small place or a province ("Milton Friedman": Milton, Ontario is big, the Milton
+            # resolved to may not be; "Vladimir Putin": the Vladimir region)
+            span.given_name = True
         if nation or k in paired:
             keep.append(span)
             continue

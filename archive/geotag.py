@@ -196,15 +196,21 @@ class Geotagger:
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
         senses = region_senses(found, by_key, chosen)
+        most = max((len(v) for v in ctx.countries.values()), default=0)
+        home = {cc for cc, names in ctx.countries.items() if most and len(names) == most}
         mentions = []
         for k, (name, _, _, span) in enumerate(found):
             if span.key in chosen:
                 cand, conf = chosen[span.key]
                 cand = senses.get(k, cand)
-                if span.in_name and (cand.place.population < SMALL_PLACE or cand.alt) \
-                        and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
-                    # "Lansdowne Road", "Milton Friedman": a name, not the small town (nor a
-                    # city that only one of its other names connects to the word)
+                small = cand.place.population < SMALL_PLACE or cand.alt
+                if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
+                    continue  # "Lansdowne Road": a name, not the small town
+                if span.given_name and cand.place.feature not in ("PCLI", "CONT") \
+                        and (small or (cand.place.feature == "ADM1" and cand.place.country_code not in home)):
+                    # "Milton Friedman", "Vladimir Putin": a person, not a small town, a city
+                    # that only one of its other names connects to the word, or a province
+                    # abroad (at home, "Virginia Democrats" are the state's)
                     continue
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions

@@ -108,6 +108,8 @@ class Span:
     #: runs on into a longer name ("Mango Street") or has weak signs of a person ("Milton
     #: Friedman"): fine for a big place, not for a small one (set by the filters)
     in_name: bool = False
+    #: a given name before a surname-like word ("Vladimir Putin"): no small place, no province
+    given_name: bool = False
 
 
 class _WithOverrides:

@@ -580,3 +580,11 @@ def test_a_capital_namesake_is_not_bigger_than_its_people(tagger):
     text = ("Code for America is working with California cities, including Oakland, Los Angeles and San Jose, "
             "on a pilot.")
     assert {m.surface: m.place for m in tagger.tag_text(text)}["San Jose"].country_code == "US"
+
+
+def test_a_given_name_before_a_surname_is_no_province_abroad(tagger):
+    # "Russian" places the story in Russia too, but Vladimir here is a man, not the region
+    text = "Russian officials said Vladimir Putin had phoned leaders in Texas, Ohio and Florida."
+    assert "Vladimir" not in {m.surface for m in tagger.tag_text(text)}
+    text = "Virginia Democrats met colleagues from Ohio, Texas and Florida."
+    assert "Virginia" in {m.surface for m in tagger.tag_text(text)}
