@@ -32,6 +32,7 @@ from .gazetteer import FEATURES, Gazetteer
 from .lexicon import Lexicon
 from .recognize import Span, Token, Tokens
 
+_SUBSTITUTE = re.compile(r" \d{1,3}\)")
 _LIST_OPENERS = frozenset((", ", "; ", "\n", ": ", " ("))
 GIVEN_NEXT_ZIPF = 5.0  # "Vladimir Putin" (4.6), not "Victoria Station"
 SURNAME_ZIPF = 3.0  # rarer than this, a capitalised word after a given name reads as a surname
@@ -167,9 +168,11 @@ class _Article:
         text, tokens, i, j = self.text, self.tokens, span.i, span.j
         if i == 0 or j >= len(tokens):
             return False
+        if _SUBSTITUTE.match(text, span.end) and text[span.start - 1 : span.start] == "(":
+            return True  # a substitute and the minute he came on: "(Pitman 105)"
         prev, nxt = tokens[i - 1], tokens[j]
         return text[prev.end : span.start] in (", ", " (") and _unknown_cap(prev, i - 1, self.covered, self.lex) \
-            and (text[span.end : nxt.start] in (", ", "; ")
+            and (text[span.end : nxt.start] in (", ", "; ", " (")
                  and (_unknown_cap(nxt, j, self.covered, self.lex) or (len(nxt.text) == 1 and nxt.text.isupper()))
                  or (text[span.end : nxt.start] == " " and nxt.text.isdigit()))
 

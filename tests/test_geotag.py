@@ -529,6 +529,7 @@ def test_one_city_does_not_make_a_namesake_village_in_its_state(tagger):
         ("Subs: Dowson, Haughton, Monye, Roques, P Sanderson.", "Haughton"),
         ("Subs: Dowson, Haughton, Monye, Roques, P Sanderson.", "Roques"),
         ("United: Okocha (Vaz Te 77), Hierro (Campo 64), Speed.", "Campo"),
+        ("Subs: Stanley, Hyde (Pitman 105), Purdie (Mills 83), Brown.", "Pitman"),
     ],
 )
 def test_team_sheets_are_people(tagger, text, absent):
