@@ -174,15 +174,15 @@ class Bare:
     def __init__(self, index_dir: Path):
         self.ix = wi.open_dir(str(index_dir))
         self.parser = MultifieldParser(["title", "text"], self.ix.schema)
+        self.searcher = self.ix.searcher()  # kept open, as archive.search keeps its own
 
     def run(self, q: str, snippets: bool = True) -> tuple[float, float, int]:
         t, c = time.perf_counter(), time.process_time()
-        with self.ix.searcher() as s:
-            results = s.search(self.parser.parse(q), limit=20)
-            if snippets:
-                for hit in results:
-                    hit.highlights("text")
-            total = len(results)
+        results = self.searcher.search(self.parser.parse(q), limit=20)
+        if snippets:
+            for hit in results:
+                hit.highlights("text")
+        total = len(results)
         return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000, total
 
 
