@@ -381,3 +381,16 @@ def test_article_ids_with_slashes_have_working_pages(tmp_path):
     response = get(client, "/article/feeds/world/2016-09-05")
     assert response.status_code == 200 and "Slash id" in response.get_data(as_text=True)
     assert get(client, "/article/feeds%2Fworld%2F2016-09-05").status_code == 200
+
+
+def test_result_cache_sees_a_new_ingest(tmp_path):
+    from archive.index import add_articles
+    from archive.models import Article, GeotaggedArticle
+
+    index_dir = wf.build_index(tmp_path / "ix")
+    client = create_app({"TESTING": True, "INDEX_DIR": index_dir, "SEARCH_CACHE_SIZE": 64}).test_client()
+    before = get(client, "/api/search?q=zanzibar").get_json()["total"]
+    assert get(client, "/api/search?q=zanzibar").get_json()["total"] == before  # answered from the cache
+    add_articles(index_dir, [GeotaggedArticle(Article(id="z1", title="Zanzibar ferry", text="A ferry."))])
+    assert get(client, "/api/search?q=zanzibar").get_json()["total"] == before + 1
+    assert "Zanzibar ferry" in get(client, "/?q=zanzibar").get_data(as_text=True)

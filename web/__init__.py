@@ -33,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # From this many places on, markers are built in the browser from a compact array. Below it
         # each marker is a folium object, which costs about 1 ms of server CPU (branca compiles every
         # rendered marker, tooltip and popup as a Jinja template): 300 places took 200+ ms a page.
+        # Result pages kept per server process for repeated searches; 0 turns the cache off.
+        SEARCH_CACHE_SIZE=512,
         MAP_FAST_CLUSTER_FROM=50,
         # Keep /map and /api/places results per app until the index changes (web/cache.py).
         MAP_CACHE=True,

@@ -8,7 +8,7 @@ from archive import search as archive_search
 from archive.errors import IndexNotFoundError, QueryError
 from web import openapi
 from web.cache import cached
-from web.views import index_dir, search_args
+from web.views import index_dir, run_search, search_args
 
 bp = Blueprint("api", __name__)
 
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__)
 def search() -> Response:
     """One page of search results: the shape of ``SearchPage.to_dict()``."""
     req = archive_search.parse_request(search_args())
-    return jsonify(archive_search.search(index_dir(), req).to_dict())
+    return jsonify(run_search(req).to_dict())
 
 
 def feature(pc) -> dict:

@@ -1,7 +1,9 @@
-"""A small per-app cache for expensive map data, invalidated whenever the index changes.
+"""Small per-app caches for maps and result pages, invalidated whenever the index changes.
 
 Counting the places of the whole archive takes a good part of a second on a real
-corpus, and /map and /api/places ask for the same few searches again and again.
+corpus, and /map and /api/places ask for the same few searches again and again; a
+newsroom asks the search page and the API for the same popular queries too (like a
+search engine's query-result cache).
 Entries are keyed by the index's table-of-contents files (rewritten on every commit),
 so a re-ingest is seen at the next request.
 """
@@ -62,4 +64,14 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
     if not config.get("MAP_CACHE", True):
         return compute()
     cache = current_app.extensions.setdefault("geoarchive_map_cache", MapCache())
+    return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)
+
+
+def cached_result(key: Hashable, compute: Callable[[], T]) -> T:
+    """Like :func:`cached`, for search result pages: ``SEARCH_CACHE_SIZE`` entries (0 = off)."""
+    config = current_app.config
+    size = int(config.get("SEARCH_CACHE_SIZE", 0) or 0)
+    if size <= 0:
+        return compute()
+    cache = current_app.extensions.setdefault("geoarchive_search_cache", MapCache(size))
     return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)

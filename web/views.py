@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from archive import search as archive_search
 from archive.models import PlaceCount, SearchPage, SearchRequest
 from web import maps, present
-from web.cache import cached
+from web.cache import cached, cached_result
 
 bp = Blueprint("pages", __name__)
 present.register(bp)
@@ -44,12 +44,17 @@ def index() -> str:
     req = archive_search.parse_request(search_args())
     if not is_search(req):
         return render_template("index.html", req=req, page=None, results_map=None, chips=[])
-    page = archive_search.search(index_dir(), req)
+    page = run_search(req)
     counts = hit_places(page)
     # Built in the browser whatever its size: a folium marker costs ~1 ms of server CPU, and
     # this map is redrawn for every search.
     results_map = maps.places_map(counts, narrow=narrow_args(), fast=True) if counts else None
     return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
+
+
+def run_search(req: SearchRequest) -> SearchPage:
+    """The library's search, through the per-app result cache (emptied when the index changes)."""
+    return cached_result(("search", req), lambda: archive_search.search(index_dir(), req))
 
 
 def hit_places(page: SearchPage) -> list[PlaceCount]:
@@ -120,7 +125,7 @@ def place(geonameid: int) -> str:
     )
     # The id comes from the route, already an int that names a place in the index.
     req = replace(req, place=geonameid)
-    page = archive_search.search(index_dir(), req)
+    page = run_search(req)
     # Readers know I‘zāz as Azaz: the archive's own spelling heads the page and labels the map.
     name = present.common_name(summary.place.name, summary.spellings)
     counts = [PlaceCount(replace(summary.place, name=name), summary.articles), *summary.related]
