@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAP_FAST_CLUSTER_FROM=50,
         # Keep /map and /api/places results per app until the index changes (web/cache.py).
         MAP_CACHE=True,
+        MAP_CACHE_SIZE=256,
         # Longest query string accepted, in characters, before any parsing: room for the longest
         # valid q (500 characters) and source (200) percent-encoded, up to 12 characters each.
         MAX_QUERY_STRING=12288,

@@ -21,8 +21,9 @@ from flask import current_app
 
 T = TypeVar("T")
 
-#: Entries kept per app; a whole-archive map of 20,000 places is a few MB.
-SIZE = 32
+#: Map entries kept per app by default (MAP_CACHE_SIZE); a whole-archive map of 20,000
+#: places is a few MB, a search's map a few tens of KB.
+SIZE = 256
 
 
 class MapCache:
@@ -63,7 +64,7 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
     config = current_app.config
     if not config.get("MAP_CACHE", True):
         return compute()
-    cache = current_app.extensions.setdefault("geoarchive_map_cache", MapCache())
+    cache = current_app.extensions.setdefault("geoarchive_map_cache", MapCache(config.get("MAP_CACHE_SIZE", SIZE)))
     return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)
 
 
