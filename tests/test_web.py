@@ -394,3 +394,28 @@ def test_result_cache_sees_a_new_ingest(tmp_path):
     add_articles(index_dir, [GeotaggedArticle(Article(id="z1", title="Zanzibar ferry", text="A ferry."))])
     assert get(client, "/api/search?q=zanzibar").get_json()["total"] == before + 1
     assert "Zanzibar ferry" in get(client, "/?q=zanzibar").get_data(as_text=True)
+
+
+def test_regions_with_negative_ids_filter_like_any_place(tmp_path):
+    from archive.models import Article, GeotaggedArticle, Mention, Place
+
+    england = Place(geonameid=-827503040, name="England", lat=52.9, lon=-1.5, country_code="GB", feature="ADM1")
+    text = "Floods hit England again."
+    ga = GeotaggedArticle(Article(id="e1", title="Floods", text=text),
+                          (Mention("text", 11, 18, "England", england, 0.9),))
+    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path / "ix", extra=[ga])}).test_client()
+    data = get(client, "/api/search?q=floods&place=-827503040").get_json()
+    assert [h["id"] for h in data["results"]] == ["e1"]
+    assert get(client, "/?place=-827503040").status_code == 200
+    assert get(client, "/place/-827503040").status_code == 200
+    bad = get(client, "/api/search?place=0")
+    assert bad.status_code == 400 and bad.get_json()["param"] == "place"
+
+
+def test_country_labels_are_short_names_everywhere(client):
+    data = get(client, "/api/search?q=jarabulus").get_json()
+    labels = {f["value"]: f["label"] for f in data["facets"]["country"]}
+    assert labels.get("SY") == "Syria"
+    from archive.facets import country_name
+
+    assert country_name("RU") == "Russia" and country_name("IR") == "Iran"

@@ -30,8 +30,9 @@ FILTER_PARAMS = [
            {"type": "string", "maxLength": MAX_QUERY_CHARS}),
     _param("from", "Earliest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
     _param("to", "Latest article date, YYYY-MM-DD (not before from).", {"type": "string", "format": "date"}),
-    _param("place", "Only articles naming this GeoNames place id.",
-           {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
+    _param("place", "Only articles naming this place: its GeoNames id, or the negative id the archive gives "
+                    "a region GeoNames' city data lacks (England, Scotland, ...).",
+           {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1, "not": {"const": 0}}),
     _param("country", "Only articles naming a place in this country (ISO 3166 alpha-2).",
            {"type": "string", "pattern": r"^\s*([A-Za-z]{2})?\s*$"}),
     _param("source", "Only articles from this source.", {"type": "string", "maxLength": 200}),

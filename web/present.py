@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, request, url_for
 from markupsafe import Markup
 
+from archive import facets
 from archive.models import Mention
 
 #: Filter parameters a chip can remove, in the order chips are shown.
@@ -71,23 +72,9 @@ def country_area(code: str | None) -> float:
         return 0.0
 
 
-@lru_cache(maxsize=512)
 def country_name(code: str | None) -> str:
-    """The short English name of an ISO 3166 alpha-2 code ("Russia"; the code if unknown).
-
-    GeoNames' country names, the names of the country places in the index, which the
-    country facets show; pycountry only for codes GeoNames lacks (its official names
-    read "Russian Federation").
-    """
-    if not code:
-        return ""
-    name = (_geonames_countries().get(code.upper()) or {}).get("name")
-    if name:
-        return name
-    import pycountry
-
-    country = pycountry.countries.get(alpha_2=code.upper())
-    return getattr(country, "common_name", None) or getattr(country, "name", None) or code
+    """The short English name of an ISO 3166 alpha-2 code, as the facets show it ("Russia")."""
+    return facets.country_name(code)
 
 
 def day(date: dt.date) -> str:
