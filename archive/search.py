@@ -207,18 +207,24 @@ def _walk(q):
         yield from _walk(child)
 
 
+def _unparsed(text: str) -> str:
+    hint = ("Dates look like date:[2016-01-01 TO 2016-12-31] (or use the from and to filters)"
+            if "date:" in text.lower() else
+            'Check brackets and quotes; see the query help for AND/OR/NOT, "phrases", field:word and word*')
+    return f"Could not understand the query {text!r}. {hint}."
+
+
 def _parse_q(lease, text: str):
     """Parse the user's query into a Whoosh query, or raise QueryError."""
     tables = _tables(lease)
     try:
         q = tables["parser"].parse(text)
-    except Exception as e:  # Whoosh raises bare exceptions for some range and date syntax
-        raise QueryError(f"Could not understand the query {text!r}: {e}", param="q") from None
+    except Exception:  # Whoosh raises bare exceptions for some range and date syntax
+        raise QueryError(_unparsed(text), param="q") from None
     for node in _walk(q):
-        error = getattr(node, "error", None)
-        if error:
-            raise QueryError(f"Could not understand part of the query {text!r}: {error}. "
-                             'Dates look like date:[2016-01-01 TO 2016-12-31].', param="q")
+        if getattr(node, "error", None):
+            # Whoosh's own text ("invalid literal for int() ...") would mean nothing to a reader.
+            raise QueryError(_unparsed(text), param="q")
         if isinstance(node, (wq.Wildcard, wq.Prefix)):
             stem = re.split(r"[*?]", node.text)[0]
             if len(stem) < 2:

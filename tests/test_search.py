@@ -333,3 +333,12 @@ def test_cached_segment_data_survives_new_commits(tmp_path):
     assert after[AZAZ.geonameid].top == before[AZAZ.geonameid]
     assert after[LIMA.geonameid].count == 2
     assert run(path, q="Azaz", sort="newest").total == 3
+
+
+@pytest.mark.parametrize("q", ["date:[2016", "date:[yesterday TO now]"])
+def test_unparseable_dates_get_a_readable_message(ix, q):
+    with pytest.raises(QueryError) as e:
+        run(ix, q=q)
+    message = str(e.value)
+    assert "date:[2016-01-01 TO 2016-12-31]" in message and "int()" not in message
+    assert e.value.param == "q"
