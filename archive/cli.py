@@ -13,6 +13,7 @@ import click
 
 from archive import __version__
 from archive.errors import ArchiveError, QueryError
+from archive.pipeline import DEFAULT_BATCH
 
 index_option = click.option(
     "--index",
@@ -86,7 +87,7 @@ def cli():
               help="Seconds to wait for another ingest's lock on the index.")
 @click.option("--index-procs", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Processes writing the index (each writes its own segments; merged at the end).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
               help="Articles per commit; an interrupted ingest keeps every finished batch.")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
