@@ -181,26 +181,25 @@ def current_args() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k in PARAMS}
 
 
-def link(endpoint: str, **changes: object) -> str:
-    """URL of ``endpoint`` with the current search arguments, some changed (None removes one)."""
+def changed_args(changes: dict[str, object]) -> dict[str, str]:
+    """The current search arguments with ``changes`` applied (a None value removes one)."""
     args = current_args()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return url_for(endpoint, **args)
+    return args
+
+
+def link(endpoint: str, **changes: object) -> str:
+    """URL of ``endpoint`` with the current search arguments, some changed (None removes one)."""
+    return url_for(endpoint, **changed_args(changes))
 
 
 def url_with(**changes: object) -> str:
-    """This page's URL with some search arguments changed; paging resets unless ``page`` is given."""
-    args = current_args()
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = str(value)
-    return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **args)
+    """This page's URL with some search arguments changed (None removes one)."""
+    return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **changed_args(changes))
 
 
 def register(bp: Blueprint) -> None:
