@@ -419,3 +419,31 @@ def test_country_labels_are_short_names_everywhere(client):
     from archive.facets import country_name
 
     assert country_name("RU") == "Russia" and country_name("IR") == "Iran"
+
+
+def test_issue_4_checks_through_the_api_on_a_real_ingest(tmp_path):
+    """The sample and an A'zaz article, ingested for real (gazetteer, geotagger, index), then the API."""
+    from pathlib import Path
+
+    from archive.pipeline import IngestOptions, run_ingest
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seed = Path(__file__).resolve().parent.parent / "seeds" / "000_30476793be204b5a.txt"
+    (folder / "sample.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "azaz.txt").write_text("Shelling near the border\n\nRebels in A'zaz, north of Aleppo in Syria, "
+                                     "reported shelling overnight.", encoding="utf-8")
+    run_ingest([folder], tmp_path / "ix", IngestOptions(jobs=1))
+    client = create_app({"TESTING": True, "INDEX_DIR": tmp_path / "ix"}).test_client()
+
+    def api(query):
+        return get(client, "/api/search?" + query).get_json()
+
+    sample = api("q=Jarabulus")
+    assert [r["title"] for r in sample["results"]] == [
+        "Kremlin laments new United States sanctions after Putin-Obama meeting"]
+    assert api("q=Azaz&place=172082")["total"] == 2  # the sample writes Azaz, the other A'zaz
+    assert {r["title"] for r in api("q=A'zaz")["results"]} >= {"Shelling near the border"}
+    assert sample["results"][0]["id"] in {r["id"] for r in api("bbox=36.5,36.0,38.5,37.2")["results"]}
+    assert api("bbox=-82,-19,-68,0")["total"] == 0  # Peru
+    assert api("q=Jarablus")["suggestion"] == "Jarabulus"
