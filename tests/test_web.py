@@ -407,7 +407,9 @@ def test_regions_with_negative_ids_filter_like_any_place(tmp_path):
     data = get(client, "/api/search?q=floods&place=-827503040").get_json()
     assert [h["id"] for h in data["results"]] == ["e1"]
     assert get(client, "/?place=-827503040").status_code == 200
-    assert get(client, "/place/-827503040").status_code == 200
+    place_page = get(client, "/place/-827503040")
+    assert place_page.status_code == 200
+    assert "geonames.org/-827503040" not in place_page.get_data(as_text=True)  # no link to a made-up id
     bad = get(client, "/api/search?place=0")
     assert bad.status_code == 400 and bad.get_json()["param"] == "place"
 
