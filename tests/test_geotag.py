@@ -589,3 +589,10 @@ def test_a_given_name_before_a_surname_is_no_province_abroad(tagger):
     assert "Vladimir" not in {m.surface for m in tagger.tag_text(text)}
     text = "Virginia Democrats met colleagues from Ohio, Texas and Florida."
     assert "Virginia" in {m.surface for m in tagger.tag_text(text)}
+
+
+def test_states_and_provinces_need_no_country_named(tagger):
+    # Region names are also common-ish words; a story naming only regions still gets its pins.
+    found = {m.surface: m.place for m in tagger.tag_text("Floods hit Texas and Ontario on Monday.")}
+    assert found["Texas"].country_code == "US" and found["Texas"].feature == "ADM1"
+    assert found["Ontario"].country_code == "CA"
