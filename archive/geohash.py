@@ -21,35 +21,20 @@ PRECISION = 9
 
 def encode(lat: float, lon: float, precision: int = PRECISION) -> str:
     """Return the geohash of (lat, lon) with ``precision`` characters."""
-    lat_lo, lat_hi = -90.0, 90.0
-    lon_lo, lon_hi = -180.0, 180.0
+    # Bits alternate between longitude (even bits) and latitude, each halving its interval.
+    ranges = [[-180.0, 180.0, lon], [-90.0, 90.0, lat]]
     chars = []
     bits = 0
-    nbits = 0
-    even = True  # even bits are longitude
-    while len(chars) < precision:
-        if even:
-            mid = (lon_lo + lon_hi) / 2
-            if lon >= mid:
-                bits = bits * 2 + 1
-                lon_lo = mid
-            else:
-                bits = bits * 2
-                lon_hi = mid
-        else:
-            mid = (lat_lo + lat_hi) / 2
-            if lat >= mid:
-                bits = bits * 2 + 1
-                lat_lo = mid
-            else:
-                bits = bits * 2
-                lat_hi = mid
-        even = not even
-        nbits += 1
-        if nbits == 5:
+    for n in range(precision * 5):
+        interval = ranges[n % 2]
+        lo, hi, value = interval
+        mid = (lo + hi) / 2
+        upper = value >= mid
+        bits = bits * 2 + upper
+        interval[0 if upper else 1] = mid
+        if n % 5 == 4:
             chars.append(_BASE32[bits])
             bits = 0
-            nbits = 0
     return "".join(chars)
 
 
