@@ -43,7 +43,7 @@ def fallback_options(f):
 
 
 def _fallback(user_agent, url, cache):
-    from archive.gazetteer import default_cache_dir
+    from archive.geo.gazetteer import default_cache_dir
     from archive.pipeline import FallbackSettings
 
     if not user_agent:
@@ -65,7 +65,7 @@ def cli():
     geoarchive serve                  # browse at http://127.0.0.1:5000
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    # geopy's RateLimiter logs a traceback per retry; archive.fallback reports failures in one line.
+    # geopy's RateLimiter logs a traceback per retry; archive.geo.fallback reports failures in one line.
     logging.getLogger("geopy").setLevel(logging.CRITICAL)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
 
@@ -177,8 +177,8 @@ def search(query, index_dir, as_json, **params):
         geoarchive search 'sanctions place:Moscow' --from 2016-01-01 --json
         geoarchive search ceasefire --bbox 36,35,39,37.5
     """
-    from archive.search import parse_request
-    from archive.search import search as run_search
+    from archive.store.whoosh.search import parse_request
+    from archive.store.whoosh.search import search as run_search
 
     args = {"q": query}
     for key, value in params.items():
@@ -228,7 +228,7 @@ def stats(index_dir, as_json):
     Example:
         geoarchive stats --json
     """
-    from archive.index import stats as index_stats
+    from archive.store.whoosh.index import stats as index_stats
 
     try:
         s = index_stats(index_dir)
@@ -257,7 +257,7 @@ def geotag(files, overrides, demonyms, fallback_user_agent, fallback_url, fallba
     Example:
         geoarchive geotag articles.jsonl > tagged.jsonl
     """
-    from archive.geotag import geotag_records
+    from archive.geo.geotag import geotag_records
     from archive.pipeline import IngestOptions, make_tagger
 
     options = IngestOptions(overrides=overrides, demonyms=demonyms,

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive import index as index_mod
-from archive import ingest
 from archive.errors import ArchiveError
 from archive.models import Article, GeotaggedArticle, IngestReport, Skipped
+from archive.reading import files as ingest
+from archive.store.whoosh import index as index_mod
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class IngestOptions:
     lock_timeout: float = 0.0
     batch: int = DEFAULT_BATCH
     overrides: Path | None = None
-    demonyms: bool = False  # tag "Syrian" as Syria (see archive.geotag)
+    demonyms: bool = False  # tag "Syrian" as Syria (see archive.geo.geotag)
     fallback: FallbackSettings | None = None  # online geocoder for names the gazetteer lacks
 
 
@@ -178,14 +178,14 @@ def _tag_one(article: Article) -> GeotaggedArticle:
 
 def make_tagger(options: IngestOptions):
     """The Geotagger that ``options`` describe (overrides, demonyms, online fallback)."""
-    from archive.geotag import Geotagger
-    from archive.overrides import load_overrides
+    from archive.geo.geotag import Geotagger
+    from archive.geo.overrides import load_overrides
 
     fallback = None
     if options.fallback is not None:
         from urllib.parse import urlsplit
 
-        from archive.fallback import nominatim_fallback
+        from archive.geo.fallback import nominatim_fallback
 
         url = urlsplit(options.fallback.url)
         try:

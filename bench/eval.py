@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.gazetteer import load_gazetteer  # noqa: E402
-from archive.geotag import Geotagger, geotag_records  # noqa: E402
+from archive.geo.gazetteer import load_gazetteer  # noqa: E402
+from archive.geo.geotag import Geotagger, geotag_records  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "bench" / "out"

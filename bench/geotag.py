@@ -24,15 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.gazetteer import load_gazetteer  # noqa: E402
-from archive.geotag import Geotagger  # noqa: E402
+from archive.geo.gazetteer import load_gazetteer  # noqa: E402
+from archive.geo.geotag import Geotagger  # noqa: E402
 from archive.models import Article  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 COLD = """
 import json, sys
-from archive.geotag import Geotagger
+from archive.geo.geotag import Geotagger
 from archive.models import Article
 rec = json.loads(sys.argv[1])
 n = len(Geotagger().geotag(Article(id="x", title=rec["title"], text=rec["text"])).mentions)

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browserkit import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: E402
 
-from archive.index import add_articles  # noqa: E402
 from archive.models import Article, GeotaggedArticle, Mention, Place  # noqa: E402
+from archive.store.whoosh.index import add_articles  # noqa: E402
 from web import create_app  # noqa: E402
 
 PLACES_PER_ARTICLE = 5

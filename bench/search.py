@@ -6,7 +6,7 @@
     .venv/bin/python bench/search.py --check          # exit 1 when a target is missed
 
 Our side runs each of the 300 queries in ../shared/corpus/queries.txt through
-``archive.search.search`` exactly as the search page does (20 hits, snippets, facets over
+``archive.store.whoosh.search.search`` exactly as the search page does (20 hits, snippets, facets over
 the whole result set, suggestion). The bare side runs the same query strings on a Whoosh
 index with default settings (title and text stored, StemmingAnalyzer; plus the source,
 places and date fields that the field queries name), parsed with a MultifieldParser over
@@ -45,7 +45,7 @@ from whoosh.qparser import MultifieldParser  # noqa: E402
 from archive import index as archive_index  # noqa: E402
 from archive.errors import QueryError  # noqa: E402
 from archive.models import Article  # noqa: E402
-from archive.search import parse_request, search  # noqa: E402
+from archive.store.whoosh.search import parse_request, search  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "bench" / "out"
@@ -74,20 +74,20 @@ _TAGGER = None
 def _geotag(article):
     global _TAGGER
     if _TAGGER is None:
-        from archive.geotag import Geotagger
+        from archive.geo.geotag import Geotagger
 
         _TAGGER = Geotagger()
     return _TAGGER.geotag(article)
 
 
 def build_ours(index_dir: Path, jobs: int) -> dict:
-    """Geotag the corpus on ``jobs`` processes and write it with archive.index, committing every 2000."""
+    """Geotag the corpus on ``jobs`` processes and write it with archive.store.whoosh.index, committing every 2000."""
     try:
-        import archive.geotag  # noqa: F401
+        import archive.geo.geotag  # noqa: F401
         tagging = True
     except ImportError:
         tagging = False
-        print("archive/geotag.py is not there yet: indexing articles without mentions.")
+        print("archive/geo/geotag.py is not there yet: indexing articles without mentions.")
     started = time.perf_counter()
     write_s = 0.0
     n = mentions = 0
@@ -174,7 +174,7 @@ class Bare:
     def __init__(self, index_dir: Path):
         self.ix = wi.open_dir(str(index_dir))
         self.parser = MultifieldParser(["title", "text"], self.ix.schema)
-        self.searcher = self.ix.searcher()  # kept open, as archive.search keeps its own
+        self.searcher = self.ix.searcher()  # kept open, as archive.store.whoosh.search keeps its own
 
     def run(self, q: str, snippets: bool = True) -> tuple[float, float, int]:
         t, c = time.perf_counter(), time.process_time()
@@ -209,7 +209,7 @@ def main() -> int:
         for d in ([] if args.index else [ours_dir]) + [bare_dir]:
             shutil.rmtree(d, ignore_errors=True)
     if args.index is None and not wi.exists_in(str(ours_dir)):
-        print(f"Building our index in {ours_dir} (geotag on {args.jobs} processes, archive.index writer) ...")
+        print(f"Building our index in {ours_dir} (geotag on {args.jobs} processes, our index writer) ...")
         b = build_ours(ours_dir, args.jobs)
         print(f"  {b['articles']} articles, {b['mentions']} mentions in {b['seconds']:.0f} s "
               f"({b['articles'] / b['seconds']:.0f} articles/s end to end on this shared machine; the writer "

@@ -15,14 +15,14 @@ import pytest
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from archive.gazetteer import load_gazetteer
+    from archive.geo.gazetteer import load_gazetteer
 
     return load_gazetteer()
 
 
 @pytest.fixture(scope="session")
 def tagger(gazetteer):
-    from archive.geotag import Geotagger
+    from archive.geo.geotag import Geotagger
 
     return Geotagger(gazetteer=gazetteer)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from archive.fallback import CachedGeocoder, nominatim_fallback
-from archive.geotag import Geotagger
+from archive.geo.fallback import CachedGeocoder, nominatim_fallback
+from archive.geo.geotag import Geotagger
 
 
 @pytest.fixture

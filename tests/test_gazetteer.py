@@ -5,9 +5,9 @@ import stat
 
 import pytest
 
-import archive.gazetteer_build as build
+import archive.geo.gazetteer_build as build
 from archive.errors import GazetteerError
-from archive.gazetteer import cache_key, fold, load_gazetteer
+from archive.geo.gazetteer import cache_key, fold, load_gazetteer
 
 
 def tiny_tables():

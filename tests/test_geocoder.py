@@ -6,9 +6,9 @@ import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from archive.fallback import CachedGeocoder
-from archive.geocoder import GazetteerGeocoder
-from archive.geotag import Geotagger
+from archive.geo.fallback import CachedGeocoder
+from archive.geo.geocoder import GazetteerGeocoder
+from archive.geo.geotag import Geotagger
 
 
 class FakeGeocoder:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.geotag import geotag_records
+from archive.geo.geotag import geotag_records
 from archive.models import Article
 
 SAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "000_30476793be204b5a.txt"
@@ -20,7 +20,7 @@ def near(place, lat, lon, tol=0.2):
 
 @pytest.fixture(scope="module")
 def demonym_tagger(gazetteer):
-    from archive.geotag import Geotagger
+    from archive.geo.geotag import Geotagger
 
     return Geotagger(gazetteer=gazetteer, demonyms=True)
 
@@ -78,7 +78,7 @@ def test_sample_laos_is_the_country(sample):
 
 
 def test_sample_demonyms_denote_countries_when_asked(gazetteer):
-    from archive.geotag import Geotagger
+    from archive.geo.geotag import Geotagger
 
     mentions = Geotagger(gazetteer=gazetteer, demonyms=True).tag_text(SAMPLE.read_text(encoding="utf-8"))
     by_surface = {m.surface: m.place for m in mentions}
@@ -178,7 +178,7 @@ def test_person_seen_once_is_a_person_everywhere(tagger):
 
 
 def test_demonyms_are_off_by_default_and_can_be_switched_on(gazetteer, tagger):
-    from archive.geotag import Geotagger
+    from archive.geo.geotag import Geotagger
 
     assert [m.surface for m in tagger.tag_text("Syrian troops entered Syria.")] == ["Syria"]
     with_adjectives = Geotagger(gazetteer=gazetteer, demonyms=True)
@@ -193,7 +193,7 @@ def test_scores_are_probabilities(sample):
 def test_module_level_geotag_accepts_any_geocoder():
     from geopy.location import Location
 
-    from archive.geotag import geotag
+    from archive.geo.geotag import geotag
 
     def fake(query, exactly_one=True, timeout=None):
         loc = Location(query, (1.0, 2.0), {})
@@ -368,7 +368,7 @@ def test_a_local_story_still_picks_its_own_small_town(tagger):
 
 
 def _context(tagger, names):
-    from archive.resolve import Context, lookup, prior
+    from archive.geo.resolve import Context, lookup, prior
 
     ctx = Context()
     for name in names:
@@ -388,7 +388,7 @@ def _context(tagger, names):
     ],
 )
 def test_resolution_with_article_context(tagger, name, context, country, not_name):
-    from archive.resolve import choose, lookup
+    from archive.geo.resolve import choose, lookup
 
     place = choose(lookup(tagger.geocode, name), _context(tagger, context), own=name.lower())[0].place
     if country:

@@ -1,4 +1,4 @@
-"""Tests for archive.index: writing, updating, deleting, locking and stats on a real Whoosh index."""
+"""Tests for archive.store.whoosh.index: writing, updating, deleting, locking and stats on a real Whoosh index."""
 
 import datetime as dt
 import os
@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from archive import index
 from archive.errors import IndexLockedError, IndexNotFoundError
 from archive.models import Article, GeotaggedArticle, Mention, Place
-from archive.search import get_article, parse_request, search
+from archive.store.whoosh import index
+from archive.store.whoosh.search import get_article, parse_request, search
 
 JARABULUS = Place(169179, "Jarābulus", 36.8175, 38.01111, "SY", "PPLA2", 24997)
 AZAZ = Place(172082, "I‘zāz", 36.58662, 37.04628, "SY", "PPLA2", 31534)
@@ -152,7 +152,7 @@ def test_sigkill_keeps_committed_batches(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal
         from pathlib import Path
-        from archive import index
+        from archive.store.whoosh import index
         from archive.models import Article, GeotaggedArticle
         with index.open_writer(Path({str(ix)!r})) as w:
             for i in range(30):

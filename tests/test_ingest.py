@@ -1,4 +1,4 @@
-"""Tests for archive.ingest: every format from files written here, and every robustness rule."""
+"""Tests for archive.reading.files: every format from files written here, and every robustness rule."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.ingest import dedupe_key, dedupe_keys, iter_files, load_articles, read_file
 from archive.models import Article, Skipped
+from archive.reading.files import dedupe_key, dedupe_keys, iter_files, load_articles, read_file
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_30476793be204b5a.txt"
 
@@ -606,7 +606,7 @@ def test_fifo_is_skipped_not_opened(tmp_path, col):
 def test_default_callbacks_log(tmp_path, caplog):
     p = tmp_path / "e.txt"
     p.write_text("")
-    with caplog.at_level("WARNING", logger="archive.ingest"):
+    with caplog.at_level("WARNING", logger="archive.reading.files"):
         assert list(read_file(p)) == []
     assert f"{p}: empty file" in caplog.text
 

@@ -3,8 +3,8 @@
 import pytest
 
 from archive.errors import OverridesError
-from archive.geotag import Geotagger
-from archive.overrides import load_overrides
+from archive.geo.geotag import Geotagger
+from archive.geo.overrides import load_overrides
 
 GOOD = """
 [alias]

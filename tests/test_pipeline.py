@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive.errors import IndexLockedError
-from archive.index import open_writer, stats
 from archive.pipeline import IngestOptions, run_ingest
-from archive.search import parse_request, search
+from archive.store.whoosh.index import open_writer, stats
+from archive.store.whoosh.search import parse_request, search
 
 CITIES = ["Aleppo", "Mosul", "Nairobi", "Lima", "Kyiv", "Manila", "Dhaka", "Lagos", "Quito", "Hanoi"]
 

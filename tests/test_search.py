@@ -1,13 +1,13 @@
-"""Tests for archive.search and archive.query on a small real index written by the tests."""
+"""Tests for archive.store.whoosh.search and archive.store.query on a small real index written by the tests."""
 
 import datetime as dt
 
 import pytest
 
 from archive.errors import QueryError
-from archive.index import add_articles
 from archive.models import Article, GeotaggedArticle, Mention, Place, SearchRequest
-from archive.search import parse_request, place_counts, place_summary, search
+from archive.store.whoosh.index import add_articles
+from archive.store.whoosh.search import parse_request, place_counts, place_summary, search
 
 JARABULUS = Place(169179, "Jarābulus", 36.8175, 38.01111, "SY", "PPLA2", 24997)
 AZAZ = Place(172082, "I‘zāz", 36.58662, 37.04628, "SY", "PPLA2", 31534)

@@ -167,7 +167,7 @@ def test_config_from_environment(monkeypatch, tmp_path):
 
 
 def test_map_cache_sees_a_reindex(tmp_path):
-    from archive.index import add_articles
+    from archive.store.whoosh.index import add_articles
 
     index_dir = wf.build_index(tmp_path / "index")
     client = create_app({"TESTING": True, "INDEX_DIR": index_dir}).test_client()
@@ -293,7 +293,7 @@ def help_examples(client) -> list[str]:
 def test_help_documents_the_whole_query_language(client):
     from urllib.parse import parse_qsl, urlsplit
 
-    from archive.search import QUERY_FIELDS
+    from archive.store.whoosh.search import QUERY_FIELDS
 
     urls = help_examples(client)
     queries = [dict(parse_qsl(urlsplit(u).query)).get("q", "") for u in urls]
@@ -384,8 +384,8 @@ def test_article_ids_with_slashes_have_working_pages(tmp_path):
 
 
 def test_result_cache_sees_a_new_ingest(tmp_path):
-    from archive.index import add_articles
     from archive.models import Article, GeotaggedArticle
+    from archive.store.whoosh.index import add_articles
 
     index_dir = wf.build_index(tmp_path / "ix")
     client = create_app({"TESTING": True, "INDEX_DIR": index_dir, "SEARCH_CACHE_SIZE": 64}).test_client()
@@ -418,7 +418,7 @@ def test_country_labels_are_short_names_everywhere(client):
     data = get(client, "/api/search?q=jarabulus").get_json()
     labels = {f["value"]: f["label"] for f in data["facets"]["country"]}
     assert labels.get("SY") == "Syria"
-    from archive.facets import country_name
+    from archive.store.facets import country_name
 
     assert country_name("RU") == "Russia" and country_name("IR") == "Iran"
 

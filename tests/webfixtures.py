@@ -101,7 +101,7 @@ def articles() -> list[GeotaggedArticle]:
 
 def build_index(index_dir: Path, extra: list[GeotaggedArticle] | None = None) -> Path:
     """Write the test articles into a real index at ``index_dir``."""
-    from archive.index import add_articles
+    from archive.store.whoosh.index import add_articles
 
     add_articles(index_dir, [*articles(), *(extra or [])])
     return index_dir

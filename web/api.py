@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from archive import search as archive_search
 from archive.errors import IndexNotFoundError, QueryError
+from archive.store.whoosh import search as archive_search
 from web import openapi
 from web.cache import cached
 from web.views import index_dir, run_search, search_args

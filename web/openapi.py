@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import archive
-from archive.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RADIUS_KM, SORTS
+from archive.store.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RADIUS_KM, SORTS
 
 #: A blank value means the same as leaving a parameter out (HTML forms send empty fields).
 BLANK = {"type": "string", "pattern": r"^\s*$"}

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, request, url_for
 from markupsafe import Markup
 
-from archive import facets
 from archive.models import Mention
+from archive.store import facets
 
 #: Filter parameters a chip can remove, in the order chips are shown.
 FILTERS = ("place", "country", "source", "year", "from", "to", "bbox", "near", "radius_km")

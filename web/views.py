@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from archive import search as archive_search
 from archive.models import PlaceCount, SearchPage, SearchRequest
+from archive.store.whoosh import search as archive_search
 from web import maps, present
 from web.cache import cached, cached_result
 

@@ -12,8 +12,8 @@ import json
 
 from unidecode import unidecode
 
-from archive import geohash
 from archive.models import Article, GeotaggedArticle, Mention, Place
+from archive.store import geohash
 
 SEP = "\x1f"  # separates the values of the multi-term fields (src, pinfo, pspell)
 

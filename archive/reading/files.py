@@ -15,8 +15,8 @@ otherwise (gzip magic, ``WARC/``, an ``<rss>``/``<feed>`` or ``<html>`` root, a
 JSON object), so a mislabelled file is still read.
 
 Where things live: this module finds files, detects formats and enforces the
-contract below; ``archive.textformats`` reads txt/JSONL/CSV,
-``archive.webformats`` reads HTML/feeds/WARC, and ``archive.records`` holds
+contract below; ``archive.reading.textformats`` reads txt/JSONL/CSV,
+``archive.reading.webformats`` reads HTML/feeds/WARC, and ``archive.reading.records`` holds
 what all readers share (decoding, text cleaning and the noise-line pattern,
 ids, dates, dedupe keys).
 
@@ -32,7 +32,7 @@ Contract:
 * ``Article.origin`` is ``str(path)`` of the file the article came from, for
   every record of multi-record files too, so ``--prune`` can tell which
   articles a vanished file held.  A WARC record's URL is in ``Article.url``.
-* Ids: see ``archive.records``.  Dates are ``datetime.date`` or ``None``.
+* Ids: see ``archive.reading.records``.  Dates are ``datetime.date`` or ``None``.
 * ``max_bytes`` limits one article (a whole ``.txt``/``.html`` file, one JSONL
   line, one CSV row, one WARC record); larger input is skipped without being
   read into memory.
@@ -54,7 +54,7 @@ from typing import IO
 
 from archive.errors import ArticleFormatError
 from archive.models import Article, Skipped
-from archive.records import WarningHandler, dedupe_key, dedupe_keys
+from archive.reading.records import WarningHandler, dedupe_key, dedupe_keys
 
 # dedupe_key/dedupe_keys live with the id rules in records.py; re-exported for the pipeline.
 __all__ = ["dedupe_key", "dedupe_keys", "iter_files", "load_articles", "read_file", "SUPPORTED"]
@@ -288,13 +288,13 @@ def too_large(max_bytes: int, what: str = "article") -> str:
 
 
 _READERS = {
-    "txt": ("archive.textformats", "read_txt"),
-    "jsonl": ("archive.textformats", "read_jsonl"),
-    "csv": ("archive.textformats", "read_csv"),
+    "txt": ("archive.reading.textformats", "read_txt"),
+    "jsonl": ("archive.reading.textformats", "read_jsonl"),
+    "csv": ("archive.reading.textformats", "read_csv"),
     # trafilatura, feedparser and warcio are imported only when such a file turns up.
-    "html": ("archive.webformats", "read_html"),
-    "feed": ("archive.webformats", "read_feed"),
-    "warc": ("archive.webformats", "read_warc"),
+    "html": ("archive.reading.webformats", "read_html"),
+    "feed": ("archive.reading.webformats", "read_feed"),
+    "warc": ("archive.reading.webformats", "read_warc"),
 }
 
 

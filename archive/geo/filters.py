@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .gazetteer import FEATURES, Gazetteer
-from .lexicon import Lexicon
-from .recognize import Span, Token, Tokens
+from archive.geo.gazetteer import FEATURES, Gazetteer
+from archive.geo.lexicon import Lexicon
+from archive.geo.recognize import Span, Token, Tokens
 
 _SUBSTITUTE = re.compile(r" \d{1,3}\)")
 _LIST_OPENERS = frozenset((", ", "; ", "\n", ": ", " ("))

@@ -1,6 +1,6 @@
 """Find candidate place-name spans in text by longest match against the gazetteer's names.
 
-The text is split into word tokens (:data:`archive.gazetteer.TOKEN_RE`), each folded
+The text is split into word tokens (:data:`archive.geo.gazetteer.TOKEN_RE`), each folded
 (lower case, no diacritics). A candidate starts at a capitalised token and extends over
 following tokens while the folded sequence is a prefix of some gazetteer name; the
 longest sequence that is a whole name wins. Tokens must be separated by spaces, a hyphen
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .gazetteer import TOKEN_RE, Gazetteer, fold_token
+from archive.geo.gazetteer import TOKEN_RE, Gazetteer, fold_token
 
 _GAP_OK = re.compile(r"[ \t\u00a0]*[-'’]?[ \t\u00a0]*")
 # after a short capitalised abbreviation a full stop may sit inside a name: "St. Louis", "Mt. Hood"
@@ -121,7 +121,7 @@ class _WithOverrides:
         self.index, self.names, self.prefixes = index, names, prefixes
 
     def probe(self, key: str) -> int:
-        """Like :meth:`archive.gazetteer.NameIndex.probe`, override names included."""
+        """Like :meth:`archive.geo.gazetteer.NameIndex.probe`, override names included."""
         return self.index.probe(key) | (key in self.names) | ((key in self.prefixes) << 1)
 
 

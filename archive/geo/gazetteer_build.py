@@ -1,6 +1,6 @@
 """Compile the gazetteer tables from the source packages (slow; run once per cache key).
 
-See :mod:`archive.gazetteer` for the sources and how admin1 coordinates are derived.
+See :mod:`archive.geo.gazetteer` for the sources and how admin1 coordinates are derived.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import zlib
 from collections import Counter, defaultdict
 from importlib import resources
 
-from .errors import GazetteerError
-from .gazetteer import _EXTRA_NAMES, _GEONAMES_POINTS, TOKEN_RE, _is_latin, fold
+from archive.errors import GazetteerError
+from archive.geo.gazetteer import _EXTRA_NAMES, _GEONAMES_POINTS, TOKEN_RE, _is_latin, fold
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def _usable(name: str) -> bool:
 
 
 def compile_gazetteer() -> dict:
-    """Build the marshal-able tables described in :class:`archive.gazetteer.Gazetteer`."""
+    """Build the marshal-able tables described in :class:`archive.geo.gazetteer.Gazetteer`."""
     import pycountry
 
     logger.info("compiling the gazetteer (once per package versions)")

@@ -1,6 +1,6 @@
 """Second thoughts on an article's resolved names, with the whole article in view.
 
-:mod:`archive.resolve` picks each name's most plausible place. The checks here look at the
+:mod:`archive.geo.resolve` picks each name's most plausible place. The checks here look at the
 article as a whole and either leave a name untagged, because a pin would likely be wrong
 (a reader loses trust at one wrong pin and hardly notices a missing one), or give one
 occurrence another sense than the article's ("Washington state"):
@@ -14,9 +14,9 @@ occurrence another sense than the article's ("Washington state"):
 
 from __future__ import annotations
 
-from .gazetteer import Gazetteer
-from .lexicon import Lexicon
-from .resolve import Candidate, Context, prior
+from archive.geo.gazetteer import Gazetteer
+from archive.geo.lexicon import Lexicon
+from archive.geo.resolve import Candidate, Context, prior
 
 SMALL_PLACE = 100_000  # a settlement smaller than this is a village, for these checks
 STRAY_ALT_POPULATION = 5_000_000

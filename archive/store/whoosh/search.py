@@ -33,10 +33,7 @@ from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query.qcore import QueryError as WhooshQueryError
 
-from archive import geohash
 from archive.errors import QueryError
-from archive.facets import Column, country_name, month_counts, order_by_day, top_facets
-from archive.index import searching, term_ids
 from archive.models import (
     FacetCount,
     GeotaggedArticle,
@@ -47,9 +44,12 @@ from archive.models import (
     SearchPage,
     SearchRequest,
 )
-from archive.query import parse_request, suggest_words
-from archive.snippet import Highlighter
-from archive.stored import article_from_stored, fold, parse_place_term, places_from_stored
+from archive.store import geohash
+from archive.store.facets import Column, country_name, month_counts, order_by_day, top_facets
+from archive.store.query import parse_request, suggest_words
+from archive.store.snippet import Highlighter
+from archive.store.stored import article_from_stored, fold, parse_place_term, places_from_stored
+from archive.store.whoosh.index import searching, term_ids
 
 __all__ = ["get_article", "parse_request", "place_counts", "place_summary", "search"]
 

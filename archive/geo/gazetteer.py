@@ -51,8 +51,8 @@ from pathlib import Path
 
 from unidecode import unidecode
 
-from .errors import GazetteerError
-from .models import Place
+from archive.errors import GazetteerError
+from archive.models import Place
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
             return gaz
         except (OSError, EOFError, ValueError, TypeError, KeyError) as e:
             logger.warning("gazetteer cache %s unreadable (%s); recompiling", path, e)
-    from .gazetteer_build import compile_gazetteer
+    from archive.geo.gazetteer_build import compile_gazetteer
 
     data = pack(compile_gazetteer())
     write_atomic(path, marshal.dumps(data))

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import OverridesError
-from .gazetteer import fold
+from archive.errors import OverridesError
+from archive.geo.gazetteer import fold
 
 __all__ = ("Overrides", "load_overrides")
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gazetteer import FEATURE_BONUS
-from .models import Place
+from archive.geo.gazetteer import FEATURE_BONUS
+from archive.models import Place
 
 W_COUNTRY = 1.0  # per other name in the article placed in the candidate's country (up to 3)
 MAX_COUNTRY_SUPPORT = 3

@@ -6,7 +6,7 @@ cache, so each distinct query reaches the service at most once, and at most one 
 is made per ``min_delay_seconds``. Failed requests are logged and answered with None
 (and not cached, so a later run retries them).
 
-    from archive.fallback import nominatim_fallback
+    from archive.geo.fallback import nominatim_fallback
     fallback = nominatim_fallback("geoarchive/0.1 (you@example.org)", Path("geocache.sqlite"))
     tagger = Geotagger(fallback=fallback.geocode)
 """

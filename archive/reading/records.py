@@ -1,6 +1,6 @@
 """Raw input -> clean ``Article`` values: decoding, text cleaning, noise lines, ids, dates.
 
-Every reader (``archive.textformats``, ``archive.webformats``) funnels its raw
+Every reader (``archive.reading.textformats``, ``archive.reading.webformats``) funnels its raw
 fields through these helpers so that all formats clean text, derive ids and
 parse dates the same way.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 
-from .gazetteer import Gazetteer, fold, load_gazetteer
+from archive.geo.gazetteer import Gazetteer, fold, load_gazetteer
 
 __all__ = ("GazetteerGeocoder",)
 

@@ -1,8 +1,8 @@
 """Readers for web formats: HTML pages, RSS/Atom feeds and WARC/ARC web archives.
 
-Called through ``archive.ingest.read_file``; each reader has the signature
+Called through ``archive.reading.files.read_file``; each reader has the signature
 ``(path, compressed, max_bytes, skip, warn) -> Iterator[Article]`` and follows the
-contract in ``archive.ingest``.  Only this module imports trafilatura, feedparser,
+contract in ``archive.reading.files``.  Only this module imports trafilatura, feedparser,
 warcio and lxml.
 
 * HTML: trafilatura extracts the main text (navigation, footers and other
@@ -31,9 +31,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.errors import ArticleFormatError
-from archive.ingest import SkipHandler, open_binary, read_limited, too_large
 from archive.models import Article, Skipped
-from archive.records import (
+from archive.reading.files import SkipHandler, open_binary, read_limited, too_large
+from archive.reading.records import (
     WarningHandler,
     clean_line,
     clean_text,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from .gazetteer import default_cache_dir, fold_token, write_atomic
+from archive.geo.gazetteer import default_cache_dir, fold_token, write_atomic
 
 LEXICON_SCHEMA = 3
 _MIN_ZIPF = 2.0

@@ -2,18 +2,18 @@
 
 Pipeline, per article (title and text together):
 
-1. :func:`archive.recognize.find_spans` proposes spans: the longest runs of words starting
+1. :func:`archive.geo.recognize.find_spans` proposes spans: the longest runs of words starting
    with a capital that are gazetteer names (folded: case, diacritics, punctuation), or
-   country adjectives; :func:`archive.recognize.find_region_codes` adds "City, ST" codes.
-2. :mod:`archive.filters` drops people, common words, abbreviations nobody lists and
+   country adjectives; :func:`archive.geo.recognize.find_region_codes` adds "City, ST" codes.
+2. :mod:`archive.geo.filters` drops people, common words, abbreviations nobody lists and
    boilerplate (the rules are described there).
 3. Every distinct name is looked up once through the geocode callable
-   (``geocode(name, exactly_one=False)``) and :mod:`archive.resolve` picks one place per
+   (``geocode(name, exactly_one=False)``) and :mod:`archive.geo.resolve` picks one place per
    name per article (one sense per discourse), from prominence (countries, capitals,
    population) and what the article says: the countries and states its clearly-placed
    names lie in, and "City, State" pairs. Two exceptions are per occurrence: region codes
    and a state named in so many words ("Washington state", "Buffalo, New York").
-4. :mod:`archive.vetting` takes second thoughts with the whole article in view: a village
+4. :mod:`archive.geo.vetting` takes second thoughts with the whole article in view: a village
    or a lone province abroad in an article clearly set elsewhere is left untagged (a
    gazetteer gap is likelier than the village), and so is a city written with a state code
    ("Warrington, Pa.") when the gazetteer has no such city in that state.
@@ -46,14 +46,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .filters import accept_spans
-from .gazetteer import Gazetteer, load_gazetteer
-from .geocoder import GazetteerGeocoder
-from .lexicon import Lexicon, load_lexicon
-from .models import Article, GeotaggedArticle, Mention
-from .recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
-from .resolve import Candidate, Context, choose, lookup, prior
-from .vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
+from archive.geo.filters import accept_spans
+from archive.geo.gazetteer import Gazetteer, load_gazetteer
+from archive.geo.geocoder import GazetteerGeocoder
+from archive.geo.lexicon import Lexicon, load_lexicon
+from archive.geo.recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
+from archive.geo.resolve import Candidate, Context, choose, lookup, prior
+from archive.geo.vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
+from archive.models import Article, GeotaggedArticle, Mention
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
 
@@ -67,9 +67,9 @@ class Geotagger:
     :param gazetteer: a loaded :class:`Gazetteer` (default: :func:`load_gazetteer`).
     :param geocode: any callable with geopy's signature ``geocode(query, exactly_one=False)``
         returning a list of ``Location`` or None; default: a :class:`GazetteerGeocoder`.
-    :param overrides: an :class:`archive.overrides.Overrides` (alias, block, pin names).
+    :param overrides: an :class:`archive.geo.overrides.Overrides` (alias, block, pin names).
     :param demonyms: tag country adjectives ("Syrian") as their country (default False).
-    :param fallback: optional geocode callable (e.g. :mod:`archive.fallback`) asked about
+    :param fallback: optional geocode callable (e.g. :mod:`archive.geo.fallback`) asked about
         names the gazetteer lacks, found after a locative preposition ("in Qamishli").
     """
 

@@ -1,16 +1,16 @@
 """Readers for text formats: plain text, JSON Lines and CSV.
 
-Called through ``archive.ingest.read_file``; each reader has the signature
+Called through ``archive.reading.files.read_file``; each reader has the signature
 ``(path, compressed, max_bytes, skip, warn) -> Iterator[Article]`` and follows the
-contract described in ``archive.ingest``.
+contract described in ``archive.reading.files``.
 
 * ``.txt``: one article per file.  Title = the first line that is not scraping
-  noise (see ``archive.records.NOISE_LINE``).  Within the next six lines a short
+  noise (see ``archive.reading.records.NOISE_LINE``).  Within the next six lines a short
   line that is only a date ("September 5, 2016", "Published: 2016-09-05") sets
   the date and a "By Jane Roe" line sets the author; both are removed from the
   text.  A cp1252 file records ``extra["encoding"]``.
 * ``.jsonl``/``.ndjson``: one JSON object per line, fields as in
-  ``archive.records.FIELDS``; unknown fields go to ``Article.extra``.  Blank
+  ``archive.reading.records.FIELDS``; unknown fields go to ``Article.extra``.  Blank
   lines are ignored; a line that is not a JSON object is skipped with its number.
 * ``.csv``: a header row naming the same columns (case-insensitive; ``text``
   required), one article per row; quoted fields may hold newlines.  Skipped
@@ -26,9 +26,9 @@ import re
 from pathlib import Path
 
 from archive.errors import ArticleFormatError
-from archive.ingest import SkipHandler, open_binary, read_limited, too_large
 from archive.models import Article, Skipped
-from archive.records import (
+from archive.reading.files import SkipHandler, open_binary, read_limited, too_large
+from archive.reading.records import (
     WarningHandler,
     clean_line,
     clean_text,

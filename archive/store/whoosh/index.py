@@ -36,7 +36,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from archive.errors import IndexLockedError, IndexNotFoundError
 from archive.models import GeotaggedArticle, IndexStats
-from archive.stored import content_hash, fold, to_document
+from archive.store.stored import content_hash, fold, to_document
 
 __all__ = ["IndexWriter", "add_articles", "content_hash", "open_writer", "stats"]
 

@@ -1,0 +1,1 @@
+"""Geotagging: the gazetteer, recognition, resolution, overrides and the optional online fallback."""

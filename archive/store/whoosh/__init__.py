@@ -1,0 +1,1 @@
+"""The Whoosh store: the only place that imports whoosh."""
