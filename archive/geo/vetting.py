@@ -158,7 +158,7 @@ def stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexi
     """A village abroad in an article that is clearly elsewhere: more likely a gap in the
     gazetteer (a county, a street) than a trip to that village, so leave it untagged. The
     same for a foreign town whose name is a frequent English word or surname ("Bush",
-    Egypt) and for any foreign province or state the article gives no other sign of: news
+    Egypt) and for any foreign province, state or county the article gives no other sign of: news
     names the country of a province it means, so a lone "Mary" (Turkmenistan), "Nord"
     (Haiti, of "Nord Stream") or "Maritime" (Togo) is a homonym. Region codes ("Calif."
     after a city) are vouched for by their city and stay. A foreign city known here only by
@@ -168,5 +168,5 @@ def stray(cand: Candidate, ctx: Context, key: str, strongest: int, lexicon: Lexi
         return False
     return (p.feature in ("PPL", "ADM2") and p.population < SMALL_PLACE) or \
         (p.feature == "PPL" and p.population < 1_000_000 and lexicon.zipf(key) >= 4.0) or \
-        (p.feature == "ADM1" and "#" not in key) or \
+        (p.feature in ("ADM1", "ADM2") and "#" not in key) or \
         (cand.alt and p.feature in ("PPL", "PPLA", "PPLC", "ADM2") and p.population < STRAY_ALT_POPULATION)
