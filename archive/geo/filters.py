@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from archive.geo.gazetteer import FEATURES, Gazetteer
+from archive.geo.gazetteer import AREA_FEATURES, FEATURES, Gazetteer
 from archive.geo.lexicon import Lexicon
 from archive.geo.recognize import Span, Token, Tokens
 
@@ -49,7 +49,8 @@ _WATER = frozenset("ocean sea gulf bay strait straits".split())
 _STORMS = frozenset("hurricane storm typhoon cyclone".split())
 # Particles inside personal names ("Mike de Kock", "Bashar al-Assad").
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
-_NATION = frozenset(("PCLI", "CONT"))
+# Trusted whenever capitalised: countries, continents, and seas and regions by their main name
+_NATION = frozenset(("PCLI", "CONT", *AREA_FEATURES))
 _WS = frozenset(" \t\u00a0")
 # What follows a dateline's place up to its dash: a region, a date, an agency in brackets
 # ("TOKYO, March 3 -", "EVENDALE, Ohio, April 9 -", "LONDON (Reuters) -"), never a lower-case
@@ -81,6 +82,8 @@ def _summarise(gaz: Gazetteer, span: Span) -> tuple[str, int, int, int]:
     for code in gaz.index.get(span.key, ()):
         row = code >> 1
         f = gaz.feature[row]
+        if code & 1 and f in AREA_FEATURES:
+            continue  # another language's name for a sea ("Flores", "Sleeve") vouches for nothing
         rank = FEATURES.index(f) if f in FEATURES else len(FEATURES)
         if rank < best_rank:
             best_feature, best_rank = f, rank
@@ -304,8 +307,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         nation = feature in _NATION or span.demonym
         surface = span.surface
         letters = surface.replace(".", "")
-        if all(w in _COMPASS for w in span.key.split(" ")):
-            continue  # "South", "North West"
+        if all(w in _COMPASS for w in span.key.split(" ")) and feature not in AREA_FEATURES:
+            continue  # "South", "North West"; but "Middle East" is a region
         if text[span.end : span.end + 1] == "$":
             continue  # a currency: US$, A$, HK$
         if text[span.start - 1 : span.start] == "<" and text[span.end : span.end + 1] == ">":

@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 18
 
 #: Feature codes, most prominent first (index = rank used by the tagger).
-FEATURES = ("PCLI", "CONT", "ADM1", "PPLC", "ADM2", "PPLA", "PPL")
+FEATURES = ("PCLI", "CONT", "OCN", "SEA", "GULF", "STRT", "RGN", "RGNE", "BAY", "BGHT", "CHN", "CHNM",
+            "ADM1", "PPLC", "ADM2", "PPLA", "PPL")
 #: Prior bonus per feature code, added to log10(population). A capital outranks a region
 #: of the same name (Washington, Moscow); regions outrank towns.
 FEATURE_BONUS = {"PCLI": 4.0, "CONT": 4.0, "ADM1": 1.0, "PPLC": 2.5, "ADM2": 0.5, "PPLA": 0.5,

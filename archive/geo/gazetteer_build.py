@@ -15,7 +15,7 @@ from importlib import resources
 
 from archive.errors import GazetteerError
 from archive.geo.gazetteer_sources import divisions, geonames_points, no_country
-from archive.geo.names import CURRENT_POINTS, EXTRA_NAMES, TOKEN_RE, fold, is_latin
+from archive.geo.names import AREA_NAMES, CURRENT_POINTS, EXTRA_NAMES, TOKEN_RE, fold, is_latin
 
 logger = logging.getLogger(__name__)
 
@@ -322,7 +322,7 @@ def compile_gazetteer() -> dict:
         row = add_row(area.geonameid, area.name, area.lat, area.lon, "", "", area.feature, 0)
         add_name(area.name, row, False)
         add_name(area.asciiname, row, False)
-        for short in _plain_compass(area.name):
+        for short in (*_plain_compass(area.name), *AREA_NAMES.get(area.geonameid, ())):
             add_name(short, row, False)
         for alt in area.alternates:
             add_name(alt, row, True)

@@ -50,6 +50,9 @@ def is_latin(name: str) -> bool:
             return False
     return True
 
+#: Short names news gives the oceans and seas of GeoNames' no-country file ("across the
+#: Atlantic"), keyed by GeoNames id.
+AREA_NAMES = {3373405: ["Atlantic"], 2363254: ["Pacific"], 363196: ["Mediterranean"]}
 
 #: GeoNames' current country points where pyowm's (older) GeoNames snapshot still has the
 #: previous ones: India was 20, 77 and Libya 25, 17 there. Keyed by GeoNames id.
