@@ -51,6 +51,7 @@ _STORMS = frozenset("hurricane storm typhoon cyclone".split())
 _NAME_PARTICLES = frozenset("de da di du del della der den van von al el bin ibn le la".split())
 # Trusted whenever capitalised: countries, continents, and seas and regions by their main name
 _NATION = frozenset(("PCLI", "CONT", *AREA_FEATURES))
+_COUNTY_WORDS = frozenset(("county", "co", "parish", "borough"))
 _WS = frozenset(" \t\u00a0")
 # What follows a dateline's place up to its dash: a region, a date, an agency in brackets
 # ("TOKYO, March 3 -", "EVENDALE, Ohio, April 9 -", "LONDON (Reuters) -"), never a lower-case
@@ -304,7 +305,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             keep.append(span)
             continue
         feature, pop, main_pop, alt_pop = info[k]
-        nation = feature in _NATION or span.demonym
+        # "Laurel County", "Plymouth Co.": the word after the name says it is a county
+        nation = feature in _NATION or span.demonym or span.key.rsplit(" ", 1)[-1] in _COUNTY_WORDS
         surface = span.surface
         letters = surface.replace(".", "")
         if all(w in _COMPASS for w in span.key.split(" ")) and feature not in AREA_FEATURES:

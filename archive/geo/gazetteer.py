@@ -249,6 +249,26 @@ class Gazetteer:
         return None if row is None else self.place(row)
 
 
+def resolve_home(gaz: Gazetteer, home: str | int) -> tuple[str, str] | None:
+    """(country, admin1 or "") for a home given as a GeoNames id, a name or "Name, Region"."""
+    text = str(home).strip()
+    if text.isdigit():
+        row = gaz.row_of(int(text))
+        rows = [] if row is None else [row]
+    else:
+        name, _, region = text.partition(",")
+        rows = gaz.rows(name)
+        if region.strip():
+            within = {(gaz.cc[r], gaz.admin1[r] if gaz.feature[r] != "PCLI" else "") for r in gaz.rows(region.strip())
+                      if gaz.feature[r] in ("ADM1", "PCLI")}
+            rows = [r for r in rows if (gaz.cc[r], gaz.admin1[r]) in within or (gaz.cc[r], "") in within]
+    rows = [r for r in rows if gaz.cc[r]]
+    if not rows:
+        return None
+    row = max(rows, key=gaz.prominence)
+    return gaz.cc[row], "" if gaz.feature[row] == "PCLI" else gaz.admin1[row]
+
+
 def default_cache_dir() -> Path:
     """Where the compiled gazetteer lives unless a directory is passed in."""
     if os.environ.get("GEOARCHIVE_CACHE_DIR"):

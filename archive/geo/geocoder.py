@@ -57,6 +57,7 @@ class GazetteerGeocoder(Geocoder):
             "feature": gaz.feature[row],
             "population": gaz.population[row],
             "admin1_code": gaz.admin1[row] or None,
+            "admin2_id": gaz.ids[gaz.adm2[row]] if gaz.adm2[row] >= 0 else None,
             "alternate": alternate,
         }
         address = gaz.names[row]

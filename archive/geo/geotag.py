@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from archive.geo.filters import accept_spans
-from archive.geo.gazetteer import Gazetteer, load_gazetteer
+from archive.geo.gazetteer import Gazetteer, load_gazetteer, resolve_home
 from archive.geo.geocoder import GazetteerGeocoder
 from archive.geo.lexicon import Lexicon, load_lexicon
 from archive.geo.recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
@@ -90,14 +90,35 @@ class Geotagger:
         self._region_weights = region_weights(self.gazetteer)
 
     # -- public API ---------------------------------------------------------------
-    def tag_text(self, text: str, field: str = "text") -> list[Mention]:
-        """Place mentions in one text; offsets index into ``text``."""
-        return self._tag([(field, text or "")])
+    def tag_text(self, text: str, field: str = "text", home: str | int | None = None) -> list[Mention]:
+        """Place mentions in one text; offsets index into ``text``.
 
-    def geotag(self, article: Article) -> GeotaggedArticle:
-        """Tag an article's title and text together (one sense per name per article)."""
-        mentions = self._tag([("title", article.title or ""), ("text", article.text or "")])
+        :param home: where the source is at home (a place name, "City, State" or a GeoNames
+            id): its namesakes are preferred unless the story points to another country.
+        """
+        return self._tag([(field, text or "")], self.home_of(home))
+
+    def geotag(self, article: Article, home: str | int | None = None) -> GeotaggedArticle:
+        """Tag an article's title and text together (one sense per name per article).
+
+        The home is ``home`` if given, else the overrides file's ``[home]`` entry for the
+        article's source.
+        """
+        if home is None and self.overrides is not None and article.source:
+            home = self.overrides.home(article.source)
+        mentions = self._tag([("title", article.title or ""), ("text", article.text or "")], self.home_of(home))
         return GeotaggedArticle(article=article, mentions=tuple(mentions))
+
+    def home_of(self, home: str | int | None) -> tuple[str, str] | None:
+        """(country, admin1 or "") of a home given as a GeoNames id, a name or "Name, Region";
+        None when it is empty or unknown."""
+        if home is None or home == "":
+            return None
+        key = ("home", str(home))
+        memo = self.gazetteer.memo.setdefault("geotag.home", {})
+        if key not in memo:
+            memo[key] = resolve_home(self.gazetteer, home)
+        return memo[key]
 
     # -- internals ----------------------------------------------------------------
     def _is_common(self, word: str) -> bool:
@@ -107,7 +128,9 @@ class Geotagger:
         """Every candidate place for a span's name, memoised by folded name."""
         key = span.key
         if span.rows is not None:  # the gazetteer alone knows what a region code means here
-            return [Candidate(self.gazetteer.place(r), self.gazetteer.admin1[r] or None) for r in span.rows]
+            gaz = self.gazetteer
+            return [Candidate(gaz.place(r), gaz.admin1[r] or None,
+                              admin2=gaz.ids[gaz.adm2[r]] if gaz.adm2[r] >= 0 else None) for r in span.rows]
         if key in self._cache:
             return self._cache[key]
         query = span.surface
@@ -130,7 +153,7 @@ class Geotagger:
         self._cache[key] = found
         return found
 
-    def _tag(self, fields: list[tuple[str, str]]) -> list[Mention]:
+    def _tag(self, fields: list[tuple[str, str]], home: tuple[str, str] | None = None) -> list[Mention]:
         found: list[tuple[str, str, Tokens, Span]] = []
         persons: set[str] = set()  # one article: a person in the text is a person in the title
         for name, text in fields:
@@ -178,6 +201,11 @@ class Geotagger:
                 cc = ranked[0].place.country_code
                 if len(close) == 1 and cc:
                     ctx.countries.setdefault(cc, set()).add(key)
+        _add_counties(ctx, by_key)
+        if home is not None:
+            ctx.home = home  # a local paper's namesakes are at home, unless the story is abroad
+            if not ctx.countries.get(home[0]) and _abroad(ctx, by_key):
+                ctx.home = None
         pairs, certain = find_pairs(found, by_key)
         # A wire dateline names the bureau's city: a well-known place unless it says which
         # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
@@ -188,7 +216,7 @@ class Geotagger:
             # not clear-cut alone, but once it is Spain's it helps "Seville" be Spain's too.
             # (Countries only: more states would dilute the ones the article really names.)
             ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
-                           weights=ctx.weights)
+                           weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home)
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
@@ -197,7 +225,7 @@ class Geotagger:
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
         senses = region_senses(found, by_key, chosen)
         most = max((len(v) for v in ctx.countries.values()), default=0)
-        home = {cc for cc, names in ctx.countries.items() if most and len(names) == most}
+        main_countries = {cc for cc, names in ctx.countries.items() if most and len(names) == most}
         mentions = []
         for k, (name, _, _, span) in enumerate(found):
             if span.key in chosen:
@@ -206,14 +234,46 @@ class Geotagger:
                 small = cand.place.population < SMALL_PLACE or cand.alt
                 if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": a name, not the small town
+                cc = cand.place.country_code
+                province = cand.place.feature == "ADM1" or any(  # a city naming its province counts as one
+                    c.place.feature == "ADM1" and c.admin1 == cand.admin1 and c.place.country_code == cc
+                    for c in by_key.get(span.key, ()))
                 if span.given_name and cand.place.feature not in ("PCLI", "CONT") \
-                        and (small or (cand.place.feature == "ADM1" and cand.place.country_code not in home)):
+                        and (small or (province and cand.place.country_code not in main_countries)):
                     # "Milton Friedman", "Vladimir Putin": a person, not a small town, a city
                     # that only one of its other names connects to the word, or a province
                     # abroad (at home, "Virginia Democrats" are the state's)
                     continue
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
+
+
+def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
+    """The story names a place abroad that has no namesake at home ("France", "French"):
+    then the source's home says nothing about it."""
+    for cc, names in ctx.countries.items():
+        if cc == ctx.home[0]:
+            continue
+        for key in names:
+            if not any(ctx.at_home(c) for c in by_key.get(key, ())):
+                return True
+    return False
+
+
+def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
+    """Record which counties the article may name, and which names may lie inside them."""
+    counties: dict[int, set[str]] = {}
+    for key, cands in by_key.items():
+        for c in cands:
+            if c.place.feature == "ADM2":
+                counties.setdefault(c.place.geonameid, set()).add(key)
+    if not counties:
+        return
+    ctx.counties = counties
+    for key, cands in by_key.items():
+        for c in cands:
+            if c.admin2 in counties:
+                ctx.inside.setdefault(c.admin2, set()).add(key)
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

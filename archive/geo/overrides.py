@@ -1,6 +1,7 @@
-"""User corrections to the geotagger: alias a name, block a name, pin a name to a place.
+"""User corrections to the geotagger: alias a name, block a name, pin a name to a place,
+and give a source its home.
 
-The file is TOML (``.toml``) or JSON (``.json``) with up to three tables::
+The file is TOML (``.toml``) or JSON (``.json``) with up to four tables::
 
     # overrides.toml
     [alias]            # this name means that (gazetteer) name
@@ -14,9 +15,15 @@ The file is TOML (``.toml``) or JSON (``.json``) with up to three tables::
     [block]            # never tag these names
     names = ["Reading", "Of"]
 
+    [home]             # a source (as in the articles' "source" field) -> where it is at home
+    "Corbin News Journal" = "Kentucky"
+    "The Paris News" = "Paris, Texas"   # a place name, "Name, Region", or a GeoNames id
+
 Names are matched like gazetteer names: case, diacritics and punctuation are folded.
 Aliased and pinned names are tagged wherever they appear capitalised, even when the
-tagger's filters would have rejected them; blocked names are never tagged.
+tagger's filters would have rejected them; blocked names are never tagged. A source's
+home makes its namesakes win (Paris, Texas for a Texas paper) unless a story points to
+another country; source names match case-insensitively.
 """
 
 from __future__ import annotations
@@ -29,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import OverridesError
-from archive.geo.gazetteer import fold
+from archive.geo.gazetteer import fold, resolve_home
 
 __all__ = ("Overrides", "load_overrides")
 
-_SECTIONS = ("alias", "block", "pin")
+_SECTIONS = ("alias", "block", "pin", "home")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class Overrides:
     pins: dict[str, int] = field(default_factory=dict)
     blocks: frozenset[str] = frozenset()
     source: str | None = None
+    #: source name (case-folded) -> its home: a place name, "Name, Region" or a GeoNames id
+    homes: dict[str, str | int] = field(default_factory=dict)
     #: folded names the gazetteer may not know that the tagger must recognise
     names: frozenset[str] = field(init=False)
     #: every proper token prefix of those names
@@ -67,6 +76,10 @@ class Overrides:
         """True when ``key`` must never be tagged."""
         return key in self.blocks
 
+    def home(self, source: str) -> str | int | None:
+        """The home given for a source, if any."""
+        return self.homes.get(source.strip().casefold())
+
     def forced(self, key: str) -> bool:
         """True when the user declared ``key`` a place (aliased or pinned)."""
         return key in self.aliases or key in self.pins
@@ -77,6 +90,10 @@ class Overrides:
             if gazetteer.get(gid) is None:
                 raise OverridesError(f"{self.source or 'overrides'}: [pin] {key!r} = {gid}: no place with "
                                      "that GeoNames id in the gazetteer; check the id on geonames.org")
+        for source, home in self.homes.items():
+            if resolve_home(gazetteer, home) is None:
+                raise OverridesError(f"{self.source or 'overrides'}: [home] {source!r} = {home!r}: no such place "
+                                     "in the gazetteer; give a state, a \"City, State\" or a GeoNames id")
 
 
 def _line_of(text: str, name: str) -> int | None:
@@ -145,4 +162,10 @@ def load_overrides(path: str | Path) -> Overrides:
     if isinstance(block, dict) and set(block) - {"names"}:
         extra = sorted(set(block) - {"names"})[0]
         raise fail("block", extra, "unknown key; write: names = [\"Name\", ...]")
-    return Overrides(aliases=aliases, pins=pins, blocks=frozenset(fold(n) for n in names), source=where)
+    homes: dict[str, str | int] = {}
+    for name, home in table("home").items():
+        if isinstance(home, bool) or not isinstance(home, str | int) or (isinstance(home, str) and not fold(home)):
+            raise fail("home", name, f"expected a place name or a GeoNames id, got {home!r}")
+        homes[name.strip().casefold()] = home
+    return Overrides(aliases=aliases, pins=pins, blocks=frozenset(fold(n) for n in names), source=where,
+                     homes=homes)

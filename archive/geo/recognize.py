@@ -178,6 +178,8 @@ def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
                     best_j, best_key, demonym = j, key, True
         if best_j:
             start, end = starts[i], ends[best_j - 1]
+            if best_key.endswith(" co") and text[end : end + 1] == ".":
+                end += 1  # "Plymouth Co."
             spans.append(Span(start, end, text[start:end], best_key, i, best_j, demonym,
                               is_sentence_start(text, start)))
             next_free = best_j

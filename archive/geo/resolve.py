@@ -29,6 +29,9 @@ MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
+W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding a town it names
+W_HOME = 6.0  # a place in the source's home state, when the story gives no other country
+CITY_SHARE = 0.25  # a city with this share of its namesake province's people is what news means
 MAX_PRIOR_GAP = 1.75  # without a "City, State" pair, context never picks a place ~50x smaller
 LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
 BIG_CITY = 1_000_000  # a city this big beats a same-named state or province
@@ -48,6 +51,7 @@ class Candidate:
     rank: int = 0  # position in the geocoder's answer
     alt: bool = False  # the query matched an alternate name only
     known_population: bool = True
+    admin2: int | None = None  # GeoNames id of the county (second-level division) it lies in
 
 
 @dataclass
@@ -60,6 +64,26 @@ class Context:
     #: (country, admin1) -> how much naming a place there says about the region, in (0, 1]:
     #: low for a region holding most of its country (England), 1 when unknown
     weights: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: county (ADM2) GeoNames id -> names in the article that may mean that county
+    counties: dict[int, set[str]] = field(default_factory=dict)
+    #: county GeoNames id -> names in the article that may mean a place inside it
+    inside: dict[int, set[str]] = field(default_factory=dict)
+    #: the source's home (country, admin1 or ""), when the story does not point elsewhere
+    home: tuple[str, str] | None = None
+
+    def contained(self, c: Candidate, own: str = "") -> bool:
+        """The candidate lies in a county the article names, or is a county holding a place
+        the article names ("London" and "Laurel County": London, Kentucky)."""
+        if c.admin2 is not None and self.counties.get(c.admin2, set()) - {own}:
+            return True
+        return c.place.feature == "ADM2" and bool(self.inside.get(c.place.geonameid, set()) - {own})
+
+    def at_home(self, c: Candidate) -> bool:
+        """The candidate lies in the source's home state (or home country, when that is all)."""
+        if self.home is None or c.place.feature in ("PCLI", "CONT"):
+            return False
+        cc, admin1 = self.home
+        return c.place.country_code == cc and (not admin1 or c.admin1 == admin1)
 
     def add(self, key: str, cand: Candidate) -> None:
         """Record that the name ``key`` places the article in ``cand``'s country/region."""
@@ -120,7 +144,9 @@ def candidate_from_location(loc: Any, rank: int) -> Candidate:
         feature=str(feature),
         population=int(pop or 0),
     )
-    return Candidate(place, raw.get("admin1_code"), rank, bool(raw.get("alternate")), pop is not None)
+    admin2 = raw.get("admin2_id")
+    return Candidate(place, raw.get("admin1_code"), rank, bool(raw.get("alternate")), pop is not None,
+                     int(admin2) if admin2 is not None else None)
 
 
 def lookup(geocode: Callable[..., Any], query: str) -> list[Candidate]:
@@ -160,6 +186,10 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
         s += W_COUNTRY * min(ctx.country_support(cc, own), MAX_COUNTRY_SUPPORT)
         if c.admin1 and p.feature != "ADM1":
             s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
+        if ctx.counties and ctx.contained(c, own):
+            s += W_CONTAIN
+        if ctx.at_home(c):
+            s += W_HOME
     for other in pair:
         o = other.place
         if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
@@ -181,6 +211,8 @@ def _local(c: Candidate, ctx: Context, own: str) -> bool:
     """The article is set in the candidate's state or province: two or more other names lie
     there, and it names few other regions of that country (Vienna among Virginia's towns)."""
     cc, admin1 = c.place.country_code, c.admin1
+    if ctx.at_home(c) or (ctx.counties and ctx.contained(c, own)):
+        return True
     return bool(admin1) and ctx.admin1_support(cc, admin1, own) >= LOCAL_NAMES \
         and ctx.admin1_share(cc, admin1, own) >= 0.5
 
@@ -209,6 +241,15 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
     scored = sorted(((score(c, ctx, pair, own), -c.rank, c) for c in cands), key=lambda t: t[:2], reverse=True)
     best_s, _, best = scored[0]
     margin = best_s - scored[1][0] if len(scored) > 1 else 3.0
+    if best.place.feature == "ADM1":
+        # a province named after its own big city is the city unless the text says
+        # "province" (see geotag's region senses): "ALEPPO, Syria - ... eastern Aleppo"
+        for _s, _, c in scored[1:]:
+            p = c.place
+            if p.feature in ("PPLC", "PPLA", "PPL") and p.country_code == best.place.country_code \
+                    and c.admin1 == best.admin1 and p.population >= CITY_SHARE * best.place.population \
+                    and not c.alt:
+                return c, round(1.0 / (1.0 + math.exp(-0.5)), 3)
     if best.place.feature == "ADM1" and not pair:
         # a state or province named like its country's big city: news means the city
         # ("New York", "Shanghai"), unless the text says otherwise (see geotag's region senses)

@@ -14,6 +14,8 @@ occurrence another sense than the article's ("Washington state"):
 
 from __future__ import annotations
 
+import re
+
 from archive.geo.gazetteer import Gazetteer
 from archive.geo.lexicon import Lexicon
 from archive.geo.resolve import Candidate, Context, prior
@@ -71,6 +73,10 @@ def region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " or ")
+# "Aleppo province", "Washington state", "the state of New York", "province of Idlib"
+_REGION_WORDS = "state|province|governorate|region|oblast|prefecture|department"
+_REGION_AFTER = re.compile(rf" ({_REGION_WORDS})(?![a-z])")
+_REGION_BEFORE = re.compile(rf"({_REGION_WORDS}) of $")
 
 
 def region_senses(found: list, by_key: dict[str, list[Candidate]],
@@ -85,8 +91,9 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
         regions = [c for c in by_key[span.key] if c.place.feature == "ADM1"]
         if not regions:
             continue
-        after, before = text[span.end : span.end + 7], text[max(0, span.start - 9) : span.start]
-        if (after.startswith(" state") and not after[6:7].isalpha()) or before.lower() == "state of ":
+        after, before = text[span.end : span.end + 13].lower(), text[max(0, span.start - 15) : span.start].lower()
+        said = _REGION_AFTER.match(after) or _REGION_BEFORE.search(before)
+        if said:
             out[k] = max(regions, key=prior)
             continue
         for n in (k - 1, k + 1):
