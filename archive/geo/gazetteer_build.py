@@ -131,7 +131,19 @@ def _region_codes(admin1_rows: dict[str, int], names: list[str]) -> dict[str, li
                         codes[abbr.lower()].add(row)
     except ImportError:
         logger.warning("package 'us' missing: no AP state abbreviations")
+    for key, abbrs in _AP_EXTRA.items():
+        row = admin1_rows.get(key)
+        if row is not None:
+            for abbr in abbrs:
+                codes[abbr.lower()].add(row)
     return {k: sorted(v) for k, v in codes.items()}
+
+
+# AP-style abbreviations that ``us`` and ISO 3166-2 do not give: Washington, D.C., and the
+# Canadian provinces (GeoNames admin1 codes).
+_AP_EXTRA = {"US.DC": ["D.C."], "CA.01": ["Alta."], "CA.02": ["B.C."], "CA.03": ["Man."], "CA.04": ["N.B."],
+             "CA.05": ["Nfld."], "CA.07": ["N.S."], "CA.08": ["Ont."], "CA.09": ["P.E.I."], "CA.10": ["Que."],
+             "CA.11": ["Sask."]}
 
 
 _COMPASS = {"Northern": "North", "Southern": "South", "Eastern": "East", "Western": "West",

@@ -50,7 +50,16 @@ from archive.geo.filters import accept_spans
 from archive.geo.gazetteer import Gazetteer, load_gazetteer, resolve_home
 from archive.geo.geocoder import GazetteerGeocoder
 from archive.geo.lexicon import Lexicon, load_lexicon
-from archive.geo.recognize import Span, Tokens, find_region_codes, find_spans, find_unknown_spans, tokenize
+from archive.geo.recognize import (
+    Span,
+    Tokens,
+    find_county_lists,
+    find_region_codes,
+    find_spans,
+    find_state_abbreviations,
+    find_unknown_spans,
+    tokenize,
+)
 from archive.geo.resolve import Candidate, Context, choose, lookup, prior
 from archive.geo.vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
 from archive.models import Article, GeotaggedArticle, Mention
@@ -121,6 +130,9 @@ class Geotagger:
         return memo[key]
 
     # -- internals ----------------------------------------------------------------
+    def _is_word(self, letters: str) -> bool:
+        return self.lexicon.zipf(letters) >= 3.0
+
     def _is_common(self, word: str) -> bool:
         return self.lexicon.zipf(word) >= 3.5 or self.lexicon.is_first_name(word) or self.lexicon.is_title(word)
 
@@ -161,9 +173,15 @@ class Geotagger:
             # demonyms are always found: untagged by default, they still say where the article is
             spans = find_spans(text, tokens, self.gazetteer, self.overrides, True)
             codes = find_region_codes(text, tokens, spans, self.gazetteer)
+            at = {c.start for c in codes}
+            codes += [s for s in find_state_abbreviations(text, tokens, self.gazetteer, self._is_word)
+                      if s.start not in at]
+            codes += find_county_lists(text, tokens, self.gazetteer)
             if codes:
-                at = {c.start for c in codes}
-                spans = sorted([s for s in spans if s.start not in at] + codes, key=lambda s: s.start)
+                # these replace any span they overlap ("Knox" of "Laurel and Knox counties")
+                taken = [(c.start, c.end) for c in codes]
+                spans = sorted([s for s in spans if not any(a < s.end and s.start < b for a, b in taken)] + codes,
+                               key=lambda s: s.start)
             accepted = list(accept_spans(text, tokens, spans, self.gazetteer, self.lexicon, self.overrides,
                                          headline=(name == "title"), persons=persons))
             if self.fallback is not None:
@@ -187,12 +205,18 @@ class Geotagger:
                 cands = self.candidates(span)
                 if cands:
                     by_key[span.key] = cands
+        # A wire dateline names the bureau's city: a well-known place unless it says which
+        # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
+        datelines = {f[3].key for f in found if f[3].dateline}
         # Context: places the article names whose sense is already clear.
         for key, cands in by_key.items():
             ranked = sorted(cands, key=prior, reverse=True)
             # a name is an anchor when one sense clearly dominates the others
             if len(ranked) == 1 or prior(ranked[0]) - prior(ranked[1]) >= ANCHOR_MARGIN:
                 ctx.add(key, ranked[0])
+                p = ranked[0].place
+                if p.feature in ("PPL", "PPLA", "PPLC", "ADM2") and key not in datelines:
+                    ctx.points.append((key, p.lat, p.lon))
             else:
                 # or when its close senses all lie in one country: "Tokyo" the city or the
                 # prefecture, "Moscow" the city or the oblast, either way Japan or Russia
@@ -207,16 +231,14 @@ class Geotagger:
             if not ctx.countries.get(home[0]) and _abroad(ctx, by_key):
                 ctx.home = None
         pairs, certain = find_pairs(found, by_key)
-        # A wire dateline names the bureau's city: a well-known place unless it says which
-        # ("SALVADOR, Feb 26 -" is Salvador, Bahia; "FRANKFURT" the German city), and never a stray.
-        datelines = {f[3].key for f in found if f[3].dateline}
         chosen = {k: choose(c, Context() if k in datelines else ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
         if len(chosen) > 1:
             # A second look with every name's first choice as country context: "Barcelona" was
             # not clear-cut alone, but once it is Spain's it helps "Seville" be Spain's too.
             # (Countries only: more states would dilute the ones the article really names.)
             ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
-                           weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home)
+                           weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home,
+                           points=ctx.points)
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)

@@ -10,6 +10,7 @@ or an apostrophe, never by a comma, full stop or line break.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,4 +251,76 @@ def find_region_codes(text: str, tokens: Tokens, spans: list[Span], gaz: Gazette
         if rows:
             # the key carries the rows: "WA" after Perth and after Spokane are two senses
             out.append(Span(tok.start, end, text[tok.start : end], f"{key}#{rows[0]}", k, k + 1, rows=rows))
+    return out
+
+
+def _written(code: str) -> str:
+    """How news writes a dotted abbreviation: "w.va." -> "W.Va.", "calif." -> "Calif."."""
+    return "".join(part[:1].upper() + part[1:] + "." for part in code.split(".") if part)
+
+
+def state_abbreviations(gaz: Gazetteer) -> tuple[re.Pattern | None, dict[str, tuple[int, ...]]]:
+    """A pattern for the dotted state and province abbreviations that stand alone ("W.Va.",
+    "Calif.", "B.C.", "Ont.") and what each means; each names exactly one region."""
+    memo = gaz.memo.setdefault("recognize.abbreviations", {})
+    if "pattern" not in memo:
+        table = {_written(code): tuple(rows) for code, rows in gaz.region_codes.items()
+                 if code.endswith(".") and len(rows) == 1}
+        alts = "|".join(re.escape(w).replace(r"\.", r"\.[ ]?") for w in sorted(table, key=len, reverse=True))
+        memo["pattern"] = re.compile(rf"(?<![\w.])(?:{alts})(?!\w)") if table else None
+        memo["table"] = {k.replace(" ", ""): v for k, v in table.items()}
+    return memo["pattern"], memo["table"]
+
+
+def find_state_abbreviations(text: str, tokens: Tokens, gaz: Gazetteer, is_word) -> list[Span]:
+    """Dotted state and province abbreviations anywhere in the text: "officials in W.Va.",
+    "from S.C., D.C. and Calif.". One that is also an English word ("Mass.", "Ill.",
+    "Miss.") counts only mid-sentence, where a lower-case word, a comma or a digit follows:
+    "went to Mass. The priest" is not Massachusetts."""
+    pattern, table = state_abbreviations(gaz)
+    if pattern is None or "." not in text:
+        return []
+    out = []
+    for m in pattern.finditer(text):
+        written = m.group().replace(" ", "")
+        rows = table.get(written)
+        if not rows:
+            continue
+        letters = written.replace(".", "").lower()
+        if is_word(letters):
+            rest = text[m.end() : m.end() + 3].lstrip(" ")
+            if not rest or not (rest[0].islower() or rest[0] in ",;)" or rest[0].isdigit()):
+                continue
+        i = bisect_left(tokens.starts, m.start())
+        j = max(i + 1, bisect_left(tokens.starts, m.end()))
+        if i >= len(tokens) or tokens.starts[i] != m.start():
+            continue
+        out.append(Span(m.start(), m.end(), m.group(), f"{written.lower()}#{rows[0]}", i, j, rows=rows))
+    return out
+
+
+# "Laurel and Knox counties", "Clay, Laurel and Whitley Counties"
+_COUNTY_LIST = re.compile(
+    r"\b((?:[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)(?:(?:, |,? and )(?:[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?))+) [Cc]ounties\b")
+_LIST_SPLIT = re.compile(r", and |, | and ")
+
+
+def find_county_lists(text: str, tokens: Tokens, gaz: Gazetteer) -> list[Span]:
+    """Each county of a list that ends in "counties": "Laurel and Knox counties" names
+    Laurel County and Knox County."""
+    if "ounties" not in text:
+        return []
+    out = []
+    for m in _COUNTY_LIST.finditer(text):
+        pos = m.start(1)
+        for part in _LIST_SPLIT.split(m.group(1)):
+            start = text.index(part, pos)
+            pos = start + len(part)
+            key = " ".join(fold_token(w) for w in TOKEN_RE.findall(part)) + " county"
+            rows = tuple(dict.fromkeys(c >> 1 for c in gaz.index.get(key, ()) if gaz.feature[c >> 1] == "ADM2"))
+            if not rows:
+                continue
+            i = bisect_left(tokens.starts, start)
+            j = bisect_left(tokens.starts, pos)
+            out.append(Span(start, pos, part, key, i, j, rows=rows))
     return out

@@ -31,6 +31,8 @@ W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
 W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding a town it names
 W_HOME = 6.0  # a place in the source's home state, when the story gives no other country
+W_NEAR = 2.5  # within NEAR_KM of a place the article names whose sense is clear
+NEAR_KM = 120.0
 CITY_SHARE = 0.25  # a city with this share of its namesake province's people is what news means
 MAX_PRIOR_GAP = 1.75  # without a "City, State" pair, context never picks a place ~50x smaller
 LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
@@ -70,6 +72,20 @@ class Context:
     inside: dict[int, set[str]] = field(default_factory=dict)
     #: the source's home (country, admin1 or ""), when the story does not point elsewhere
     home: tuple[str, str] | None = None
+    #: (name, lat, lon) of the towns and counties whose sense is clear: namesakes close to
+    #: them are likelier than far ones (one coherent geography per story)
+    points: list[tuple[str, float, float]] = field(default_factory=list)
+
+    def near(self, c: Candidate, own: str = "") -> bool:
+        """The candidate lies within :data:`NEAR_KM` of a clearly placed town or county."""
+        p = c.place
+        if not self.points or p.feature in ("PCLI", "CONT", "ADM1"):
+            return False
+        coslat = math.cos(math.radians(p.lat))
+        for key, lat, lon in self.points:
+            if key != own and math.hypot(lat - p.lat, (lon - p.lon) * coslat) * 111.2 <= NEAR_KM:
+                return True
+        return False
 
     def contained(self, c: Candidate, own: str = "") -> bool:
         """The candidate lies in a county the article names, or is a county holding a place
@@ -190,6 +206,8 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
             s += W_CONTAIN
         if ctx.at_home(c):
             s += W_HOME
+        if ctx.points and ctx.near(c, own):
+            s += W_NEAR
     for other in pair:
         o = other.place
         if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
@@ -211,7 +229,7 @@ def _local(c: Candidate, ctx: Context, own: str) -> bool:
     """The article is set in the candidate's state or province: two or more other names lie
     there, and it names few other regions of that country (Vienna among Virginia's towns)."""
     cc, admin1 = c.place.country_code, c.admin1
-    if ctx.at_home(c) or (ctx.counties and ctx.contained(c, own)):
+    if ctx.at_home(c) or (ctx.counties and ctx.contained(c, own)) or (ctx.points and ctx.near(c, own)):
         return True
     return bool(admin1) and ctx.admin1_support(cc, admin1, own) >= LOCAL_NAMES \
         and ctx.admin1_share(cc, admin1, own) >= 0.5
