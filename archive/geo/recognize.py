@@ -259,17 +259,19 @@ def _written(code: str) -> str:
     return "".join(part[:1].upper() + part[1:] + "." for part in code.split(".") if part)
 
 
-def state_abbreviations(gaz: Gazetteer) -> tuple[re.Pattern | None, dict[str, tuple[int, ...]]]:
-    """A pattern for the dotted state and province abbreviations that stand alone ("W.Va.",
-    "Calif.", "B.C.", "Ont.") and what each means; each names exactly one region."""
+#: The shape of a dotted abbreviation: "Calif.", "W.Va.", "W. Va.", "S.C.", "P.E.I."; one
+#: character class leads, so the scan is cheap, and a dict says what each one means.
+_ABBREV_SHAPE = re.compile(r"(?<![\w.])[A-Z][A-Za-z]{0,4}\.(?:[ ]?[A-Z][a-z]{0,2}\.){0,2}")
+
+
+def state_abbreviations(gaz: Gazetteer) -> dict[str, tuple[int, ...]]:
+    """The dotted state and province abbreviations that stand alone ("W.Va.", "Calif.",
+    "B.C.", "Ont.") as news writes them, each with the one region it names."""
     memo = gaz.memo.setdefault("recognize.abbreviations", {})
-    if "pattern" not in memo:
-        table = {_written(code): tuple(rows) for code, rows in gaz.region_codes.items()
-                 if code.endswith(".") and len(rows) == 1}
-        alts = "|".join(re.escape(w).replace(r"\.", r"\.[ ]?") for w in sorted(table, key=len, reverse=True))
-        memo["pattern"] = re.compile(rf"(?<![\w.])(?:{alts})(?!\w)") if table else None
-        memo["table"] = {k.replace(" ", ""): v for k, v in table.items()}
-    return memo["pattern"], memo["table"]
+    if "table" not in memo:
+        memo["table"] = {_written(code): tuple(rows) for code, rows in gaz.region_codes.items()
+                         if code.endswith(".") and len(rows) == 1}
+    return memo["table"]
 
 
 def find_state_abbreviations(text: str, tokens: Tokens, gaz: Gazetteer, is_word) -> list[Span]:
@@ -277,25 +279,28 @@ def find_state_abbreviations(text: str, tokens: Tokens, gaz: Gazetteer, is_word)
     "from S.C., D.C. and Calif.". One that is also an English word ("Mass.", "Ill.",
     "Miss.") counts only mid-sentence, where a lower-case word, a comma or a digit follows:
     "went to Mass. The priest" is not Massachusetts."""
-    pattern, table = state_abbreviations(gaz)
-    if pattern is None or "." not in text:
-        return []
+    table = state_abbreviations(gaz)
     out = []
-    for m in pattern.finditer(text):
-        written = m.group().replace(" ", "")
+    for m in _ABBREV_SHAPE.finditer(text):
+        found = m.group()
+        written = found.replace(" ", "")
         rows = table.get(written)
+        while rows is None and written.count(".") > 1:  # "Ont. B.C.": the first one alone
+            found = found[: found.index(".") + 1]
+            written = found.replace(" ", "")
+            rows = table.get(written)
         if not rows:
             continue
-        letters = written.replace(".", "").lower()
-        if is_word(letters):
-            rest = text[m.end() : m.end() + 3].lstrip(" ")
+        start, end = m.start(), m.start() + len(found)
+        if is_word(written.replace(".", "").lower()):
+            rest = text[end : end + 3].lstrip(" ")
             if not rest or not (rest[0].islower() or rest[0] in ",;)" or rest[0].isdigit()):
                 continue
-        i = bisect_left(tokens.starts, m.start())
-        j = max(i + 1, bisect_left(tokens.starts, m.end()))
-        if i >= len(tokens) or tokens.starts[i] != m.start():
+        i = bisect_left(tokens.starts, start)
+        if i >= len(tokens) or tokens.starts[i] != start:
             continue
-        out.append(Span(m.start(), m.end(), m.group(), f"{written.lower()}#{rows[0]}", i, j, rows=rows))
+        j = max(i + 1, bisect_left(tokens.starts, end))
+        out.append(Span(start, end, text[start:end], f"{written.lower()}#{rows[0]}", i, j, rows=rows))
     return out
 
 
