@@ -54,9 +54,14 @@ class Place:
     #: ``PPLC`` (capital), ``PPLA``/``PPL`` (towns), ``CONT`` (continent), ``RGN`` ...
     feature: str = "PPL"
     population: int = 0
+    #: the first-level division (state, province) it lies in, or is: (GeoNames id, name);
+    #: the id is negative where GeoNames has none. None when unknown.
+    admin1: tuple[int, str] | None = field(default=None, compare=False)
+    #: the second-level division (county, district), likewise
+    admin2: tuple[int, str] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "geonameid": self.geonameid,
             "name": self.name,
             "lat": self.lat,
@@ -65,6 +70,11 @@ class Place:
             "feature": self.feature,
             "population": self.population,
         }
+        for key in ("admin1", "admin2"):
+            value = getattr(self, key)
+            if value is not None:
+                d[key] = {"geonameid": value[0], "name": value[1]}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Place:
@@ -76,7 +86,13 @@ class Place:
             country_code=d.get("country_code"),
             feature=d.get("feature") or "PPL",
             population=int(d.get("population") or 0),
+            admin1=_division(d.get("admin1")),
+            admin2=_division(d.get("admin2")),
         )
+
+
+def _division(d: Any) -> tuple[int, str] | None:
+    return (int(d["geonameid"]), str(d["name"])) if isinstance(d, dict) and "geonameid" in d else None
 
 
 @dataclass(frozen=True)

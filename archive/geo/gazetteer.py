@@ -200,7 +200,8 @@ class Gazetteer:
         return self._row_of_id.get(geonameid)
 
     def place(self, row: int) -> Place:
-        """The Place stored at a row."""
+        """The Place stored at a row, with the divisions it lies in."""
+        a1, a2 = self.divisions(row)
         return Place(
             geonameid=self.ids[row],
             name=self.names[row],
@@ -209,6 +210,8 @@ class Gazetteer:
             country_code=self.cc[row] or None,
             feature=self.feature[row],
             population=self.population[row],
+            admin1=None if a1 is None else (self.ids[a1], self.names[a1]),
+            admin2=None if a2 is None else (self.ids[a2], self.names[a2]),
         )
 
     def get(self, geonameid: int) -> Place | None:

@@ -58,8 +58,12 @@ class GazetteerGeocoder(Geocoder):
             "population": gaz.population[row],
             "admin1_code": gaz.admin1[row] or None,
             "admin2_id": gaz.ids[gaz.adm2[row]] if gaz.adm2[row] >= 0 else None,
+            "admin1_place": None, "admin2_place": None,  # (GeoNames id, name) of its divisions
             "alternate": alternate,
         }
+        for key, r in zip(("admin1_place", "admin2_place"), gaz.divisions(row), strict=True):
+            if r is not None:
+                raw[key] = (gaz.ids[r], gaz.names[r])
         address = gaz.names[row]
         country = gaz.country(gaz.cc[row]) if gaz.feature[row] != "PCLI" else None
         if country is not None:

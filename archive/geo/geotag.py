@@ -308,7 +308,10 @@ def geotag_records(lines: Iterable[str], tagger: Geotagger,
     """Tag JSON Lines records ``{"id", "text"}``; yield ``{"id", "toponyms": [...]}`` per good line.
 
     Malformed lines are reported as ``on_error(line_number, message)`` and skipped; blank
-    lines are ignored. Toponym offsets index into ``text``.
+    lines are ignored. Toponym offsets index into ``text``. A record may give its source's
+    ``home`` (a place name, "City, State" or a GeoNames id); otherwise the overrides file's
+    ``[home]`` entry for its ``source`` is used. Each toponym names its first- and
+    second-level division (``admin1``, ``admin2``: ``{"geonameid", "name"}`` or null).
     """
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
@@ -329,13 +332,22 @@ def geotag_records(lines: Iterable[str], tagger: Geotagger,
             problem = "missing required field 'text'" if text is None else "field 'text' must be a string"
             on_error(lineno, problem)
             continue
+        home = rec.get("home")
+        if home is not None and not isinstance(home, str | int):
+            on_error(lineno, "field 'home' must be a place name or a GeoNames id")
+            continue
+        source = rec.get("source")
+        if home is None and isinstance(source, str) and tagger.overrides is not None:
+            home = tagger.overrides.home(source)
         toponyms = [
             {
                 "start": m.start, "end": m.end, "name": m.surface,
                 "lat": m.place.lat, "lon": m.place.lon, "geonameid": m.place.geonameid,
                 "country_code": m.place.country_code, "feature": m.place.feature,
                 "score": m.score,
+                **{level: None if div is None else {"geonameid": div[0], "name": div[1]}
+                   for level, div in (("admin1", m.place.admin1), ("admin2", m.place.admin2))},
             }
-            for m in tagger.tag_text(text)
+            for m in tagger.tag_text(text, home=home)
         ]
         yield {"id": rec["id"], "toponyms": toponyms}

@@ -133,6 +133,14 @@ def _stable_id(text: str) -> int:
     return -(zlib.crc32(text.encode("utf-8")) & 0x7FFFFFFF) or -1
 
 
+def _division(value: Any) -> tuple[int, str] | None:
+    try:
+        gid, name = value
+        return int(gid), str(name)
+    except (TypeError, ValueError):
+        return None
+
+
 def candidate_from_location(loc: Any, rank: int) -> Candidate:
     """Turn a geopy Location (ours or a foreign geocoder's) into a Candidate."""
     raw = loc.raw if isinstance(getattr(loc, "raw", None), dict) else {}
@@ -159,6 +167,8 @@ def candidate_from_location(loc: Any, rank: int) -> Candidate:
         country_code=str(cc).upper() if cc else None,
         feature=str(feature),
         population=int(pop or 0),
+        admin1=_division(raw.get("admin1_place")),
+        admin2=_division(raw.get("admin2_place")),
     )
     admin2 = raw.get("admin2_id")
     return Candidate(place, raw.get("admin1_code"), rank, bool(raw.get("alternate")), pop is not None,

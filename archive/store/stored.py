@@ -68,7 +68,8 @@ def to_document(ga: GeotaggedArticle) -> dict:
             (m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)) for m in ga.mentions
         ),
         "pl": tuple(
-            (p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population) for p in places
+            (p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population, p.admin1, p.admin2)
+            for p in places
         ),
     }
     if a.source:
@@ -88,9 +89,7 @@ def to_document(ga: GeotaggedArticle) -> dict:
 def article_from_stored(stored: dict) -> GeotaggedArticle:
     """Rebuild a GeotaggedArticle from a document's stored fields."""
     date_s, url, source, author, origin = stored.get("meta") or (None, None, None, None, None)
-    places = {
-        row[0]: Place(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in stored.get("pl", ())
-    }
+    places = {row[0]: _stored_place(row) for row in stored.get("pl", ())}
     mentions = tuple(
         Mention(f, start, end, surface, places[gid], score)
         for f, start, end, surface, gid, score in stored.get("m", ())
@@ -111,4 +110,10 @@ def article_from_stored(stored: dict) -> GeotaggedArticle:
 
 def places_from_stored(stored: dict) -> tuple[Place, ...]:
     """The distinct places of a stored document, in order of first mention."""
-    return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in stored.get("pl", ()))
+    return tuple(_stored_place(r) for r in stored.get("pl", ()))
+
+
+def _stored_place(r) -> Place:
+    """A Place from its stored row; rows written before divisions were kept have 7 fields."""
+    a1, a2 = (tuple(r[7]) if r[7] else None, tuple(r[8]) if r[8] else None) if len(r) > 8 else (None, None)
+    return Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6], admin1=a1, admin2=a2)
