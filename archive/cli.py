@@ -28,6 +28,9 @@ demonyms_option = click.option(
     "--demonyms", is_flag=True,
     help='Also tag country adjectives ("Syrian", "Turkish") as their country (off by default: see README).',
 )
+infer_home_option = click.option(
+    "--infer-home/--no-infer-home", default=True, show_default=True,
+    help="Infer a source's home state from its articles (a [home] in --overrides always wins).")
 
 
 def fallback_options(f):
@@ -92,10 +95,11 @@ def cli():
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @demonyms_option
+@infer_home_option
 @fallback_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
 def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes, lock_timeout, index_procs,
-           batch_size, overrides, demonyms, fallback_user_agent, fallback_url, fallback_cache, quiet):
+           batch_size, overrides, demonyms, infer_home, fallback_user_agent, fallback_url, fallback_cache, quiet):
     """Read, geotag and index articles from files and folders.
 
     Takes .txt, .jsonl(.gz), .csv, .html, RSS/Atom feeds and WARC files, and
@@ -111,7 +115,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
     options = IngestOptions(
         jobs=jobs, dedupe=dedupe == "on", prune=prune, retag=retag, max_bytes=max_bytes,
         lock_timeout=lock_timeout, index_procs=index_procs, batch=batch_size, overrides=overrides, demonyms=demonyms,
-        fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache),
+        infer_homes=infer_home, fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache),
     )
     bar = None
     progress = None
@@ -245,13 +249,17 @@ def stats(index_dir, as_json):
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @demonyms_option
+@infer_home_option
 @fallback_options
-def geotag(files, overrides, demonyms, fallback_user_agent, fallback_url, fallback_cache):
+def geotag(files, overrides, demonyms, infer_home, fallback_user_agent, fallback_url, fallback_cache):
     """Geotag JSON Lines ({"id", "text"} per line) from FILES or stdin.
 
     Writes one line per article: {"id", "toponyms": [{"start", "end", "name",
-    "lat", "lon", "geonameid", "country_code", "feature", "score"}]}, the format
-    ../shared/eval/score.py reads. Malformed lines are reported on stderr.
+    "lat", "lon", "geonameid", "country_code", "feature", "score", "admin1",
+    "admin2"}]}, the format ../shared/eval/score.py reads; admin1 and admin2 are
+    the place's state and county ({"geonameid", "name"} or null). A record may
+    carry "source" and "home" (a place name or GeoNames id: where the source is
+    at home). Malformed lines are reported on stderr.
 
     \b
     Example:
@@ -260,7 +268,7 @@ def geotag(files, overrides, demonyms, fallback_user_agent, fallback_url, fallba
     from archive.geo.geotag import geotag_records
     from archive.pipeline import IngestOptions, make_tagger
 
-    options = IngestOptions(overrides=overrides, demonyms=demonyms,
+    options = IngestOptions(overrides=overrides, demonyms=demonyms, infer_homes=infer_home,
                             fallback=_fallback(fallback_user_agent, fallback_url, fallback_cache))
     try:
         tagger = make_tagger(options)

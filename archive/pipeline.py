@@ -46,6 +46,7 @@ class IngestOptions:
     batch: int = DEFAULT_BATCH
     overrides: Path | None = None
     demonyms: bool = False  # tag "Syrian" as Syria (see archive.geo.geotag)
+    infer_homes: bool = True  # infer a source's home from its articles (see archive.geo.home)
     fallback: FallbackSettings | None = None  # online geocoder for names the gazetteer lacks
 
 
@@ -195,7 +196,8 @@ def make_tagger(options: IngestOptions):
             raise ArchiveError(str(e)) from e
         fallback = cached.geocode
     overrides = load_overrides(options.overrides) if options.overrides else None
-    return Geotagger(overrides=overrides, demonyms=options.demonyms, fallback=fallback)
+    return Geotagger(overrides=overrides, demonyms=options.demonyms, fallback=fallback,
+                     infer_homes=options.infer_homes)
 
 
 def _tag_all(articles: Iterator[Article], options: IngestOptions) -> Iterator[GeotaggedArticle]:

@@ -49,6 +49,7 @@ from typing import Any
 from archive.geo.filters import accept_spans
 from archive.geo.gazetteer import Gazetteer, load_gazetteer, resolve_home
 from archive.geo.geocoder import GazetteerGeocoder
+from archive.geo.home import HomeInference
 from archive.geo.lexicon import Lexicon, load_lexicon
 from archive.geo.recognize import (
     Span,
@@ -80,11 +81,13 @@ class Geotagger:
     :param demonyms: tag country adjectives ("Syrian") as their country (default False).
     :param fallback: optional geocode callable (e.g. :mod:`archive.geo.fallback`) asked about
         names the gazetteer lacks, found after a locative preposition ("in Qamishli").
+    :param infer_homes: infer each source's home from its articles (default True; see
+        :mod:`archive.geo.home`). Homes given by the user always win.
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, geocode: Callable[..., Any] | None = None,
                  overrides: Any | None = None, lexicon: Lexicon | None = None, demonyms: bool = False,
-                 fallback: Callable[..., Any] | None = None):
+                 fallback: Callable[..., Any] | None = None, infer_homes: bool = True):
         self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         if geocode is None:
@@ -95,32 +98,53 @@ class Geotagger:
             overrides.check(self.gazetteer)
         self.demonyms = demonyms
         self.fallback = fallback
+        #: homes inferred per source from its clear-cut mentions (None: inference off)
+        self.homes = HomeInference() if infer_homes else None
         self._cache: dict[str, list[Candidate]] = {}
         self._region_weights = region_weights(self.gazetteer)
 
     # -- public API ---------------------------------------------------------------
-    def tag_text(self, text: str, field: str = "text", home: str | int | None = None) -> list[Mention]:
+    def tag_text(self, text: str, field: str = "text", home: str | int | None = None,
+                 source: str | None = None) -> list[Mention]:
         """Place mentions in one text; offsets index into ``text``.
 
         :param home: where the source is at home (a place name, "City, State" or a GeoNames
             id): its namesakes are preferred unless the story points to another country.
+        :param source: the text's source, for its home in the overrides file or as inferred.
         """
-        return self._tag([(field, text or "")], self.home_of(home))
+        return self._tag_source([(field, text or "")], home, source)
 
     def geotag(self, article: Article, home: str | int | None = None) -> GeotaggedArticle:
         """Tag an article's title and text together (one sense per name per article).
 
         The home is ``home`` if given, else the overrides file's ``[home]`` entry for the
-        article's source.
+        article's source, else the home inferred for the source (see :mod:`archive.geo.home`).
         """
-        if home is None and self.overrides is not None and article.source:
-            home = self.overrides.home(article.source)
-        mentions = self._tag([("title", article.title or ""), ("text", article.text or "")], self.home_of(home))
+        mentions = self._tag_source([("title", article.title or ""), ("text", article.text or "")], home,
+                                    article.source)
         return GeotaggedArticle(article=article, mentions=tuple(mentions))
 
-    def home_of(self, home: str | int | None) -> tuple[str, str] | None:
+    def inferred_homes(self) -> dict[str, tuple[str, str]]:
+        """Sources whose home this tagger has inferred so far: case-folded name -> (country, admin1)."""
+        return self.homes.homes() if self.homes is not None else {}
+
+    def _tag_source(self, fields: list[tuple[str, str]], home: str | int | None, source: str | None) -> list[Mention]:
+        if home is None and source and self.overrides is not None:
+            home = self.overrides.home(source)
+        where = self.home_of(home)
+        if where is None and source and self.homes is not None:
+            where = self.homes.home(source)
+        regions: list[tuple[str, str]] = []
+        mentions = self._tag(fields, where, regions)
+        if source and self.homes is not None:
+            self.homes.add(source, regions)
+        return mentions
+
+    def home_of(self, home: str | int | tuple[str, str] | None) -> tuple[str, str] | None:
         """(country, admin1 or "") of a home given as a GeoNames id, a name or "Name, Region";
         None when it is empty or unknown."""
+        if isinstance(home, tuple):
+            return home
         if home is None or home == "":
             return None
         key = ("home", str(home))
@@ -165,7 +189,8 @@ class Geotagger:
         self._cache[key] = found
         return found
 
-    def _tag(self, fields: list[tuple[str, str]], home: tuple[str, str] | None = None) -> list[Mention]:
+    def _tag(self, fields: list[tuple[str, str]], home: tuple[str, str] | None = None,
+             regions: list[tuple[str, str]] | None = None) -> list[Mention]:
         found: list[tuple[str, str, Tokens, Span]] = []
         persons: set[str] = set()  # one article: a person in the text is a person in the title
         for name, text in fields:
@@ -245,6 +270,10 @@ class Geotagger:
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
+        if regions is not None:  # evidence of the source's home: the states of its confident choices
+            regions.extend((c.place.country_code, c.admin1) for c, conf in chosen.values()
+                           if conf >= SECOND_PASS_CONFIDENCE and c.admin1 and c.place.country_code
+                           and c.place.feature not in ("PCLI", "CONT", "ADM1"))
         senses = region_senses(found, by_key, chosen)
         most = max((len(v) for v in ctx.countries.values()), default=0)
         main_countries = {cc for cc, names in ctx.countries.items() if most and len(names) == most}
@@ -310,7 +339,7 @@ def geotag_records(lines: Iterable[str], tagger: Geotagger,
     Malformed lines are reported as ``on_error(line_number, message)`` and skipped; blank
     lines are ignored. Toponym offsets index into ``text``. A record may give its source's
     ``home`` (a place name, "City, State" or a GeoNames id); otherwise the overrides file's
-    ``[home]`` entry for its ``source`` is used. Each toponym names its first- and
+    ``[home]`` entry for its ``source`` is used, or the home inferred for that source. Each toponym names its first- and
     second-level division (``admin1``, ``admin2``: ``{"geonameid", "name"}`` or null).
     """
     for lineno, line in enumerate(lines, start=1):
@@ -336,9 +365,7 @@ def geotag_records(lines: Iterable[str], tagger: Geotagger,
         if home is not None and not isinstance(home, str | int):
             on_error(lineno, "field 'home' must be a place name or a GeoNames id")
             continue
-        source = rec.get("source")
-        if home is None and isinstance(source, str) and tagger.overrides is not None:
-            home = tagger.overrides.home(source)
+        source = rec.get("source") if isinstance(rec.get("source"), str) else None
         toponyms = [
             {
                 "start": m.start, "end": m.end, "name": m.surface,
@@ -348,6 +375,6 @@ def geotag_records(lines: Iterable[str], tagger: Geotagger,
                 **{level: None if div is None else {"geonameid": div[0], "name": div[1]}
                    for level, div in (("admin1", m.place.admin1), ("admin2", m.place.admin2))},
             }
-            for m in tagger.tag_text(text, home=home)
+            for m in tagger.tag_text(text, home=home, source=source)
         ]
         yield {"id": rec["id"], "toponyms": toponyms}
