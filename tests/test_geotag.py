@@ -106,7 +106,8 @@ def test_geotag_records_reports_bad_lines(tagger):
     out = list(geotag_records(lines, tagger, lambda n, msg: errors.append((n, msg))))
     assert [r["id"] for r in out] == [1]
     top = out[0]["toponyms"][0]
-    assert set(top) == {"start", "end", "name", "lat", "lon", "geonameid", "country_code", "feature", "score"}
+    assert set(top) == {"start", "end", "name", "lat", "lon", "geonameid", "country_code", "feature", "score",
+                        "admin1", "admin2"}
     assert [n for n, _ in errors] == [2, 3, 5]
 
 
