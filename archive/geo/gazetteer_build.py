@@ -166,6 +166,19 @@ def _plain_compass(name: str) -> list[str]:
 _GENERIC_WORDS = frozenset(("Island", "Islands"))
 
 
+def _plain_alias(alias: str, name: str) -> bool:
+    """A division's alias worth matching in English text: not a short code ("Tov", "Poi")
+    nor an everyday English word ("Coast", "Islands", "Lori"), unless it starts the
+    division's own name ("Tibet" of "Tibet Autonomous Region")."""
+    from wordfreq import zipf_frequency
+
+    if len(alias) <= 3:
+        return False
+    if " " in alias or alias == name.split()[0]:
+        return True
+    return zipf_frequency(alias, "en") < 3.0
+
+
 def _usable(name: str) -> bool:
     return bool(name) and len(name) >= 2 and name[0].isupper() and "," not in name and is_latin(name)
 
@@ -362,15 +375,17 @@ def compile_gazetteer() -> dict:
         if not name:
             continue
         row = add_row(gid, name, lat, lon, cc, code, "ADM1", sum(p for *_, p in pts or ()))
-        add_name(name, row, False)
+        if name not in _GENERIC_WORDS:  # Hong Kong's "Islands" district is not the word
+            add_name(name, row, False)
         short = _strip_admin_suffix(name)
         if short != name:
             add_name(short, row, True)  # "Anhui Sheng" -> "Anhui"
         if div is not None:
-            if div.name != name:
-                add_name(div.name, row, False)
+            if div.name != name and _plain_alias(div.name, name):
+                add_name(div.name, row, True)
             for alias in div.aliases:
-                add_name(alias, row, True)
+                if _plain_alias(alias, name):
+                    add_name(alias, row, True)
     countries_of = {}
     for key, codes in names.items():
         countries_of[key] = {cols["cc"][code >> 1] for code in codes}
