@@ -149,6 +149,34 @@ def test_athens_clarke_county_is_athens_georgia(tagger):
     assert found.get(at(text, "Athens", 1)) == 4180386  # Athens, Georgia, not the Greek capital
 
 
+def test_london_police_in_ontario(tagger):
+    text = "London police in Ontario said a student at Western University was missing."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "London")) == 6058560  # London, Ontario
+    assert found.get(at(text, "Ontario")) == 6093943
+
+
+def test_a_city_police_force_at_the_start_of_a_sentence(tagger):
+    text = "Manchester police in New Hampshire arrested two men on Elm Street."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Manchester")) == 5089178  # Manchester, New Hampshire
+    assert found.get(at(text, "New Hampshire")) == 5090174
+
+
+def test_a_dateline_with_a_state_code_is_the_town_not_the_country(tagger):
+    text = "LEBANON, Pa. - The Lebanon County commissioners approved the budget on Monday."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "LEBANON")) == 5197517  # Lebanon, Pennsylvania
+    assert found.get(at(text, "Lebanon County")) == 5197522
+
+
+def test_a_country_is_not_a_namesake_town_near_the_story(tagger):
+    text = "Farmers near Houston and Beaumont in Texas said tariffs on China hurt soybean sales."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Beaumont")) == 4672989  # the control: Beaumont, Texas
+    assert found.get(at(text, "China")) == 1814991  # the country, not China, Texas
+
+
 # --- state and province abbreviations -----------------------------------------------------
 
 

@@ -255,6 +255,20 @@ def _contains(gaz: Gazetteer, region: Span, place: Span) -> bool:
     return False
 
 
+# Nouns that local news puts after a place's name: "Richmond police", "Manchester officials".
+_LOCAL_NOUNS = frozenset("police officials residents council mayor schools firefighters authorities voters sheriff "
+                         "deputies".split())
+
+
+def _before_local_noun(span: Span, tokens: Tokens, text: str) -> bool:
+    """The span is followed by a noun that says a place's people or institutions are meant
+    ("Richmond police said"): at a sentence start that is as good as a capital mid-sentence."""
+    if span.j >= len(tokens):
+        return False
+    nxt = tokens[span.j]
+    return nxt.text in _LOCAL_NOUNS and _only_space(text, span.end, nxt.start)
+
+
 def _region_adjective(span: Span, tokens: Tokens, text: str) -> bool:
     """"Central American", "Latin American", "Indian Ocean": the adjective is not the country."""
     if span.i > 0:
@@ -350,7 +364,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             continue
         if art.uses_in_lower_case(span.key):
             continue  # the article itself uses the word in lower case
-        informative = not (span.sentence_start or headline or art.all_caps or surface.isupper())
+        informative = not (span.sentence_start or headline or art.all_caps or surface.isupper()) \
+            or (span.sentence_start and not headline and not art.all_caps and _before_local_noun(span, tokens, text))
         z = lex.zipf(span.key)
         # How big a place backs the name: a main name counts fully; an alternate name
         # (another language's, a former name) an order of magnitude less, and not at all

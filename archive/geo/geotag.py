@@ -256,7 +256,8 @@ class Geotagger:
             if not ctx.countries.get(home[0]) and _abroad(ctx, by_key):
                 ctx.home = None
         pairs, certain = find_pairs(found, by_key)
-        chosen = {k: choose(c, Context() if k in datelines else ctx, pairs.get(k, ()), k) for k, c in by_key.items()}
+        chosen = {k: choose(c, Context() if k in datelines else ctx, pairs.get(k, ()), k, k in certain)
+                  for k, c in by_key.items()}
         if len(chosen) > 1:
             # A second look with every name's first choice as country context: "Barcelona" was
             # not clear-cut alone, but once it is Spain's it helps "Seville" be Spain's too.
@@ -267,7 +268,7 @@ class Geotagger:
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
-            chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k)
+            chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k, k in certain)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
         if regions is not None:  # evidence of the source's home: the states of its confident choices

@@ -26,7 +26,8 @@ from archive.models import Place
 
 W_COUNTRY = 1.0  # per other name in the article placed in the candidate's country (up to 3)
 MAX_COUNTRY_SUPPORT = 3
-W_ADMIN1 = 3.0  # candidate lies in a state/province the article names
+W_ADMIN1 = 3.0  # candidate lies in a state/province the article names (times its share)
+W_IN_STATE = 2.0  # ... and a flat bonus for lying inside it at all ("London police in Ontario")
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
 W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding a town it names
@@ -211,7 +212,10 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
     if p.feature not in ("PCLI", "CONT"):
         s += W_COUNTRY * min(ctx.country_support(cc, own), MAX_COUNTRY_SUPPORT)
         if c.admin1 and p.feature != "ADM1":
-            s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
+            share = ctx.admin1_share(cc, c.admin1, own)
+            # the flat bonus only where the state clearly sets the story: few of the country's
+            # states named, and not one holding most of its people (England)
+            s += W_ADMIN1 * share + (W_IN_STATE if share >= 0.5 else 0.0)
         if ctx.counties and ctx.contained(c, own):
             s += W_CONTAIN
         if ctx.at_home(c):
@@ -246,15 +250,29 @@ def _local(c: Candidate, ctx: Context, own: str) -> bool:
 
 
 def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
-           own: str = "") -> tuple[Candidate, float]:
-    """Best candidate and a confidence in [0, 1] from its margin over the runner-up."""
+           own: str = "", certain: bool = False) -> tuple[Candidate, float]:
+    """Best candidate and a confidence in [0, 1] from its margin over the runner-up.
+
+    ``certain``: the pair is a state code or a dateline's ("LEBANON, Pa."), so a place
+    inside the state it names is meant whenever there is one.
+    """
     pair = list(pair)
+    if certain:
+        states = [(o.place.country_code, o.admin1) for o in pair if o.place.feature == "ADM1"]
+        inside = [c for c in cands if c.place.feature not in ("PCLI", "CONT", "ADM1")
+                  and (c.place.country_code, c.admin1) in states]
+        cands = inside or cands
     if len(cands) > 1:
         # a small place matched only through another of its names ("Bush" for Bushland,
         # "Frankfurt" for a Frankfort) is likelier a quirk of the alternate-name lists
         named = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
                                           and c.place.population < ALT_MIN_POPULATION)]
         cands = named or cands
+    if not pair and len(cands) > 1 and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
+        # a country's own name is the country: nearness and states named in the story do not
+        # make "China" the Texas town near Houston (a county or the source's home may)
+        towns = [c for c in cands if c.place.feature not in ("PCLI", "CONT", "ADM1")]
+        cands = [c for c in cands if c not in towns or ctx.at_home(c) or (ctx.counties and ctx.contained(c, own))]
     if not pair and len(cands) > 1:
         # context may pick among comparable places, but not a village over a far bigger
         # namesake: mentions of Texas elsewhere do not make "Cleveland" a Texas village

@@ -108,7 +108,7 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
                 if inside:  # "Buffalo, New York"
                     out[k] = inside[0]
                     break
-            if gap in _LIST_GAPS and near.place.feature == "ADM1":
+            if gap in _LIST_GAPS and near.place.feature == "ADM1" and other.rows is None:
                 same = [c for c in regions if c.place.country_code == near.place.country_code]
                 if same:  # "Ohio, New York and Texas"
                     out[k] = max(same, key=prior)
