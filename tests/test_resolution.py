@@ -156,6 +156,20 @@ def test_london_police_in_ontario(tagger):
     assert found.get(at(text, "Ontario")) == 6093943
 
 
+@pytest.mark.parametrize(
+    "text, surface, geonameid",
+    [
+        ("Paris police in Tennessee said the suspect was caught near the lake.", "Paris", 4647963),
+        ("Alexandria residents in Louisiana braced for the storm on Sunday.", "Alexandria", 4314550),
+    ],
+)
+def test_a_towns_people_in_a_named_state(tagger, text, surface, geonameid):
+    mentions = tagger.tag_text(text)
+    found = spans(mentions)
+    assert found.get(at(text, surface)) == geonameid
+    assert [m.place.feature for m in mentions if m.surface not in (surface,)] == ["ADM1"]
+
+
 def test_a_city_police_force_at_the_start_of_a_sentence(tagger):
     text = "Manchester police in New Hampshire arrested two men on Elm Street."
     found = spans(tagger.tag_text(text))

@@ -26,6 +26,9 @@ TORN_CITY = 1_000_000
 TORN_SUPPORT = 3  # names in one country that make it the article's home (see torn)
 
 _PAIR_GAP = (", ", ",")
+# "Paris police in Tennessee", "Alexandria residents in Louisiana": a town's people in a state
+_LOCAL_GAP = re.compile(r" (?:police|officials|residents|firefighters|authorities|council|voters|schools|deputies)"
+                        r" (?:in|of) ")
 _REGION_FEATURES = ("ADM1", "PCLI", "CONT")
 
 
@@ -38,7 +41,8 @@ def find_pairs(found: list, by_key: dict[str, list[Candidate]]) -> tuple[dict[st
     pairs: dict[str, list[Candidate]] = {}
     certain: set[str] = set()
     for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
-        if f1 == f2 and t1[s1.end : s2.start] in _PAIR_GAP and s2.key in by_key and s1.key in by_key \
+        gap = t1[s1.end : s2.start] if f1 == f2 else ""
+        if f1 == f2 and (gap in _PAIR_GAP or _LOCAL_GAP.fullmatch(gap)) and s2.key in by_key and s1.key in by_key \
                 and (s1.dateline or s2.rows is not None or not _listed_regions(by_key[s1.key], by_key[s2.key])):
             region = [c for c in by_key[s2.key] if c.place.feature in ("ADM1", "PCLI")]
             if region:
