@@ -268,7 +268,8 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
         named = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
                                           and c.place.population < ALT_MIN_POPULATION)]
         cands = named or cands
-    if not pair and len(cands) > 1 and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
+    if not pair and len(cands) > 1 and any(c.place.feature in ("PCLI", "CONT") for c in cands) \
+            and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
         # a country's own name is the country: nearness and states named in the story do not
         # make "China" the Texas town near Houston (a county or the source's home may)
         towns = [c for c in cands if c.place.feature not in ("PCLI", "CONT", "ADM1")]
