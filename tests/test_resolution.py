@@ -143,6 +143,14 @@ def test_county_abbreviated_co(tagger):
     assert county.place.feature == "ADM2" and county.place.country_code == "US"
 
 
+@pytest.mark.parametrize("company", ["Idaho Power Co.", "Sherwin-Williams Co.", "British Petroleum Co Plc"])
+def test_a_company_is_no_county(tagger, company):
+    text = f"Shares of {company} rose in Chicago trading on Friday."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Chicago")) == 4887398  # the control
+    assert not [s for s in found if s[0].endswith(("Co.", "Co"))]
+
+
 def test_athens_clarke_county_is_athens_georgia(tagger):
     text = "Athens-Clarke County commissioners met in Athens on Monday to approve the budget."
     found = spans(tagger.tag_text(text))
@@ -209,6 +217,13 @@ def test_a_country_is_not_a_namesake_town_near_the_story(tagger):
 )
 def test_each_state_abbreviation(tagger, text, surface, geonameid):
     assert spans(tagger.tag_text(text)).get(at(text, surface)) == geonameid
+
+
+def test_a_party_label_is_no_place(tagger):
+    text = "Sen. Rand Paul (R-Ky.) and Sen. Bernie Sanders (Ind.) spoke in Louisville, Ky., on Monday."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Ky.", 1)) == KENTUCKY  # the control: after a city it is the state
+    assert at(text, "Ky.") not in found and at(text, "Ind.") not in found
 
 
 def test_an_abbreviation_that_is_a_word_needs_a_sentence_around_it(tagger):

@@ -269,6 +269,16 @@ def _before_local_noun(span: Span, tokens: Tokens, text: str) -> bool:
     return nxt.text in _LOCAL_NOUNS and _only_space(text, span.end, nxt.start)
 
 
+def _county_abbreviation(span: Span, tokens: Tokens, text: str) -> bool:
+    """"Plymouth Co." is the county only when written with its full stop, not run on from a
+    capitalised word before ("Idaho Power Co.") and not followed by one ("Co. Ltd")."""
+    if not span.surface.endswith(".") or text[span.start - 1 : span.start] in ("-", "'", "’"):
+        return False  # "Sherwin-Williams Co."
+    if span.i > 0 and tokens[span.i - 1].is_cap and _only_space(text, tokens[span.i - 1].end, span.start):
+        return False
+    return not (span.j < len(tokens) and tokens[span.j].is_cap and _only_space(text, span.end, tokens[span.j].start))
+
+
 def _region_adjective(span: Span, tokens: Tokens, text: str) -> bool:
     """"Central American", "Latin American", "Indian Ocean": the adjective is not the country."""
     if span.i > 0:
@@ -319,6 +329,8 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
             keep.append(span)
             continue
         feature, pop, main_pop, alt_pop = info[k]
+        if span.key.endswith(" co") and not _county_abbreviation(span, tokens, text):
+            continue  # "British Petroleum Co Plc", "Idaho Power Co.": a company
         # "Laurel County", "Plymouth Co.": the word after the name says it is a county
         nation = feature in _NATION or span.demonym or span.key.rsplit(" ", 1)[-1] in _COUNTY_WORDS
         surface = span.surface

@@ -357,7 +357,8 @@ def compile_gazetteer() -> dict:
         for short in (*_plain_compass(area.name), *AREA_NAMES.get(area.geonameid, ())):
             add_name(short, row, False)
         for alt in area.alternates:
-            add_name(alt, row, True)
+            if not (alt.replace(".", "").isupper() and len(alt) <= 5):  # "PG" is no Persian Gulf in text
+                add_name(alt, row, True)
     admin1_names, admin2_points, admin2_members = _admin_names(cities)
     by_code = {d.code: d for d in divisions()}
     level1 = {tuple(d.code.split(".", 1)) for d in by_code.values() if d.level == 1 and "." in d.code}

@@ -264,6 +264,9 @@ def _written(code: str) -> str:
 _ABBREV_SHAPE = re.compile(r"(?<![\w.])[A-Z][A-Za-z]{0,4}\.(?:[ ]?[A-Z][a-z]{0,2}\.){0,2}")
 
 
+_PARTY = frozenset(("R-", "D-", "I-"))
+
+
 def state_abbreviations(gaz: Gazetteer) -> dict[str, tuple[int, ...]]:
     """The dotted state and province abbreviations that stand alone ("W.Va.", "Calif.",
     "B.C.", "Ont.") as news writes them, each with the one region it names."""
@@ -292,6 +295,8 @@ def find_state_abbreviations(text: str, tokens: Tokens, gaz: Gazetteer, is_word)
         if not rows:
             continue
         start, end = m.start(), m.start() + len(found)
+        if text[start - 2 : start] in _PARTY or (text[start - 1 : start] == "(" and text[end : end + 1] == ")"):
+            continue  # "Sen. Rand Paul (R-Ky.)", "Sanders (Ind.)": a party label, not a place in the story
         if is_word(written.replace(".", "").lower()):
             rest = text[end : end + 3].lstrip(" ")
             if not rest or not (rest[0].islower() or rest[0] in ",;)" or rest[0].isdigit()):
