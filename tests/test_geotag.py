@@ -439,6 +439,9 @@ def test_city_state_code_vouches_for_the_city(tagger):
         ("American officials in Washington and Chicago criticised the Nord Stream pipeline.", "Nord"),
         ("Executives in Texas and California and American investors met Peter Marion of Maritime Foods.",
          "Maritime"),
+        # Guyana's capital in a story set in America: the place meant is not in the gazetteer
+        ("Students from Georgetown joined rallies in Washington, Baltimore and Chicago, and across America.",
+         "Georgetown"),
     ],
 )
 def test_no_pin_abroad_in_a_story_set_at_home(tagger, text, absent):

@@ -250,16 +250,6 @@ def test_the_province_when_the_text_says_so(tagger):
     assert found.get(at(text, "New York")) == 5128638
 
 
-# --- nearness -----------------------------------------------------------------------------
-
-
-def test_a_namesake_next_to_the_storys_cities(tagger):
-    text = "Students from Georgetown joined rallies in Washington, Baltimore and Chicago, and across America."
-    found = spans(tagger.tag_text(text))
-    assert found.get(at(text, "Georgetown")) == 4138890  # Georgetown, Washington, D.C.
-    assert found.get(at(text, "Baltimore")) == 4347778
-
-
 # --- a source's home ----------------------------------------------------------------------
 
 

@@ -200,7 +200,8 @@ class Geotagger:
             codes = find_region_codes(text, tokens, spans, self.gazetteer)
             at = {c.start for c in codes}
             codes += [s for s in find_state_abbreviations(text, tokens, self.gazetteer, self._is_word)
-                      if s.start not in at]
+                      if s.start not in at and not any(o.start <= s.start and s.end <= o.end and o.end - o.start
+                                                       > s.end - s.start for o in spans)]  # "Washington D.C."
             codes += find_county_lists(text, tokens, self.gazetteer)
             if codes:
                 # these replace any span they overlap ("Knox" of "Laurel and Knox counties")
@@ -264,6 +265,7 @@ class Geotagger:
             # (Countries only: more states would dilute the ones the article really names.)
             ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
                            weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home,
+                           sure_counties=ctx.sure_counties,
                            points=ctx.points)
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
@@ -313,19 +315,31 @@ def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
 
 
 def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
-    """Record which counties the article may name, and which names may lie inside them."""
-    counties: dict[int, set[str]] = {}
+    """Record the town-in-county pairs the article names, where the pairing is unique: of
+    all the senses of a town's name, one lies in a sense of a county's name, and that
+    county is the only one holding such a town ("Dublin" and "Franklin County": Dublin,
+    Ohio). "Washington" and "Washington County" pair in several states, so they say nothing.
+    Counties whose name has a single sense ("Laurel County") are noted as sure."""
+    named: dict[int, set[str]] = {}
     for key, cands in by_key.items():
-        for c in cands:
-            if c.place.feature == "ADM2":
-                counties.setdefault(c.place.geonameid, set()).add(key)
-    if not counties:
+        adm2 = [c for c in cands if c.place.feature == "ADM2"]
+        for c in adm2:
+            named.setdefault(c.place.geonameid, set()).add(key)
+            if len(adm2) == 1:
+                ctx.sure_counties.add(c.place.geonameid)
+    if not named:
         return
-    ctx.counties = counties
+    pairs: dict[tuple[str, str], set[tuple[int, int]]] = {}
     for key, cands in by_key.items():
         for c in cands:
-            if c.admin2 in counties:
-                ctx.inside.setdefault(c.admin2, set()).add(key)
+            for county_key in named.get(c.admin2, ()) if c.admin2 is not None else ():
+                if county_key != key:
+                    pairs.setdefault((key, county_key), set()).add((c.place.geonameid, c.admin2))
+    for (key, county_key), found in pairs.items():
+        if len(found) == 1:
+            town, county = next(iter(found))
+            ctx.counties.setdefault(town, set()).add(county_key)  # town id -> county names holding it
+            ctx.inside.setdefault(county, set()).add(key)  # county id -> town names inside it
 
 
 def geotag(article: Article, geocode: Callable[..., Any] | None = None) -> GeotaggedArticle:

@@ -27,12 +27,11 @@ from archive.models import Place
 W_COUNTRY = 1.0  # per other name in the article placed in the candidate's country (up to 3)
 MAX_COUNTRY_SUPPORT = 3
 W_ADMIN1 = 3.0  # candidate lies in a state/province the article names (times its share)
-W_IN_STATE = 2.0  # ... and a flat bonus for lying inside it at all ("London police in Ontario")
 W_PAIR = 6.0  # "City, State" / "City, Country" written next to each other
 W_ALT = 1.0  # matched only through an alternate name
 W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding a town it names
 W_HOME = 6.0  # a place in the source's home state, when the story gives no other country
-W_NEAR = 2.5  # within NEAR_KM of a place the article names whose sense is clear
+W_NEAR = 2.5  # a county within NEAR_KM of a town or county the article names whose sense is clear
 NEAR_KM = 120.0
 CITY_SHARE = 0.25  # a city with this share of its namesake province's people is what news means
 MAX_PRIOR_GAP = 1.75  # without a "City, State" pair, context never picks a place ~50x smaller
@@ -67,10 +66,13 @@ class Context:
     #: (country, admin1) -> how much naming a place there says about the region, in (0, 1]:
     #: low for a region holding most of its country (England), 1 when unknown
     weights: dict[tuple[str, str], float] = field(default_factory=dict)
-    #: county (ADM2) GeoNames id -> names in the article that may mean that county
+    #: town GeoNames id -> names of counties in the article that hold it, where that
+    #: town-in-county pairing is the only one the two names allow (see geotag._add_counties)
     counties: dict[int, set[str]] = field(default_factory=dict)
-    #: county GeoNames id -> names in the article that may mean a place inside it
+    #: county GeoNames id -> names in the article of the towns it holds, likewise
     inside: dict[int, set[str]] = field(default_factory=dict)
+    #: counties named by a name that has no other county sense ("Laurel County")
+    sure_counties: set[int] = field(default_factory=set)
     #: the source's home (country, admin1 or ""), when the story does not point elsewhere
     home: tuple[str, str] | None = None
     #: (name, lat, lon) of the towns and counties whose sense is clear: namesakes close to
@@ -91,9 +93,14 @@ class Context:
     def contained(self, c: Candidate, own: str = "") -> bool:
         """The candidate lies in a county the article names, or is a county holding a place
         the article names ("London" and "Laurel County": London, Kentucky)."""
-        if c.admin2 is not None and self.counties.get(c.admin2, set()) - {own}:
-            return True
-        return c.place.feature == "ADM2" and bool(self.inside.get(c.place.geonameid, set()) - {own})
+        if c.place.feature == "ADM2":
+            return bool(self.inside.get(c.place.geonameid, set()) - {own})
+        return bool(self.counties.get(c.place.geonameid, set()) - {own})
+
+    def surely_contained(self, c: Candidate, own: str = "") -> bool:
+        """Contained, and in a county whose name has no other sense: reason enough to
+        consider a small town over a far bigger namesake (London, Kentucky)."""
+        return c.admin2 in self.sure_counties and self.contained(c, own)
 
     def at_home(self, c: Candidate) -> bool:
         """The candidate lies in the source's home state (or home country, when that is all)."""
@@ -212,16 +219,13 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
     if p.feature not in ("PCLI", "CONT"):
         s += W_COUNTRY * min(ctx.country_support(cc, own), MAX_COUNTRY_SUPPORT)
         if c.admin1 and p.feature != "ADM1":
-            share = ctx.admin1_share(cc, c.admin1, own)
-            # the flat bonus only where the state clearly sets the story: few of the country's
-            # states named, and not one holding most of its people (England)
-            s += W_ADMIN1 * share + (W_IN_STATE if share >= 0.5 else 0.0)
+            s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
         if ctx.counties and ctx.contained(c, own):
             s += W_CONTAIN
         if ctx.at_home(c):
             s += W_HOME
-        if ctx.points and ctx.near(c, own):
-            s += W_NEAR
+        if p.feature == "ADM2" and ctx.points and ctx.near(c, own):
+            s += W_NEAR  # counties only: in national news a town near another named one is chance
     for other in pair:
         o = other.place
         if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
@@ -243,8 +247,12 @@ def _local(c: Candidate, ctx: Context, own: str) -> bool:
     """The article is set in the candidate's state or province: two or more other names lie
     there, and it names few other regions of that country (Vienna among Virginia's towns)."""
     cc, admin1 = c.place.country_code, c.admin1
-    if ctx.at_home(c) or (ctx.counties and ctx.contained(c, own)) or (ctx.points and ctx.near(c, own)):
+    # (nearness is no reason to consider a far smaller namesake: a story naming Orlando and
+    # Tampa does not make "Cleveland" the Florida village)
+    if ctx.at_home(c) or (ctx.counties and ctx.surely_contained(c, own)):
         return True
+    if c.place.feature == "ADM2" and ctx.points and ctx.near(c, own):
+        return True  # a county next to a county the story names ("Laurel and Knox counties")
     return bool(admin1) and ctx.admin1_support(cc, admin1, own) >= LOCAL_NAMES \
         and ctx.admin1_share(cc, admin1, own) >= 0.5
 
@@ -273,7 +281,8 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
         # a country's own name is the country: nearness and states named in the story do not
         # make "China" the Texas town near Houston (a county or the source's home may)
         towns = [c for c in cands if c.place.feature not in ("PCLI", "CONT", "ADM1")]
-        cands = [c for c in cands if c not in towns or ctx.at_home(c) or (ctx.counties and ctx.contained(c, own))]
+        cands = [c for c in cands if c not in towns or ctx.at_home(c)
+                 or (ctx.counties and ctx.surely_contained(c, own))]
     if not pair and len(cands) > 1:
         # context may pick among comparable places, but not a village over a far bigger
         # namesake: mentions of Texas elsewhere do not make "Cleveland" a Texas village
