@@ -6,10 +6,11 @@ Build it with :func:`create_app`; serve it in production with :func:`serve`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from archive.store import Store, open_store
 
 #: OpenStreetMap's standard tiles: the default basemap (loaded by the browser, never the server).
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -22,7 +23,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app; ``test_config`` replaces the environment's settings."""
     app = Flask(__name__)
     app.config.from_mapping(
+        # The archive: a Whoosh index folder or a postgresql:// URL (INDEX_DIR is the older name).
+        INDEX=None,
         INDEX_DIR=os.environ.get("GEOARCHIVE_INDEX", "index"),
+        # PostgreSQL streaming replicas that answer searches (URLs; writes always go to INDEX).
+        READ_REPLICAS=(),
         RESULTS_PER_PAGE=20,
         # A Leaflet tile URL template, or "offline" for the country-outline basemap.
         MAP_TILES=OSM_TILES,
@@ -48,7 +53,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("GEOARCHIVE")
     else:
         app.config.update(test_config)
-    app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"])
 
     from web import api, assets, errors, security, views
 
@@ -58,6 +62,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     return app
+
+
+def archive_store(app: Flask) -> Store:
+    """The app's Store, opened on first use and again whenever INDEX (or INDEX_DIR) changes."""
+    location = str(app.config.get("INDEX") or app.config["INDEX_DIR"])
+    replicas = tuple(app.config.get("READ_REPLICAS") or ())
+    if isinstance(replicas, str):
+        replicas = tuple(u for u in replicas.split(",") if u.strip())
+    key = (location, replicas)
+    held = app.extensions.get("geoarchive_store")
+    if held is None or held[0] != key:
+        if held is not None:
+            held[1].close()
+        held = (key, open_store(location, read_replicas=replicas))
+        app.extensions["geoarchive_store"] = held
+    return held[1]
 
 
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from archive.errors import IndexNotFoundError, QueryError
-from archive.store.whoosh import search as archive_search
+from archive.store.query import parse_request
 from web import openapi
 from web.cache import cached
-from web.views import index_dir, run_search, search_args
+from web.views import run_search, search_args, store
 
 bp = Blueprint("api", __name__)
 
@@ -16,7 +16,7 @@ bp = Blueprint("api", __name__)
 @bp.get("/api/search")
 def search() -> Response:
     """One page of search results: the shape of ``SearchPage.to_dict()``."""
-    req = archive_search.parse_request(search_args())
+    req = parse_request(search_args())
     return jsonify(run_search(req).to_dict())
 
 
@@ -44,9 +44,9 @@ def places() -> Response:
     download = (args.pop("download", None) or "").strip()
     if download not in ("", "0", "1"):
         raise QueryError(f"download must be 0 or 1, not {download!r}.", param="download")
-    req = archive_search.parse_request(args)
+    req = parse_request(args)
     limit = current_app.config["MAP_MAX_PLACES"]
-    counts = cached(("places", req, limit), lambda: archive_search.place_counts(index_dir(), req, limit=limit))
+    counts = cached(("places", req, limit), lambda: store().place_counts(req, limit=limit))
     response = jsonify({"type": "FeatureCollection", "features": [feature(pc) for pc in counts]})
     response.mimetype = "application/geo+json"
     if download == "1":
@@ -64,7 +64,7 @@ def openapi_document() -> Response:
 def healthz() -> tuple[Response, int]:
     """Whether the app is up and its index can be opened (503 if not)."""
     try:
-        archive_search.get_article(index_dir(), "-healthz-")
+        store().get_article("-healthz-")
     except IndexNotFoundError as error:
         return jsonify({"ok": False, "error": str(error), "status": 503, "param": None}), 503
     return jsonify({"ok": True, "status": 200}), 200

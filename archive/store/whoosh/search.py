@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ from archive.store.snippet import Highlighter
 from archive.store.stored import article_from_stored, fold, parse_place_term, places_from_stored
 from archive.store.whoosh.index import searching, term_ids
 
-__all__ = ["get_article", "parse_request", "place_counts", "place_summary", "search"]
+__all__ = ["get_article", "iter_hits", "parse_request", "place_counts", "place_summary", "search"]
 
 QUERY_FIELDS = ("title", "text", "place", "country", "source", "date", "year", "places", "id")
 FACET_FIELDS = {"country": "country", "place": "pid", "source": "src", "year": "year"}
@@ -514,6 +515,25 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
         suggestion = _suggest(lease, req.q) if req.q and total < 5 else None
         return SearchPage(query=req.q, hits=tuple(hits), total=total, page=req.page,
                           per_page=req.per_page, facets=facets, suggestion=suggestion)
+
+
+def iter_hits(index_dir: Path, request: SearchRequest) -> Iterator[SearchHit]:
+    """Every hit of the request in its order, without snippets (for exports); holds one searcher."""
+    req = request
+    with searching(index_dir) as lease:
+        s = lease.searcher
+        _leaves_, masks, ranked, scores, _q = _run(lease, req, 1)
+        total = int(sum(int(m.sum()) for m in masks))
+        if total > len(ranked):
+            _leaves_, masks, ranked, scores, _q = _run(lease, req, total)
+        for docnum, score in zip(ranked, scores, strict=True):
+            stored = s.stored_fields(docnum)
+            date_s, url, source, _author, _origin = stored.get("meta") or (None,) * 5
+            yield SearchHit(
+                id=stored["id"], title=stored.get("title", ""),
+                date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
+                snippet="", score=float(score), places=places_from_stored(stored),
+            )
 
 
 def _matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
