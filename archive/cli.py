@@ -172,14 +172,21 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
 @click.option("--near", metavar="LAT,LON", help="Only articles naming a place near this point.")
 @click.option("--radius-km", help="Radius for --near.")
 @json_option
-def search(query, index_dir, as_json, **params):
-    """Search the archive and print ranked hits.
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "jsonl"]), default=None,
+              help="text (default), json (= --json: one page), or csv / jsonl: EVERY result, streamed, "
+                   "with a provenance record first (see README, Exports).")
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), envvar="GEOARCHIVE_OVERRIDES",
+              help="The geotagging overrides file the archive was built with: its hash goes into the "
+                   "provenance of csv/jsonl exports.")
+def search(query, index_dir, as_json, fmt, overrides, **params):
+    """Search the archive and print ranked hits, or export all of them.
 
     \b
     Examples:
         geoarchive search Jarabulus
         geoarchive search 'sanctions place:Moscow' --from 2016-01-01 --json
         geoarchive search ceasefire --bbox 36,35,39,37.5
+        geoarchive search --place 170063 --format csv > aleppo.csv
     """
     from archive.store import open_store
     from archive.store.query import parse_request
@@ -188,6 +195,9 @@ def search(query, index_dir, as_json, **params):
     for key, value in params.items():
         if value is not None:
             args[key.replace("date_", "")] = str(value)
+    if fmt in ("csv", "jsonl"):
+        _export(index_dir, args, fmt, overrides)
+        return
     try:
         request = parse_request(args)
         page = open_store(index_dir).search(request)
@@ -196,7 +206,7 @@ def search(query, index_dir, as_json, **params):
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
 
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return
     if page.suggestion:
@@ -210,6 +220,27 @@ def search(query, index_dir, as_json, **params):
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         if hit.places:
             click.echo("   places: " + ", ".join(p.name for p in hit.places[:12]))
+
+
+def _export(index_dir, args: dict[str, str], fmt: str, overrides: Path | None) -> None:
+    """Write every hit of the search to stdout as csv or jsonl, provenance first."""
+    from dataclasses import replace
+
+    from archive import exports
+    from archive.store import open_store
+    from archive.store.query import parse_request
+
+    try:
+        request = parse_request(args)
+        store = open_store(index_dir)
+        total = store.search(replace(request, page=1, per_page=1)).total
+        prov = exports.provenance(request, store.stats(), total, overrides=overrides, source="geoarchive search")
+        for chunk in exports.export_lines(fmt, prov, store.iter_hits(request)):
+            click.echo(chunk, nl=False)
+    except QueryError as e:
+        raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
 
 
 def _terminal_snippet(snippet_html: str) -> str:

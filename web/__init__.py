@@ -48,15 +48,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # valid q (500 characters) and source (200) percent-encoded, up to 12 characters each.
         MAX_QUERY_STRING=12288,
         LOG_REQUESTS=True,
+        # The geotagging overrides file (GEOARCHIVE_OVERRIDES, as for ingest): exports carry its hash.
+        OVERRIDES=None,
     )
     if test_config is None:
         app.config.from_prefixed_env("GEOARCHIVE")
     else:
         app.config.update(test_config)
 
-    from web import api, assets, errors, security, views
+    from web import api, assets, errors, feeds, security, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(assets.bp)
     errors.register(app)

@@ -8,6 +8,7 @@ from archive.errors import IndexNotFoundError, QueryError
 from archive.store.query import parse_request
 from web import openapi
 from web.cache import cached
+from web.exports import export_format, export_response
 from web.views import run_search, search_args, store
 
 bp = Blueprint("api", __name__)
@@ -15,8 +16,13 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def search() -> Response:
-    """One page of search results: the shape of ``SearchPage.to_dict()``."""
-    req = parse_request(search_args())
+    """One page of search results: the shape of ``SearchPage.to_dict()``; or, with
+    ``format=csv|jsonl``, every result as a streamed download (web/exports.py)."""
+    args = search_args()
+    fmt = export_format(args.pop("format", None))
+    req = parse_request(args)
+    if fmt is not None:
+        return export_response(store(), req, fmt)
     return jsonify(run_search(req).to_dict())
 
 
