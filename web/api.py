@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
 from archive.errors import IndexNotFoundError, QueryError
 from archive.store.query import parse_request
 from web import openapi
 from web.cache import cached
 from web.exports import export_format, export_response
+from web.present import common_name
 from web.views import run_search, search_args, store
 
 bp = Blueprint("api", __name__)
@@ -58,6 +59,49 @@ def places() -> Response:
     if download == "1":
         response.headers["Content-Disposition"] = 'attachment; filename="geoarchive-places.geojson"'
     return response
+
+
+@bp.get("/api/article/<path:article_id>")
+def article(article_id: str) -> Response:
+    """One article: its text, every place mention with its span and score, and its places."""
+    doc = store().get_article(article_id) if len(article_id) <= 200 else None
+    if doc is None:
+        abort(404, f"Article {article_id!r} doesn't exist.")
+    a = doc.article
+    per_place: dict[int, list[float]] = {}
+    for m in doc.mentions:
+        per_place.setdefault(m.place.geonameid, []).append(m.score)
+    mentions = sorted(doc.mentions, key=lambda m: (m.field != "title", m.start, m.end))
+    return jsonify({
+        "id": a.id, "title": a.title, "text": a.text, "date": a.date.isoformat() if a.date else None,
+        "url": a.url, "source": a.source, "author": a.author,
+        "mentions": [m.to_dict() for m in mentions],
+        # In order of first mention, with how often and how confidently each was resolved.
+        "places": [
+            {"place": p.to_dict(), "mentions": len(per_place[p.geonameid]),
+             "score": round(max(per_place[p.geonameid]), 3)}
+            for p in doc.places
+        ],
+    })
+
+
+# Signed: regions without a GeoNames id get stable negative ids (see views.place).
+@bp.get("/api/place/<int(signed=True):geonameid>")
+def place(geonameid: int) -> Response:
+    """One place across the archive: its names, spellings, articles per month, co-mentioned places."""
+    summary = store().place_summary(geonameid)
+    if summary is None:
+        abort(404, f"No article in the archive names the place {geonameid}.")
+    return jsonify({
+        "place": summary.place.to_dict(),
+        "name": common_name(summary.place.name, summary.spellings),
+        "articles": summary.articles,
+        "spellings": [{"text": text, "count": n} for text, n in summary.spellings],
+        "months": [{"month": month, "articles": n} for month, n in summary.months],
+        "related": [{"place": pc.place.to_dict(), "articles": pc.count} for pc in summary.related],
+        "links": {"page": url_for("pages.place", geonameid=geonameid),
+                  "articles": url_for("api.search", place=geonameid)},
+    })
 
 
 @bp.get("/api/openapi.json")

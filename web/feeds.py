@@ -50,7 +50,8 @@ def search_feed() -> Response:
         hits=hits,
         updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z",
         self_url=request.url,
-        page_url=url_for("pages.index", _external=True, **{k: v for k, v in args.items() if k in present.PARAMS and k != "per_page"}),
+        page_url=url_for("pages.index", _external=True,
+                         **{k: v for k, v in args.items() if k in present.PARAMS and k != "per_page"}),
         app_name=current_app.config.get("FEED_TITLE", "GeoArchive"),
     )
     return Response(body, content_type="application/atom+xml; charset=utf-8")
