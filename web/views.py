@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from archive.models import PlaceCount, SearchPage, SearchRequest
 from archive.store import Store
 from archive.store.query import parse_request
-from web import maps, present
+from web import front, maps, present
 from web.cache import cached, cached_result
 
 bp = Blueprint("pages", __name__)
@@ -46,13 +46,21 @@ def index() -> str:
     """The search page: query box, results, facets, paging and a map of the results' places."""
     req = parse_request(search_args())
     if not is_search(req):
-        return render_template("index.html", req=req, page=None, results_map=None, chips=[])
+        overview, overview_map = cached(("front",), build_front)
+        return render_template("index.html", req=req, page=None, results_map=None, chips=[], front=overview,
+                               front_map=overview_map)
     page = run_search(req)
     counts = hit_places(page)
     # Built in the browser whatever its size: a folium marker costs ~1 ms of server CPU, and
     # this map is redrawn for every search.
     results_map = maps.places_map(counts, narrow=narrow_args(), fast=True) if counts else None
     return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
+
+
+def build_front() -> tuple[front.Front, maps.MapParts | None]:
+    """The front page's numbers, places, latest articles and examples, and its map of the busiest places."""
+    overview = front.build(store())
+    return overview, (maps.places_map(overview.places) if overview.places else None)
 
 
 def run_search(req: SearchRequest) -> SearchPage:

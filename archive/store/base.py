@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterator
 from types import TracebackType
 
 from archive.models import (
+    Coverage,
     GeotaggedArticle,
     IndexStats,
     PlaceCount,
@@ -123,6 +124,26 @@ class Store(ABC):
     @abstractmethod
     def stats(self) -> IndexStats:
         """Numbers of articles, distinct places and mentions, and the store's size in bytes."""
+
+    def coverage(self) -> Coverage:
+        """The archive's sources (with article counts) and the dates of its oldest and newest article.
+
+        This default reads every article through :meth:`iter_hits` (correct, O(articles));
+        engines override it with an aggregate (the Whoosh store counts its facet columns).
+        """
+        sources: dict[str, int] = {}
+        first = last = None
+        undated = 0
+        for hit in self.iter_hits(SearchRequest(sort="newest")):
+            if hit.source:
+                sources[hit.source] = sources.get(hit.source, 0) + 1
+            if hit.date is None:
+                undated += 1
+                continue
+            first = hit.date if first is None or hit.date < first else first
+            last = hit.date if last is None or hit.date > last else last
+        ranked = tuple(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])))
+        return Coverage(sources=ranked, first=first, last=last, undated=undated)
 
     @abstractmethod
     def generation(self) -> Hashable:

@@ -10,6 +10,7 @@ from collections.abc import Hashable, Iterator
 from pathlib import Path
 
 from archive.models import (
+    Coverage,
     GeotaggedArticle,
     IndexStats,
     PlaceCount,
@@ -50,6 +51,11 @@ class WhooshStore(Store):
 
     def stats(self) -> IndexStats:
         return _index.stats(self.path)
+
+    def coverage(self) -> Coverage:
+        from archive.store.whoosh.coverage import coverage
+
+        return coverage(self.path)
 
     def generation(self) -> Hashable:
         return _index.generation(self.path)
