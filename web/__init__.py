@@ -33,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAP_TILES=OSM_TILES,
         # HTML (it is the map's attribution line); escaped nowhere, so it is a trusted setting.
         MAP_TILES_ATTRIBUTION=OSM_ATTRIBUTION,
+        # Without a first tile this long (or after repeated tile errors) maps switch to the offline basemap.
+        MAP_TILES_TIMEOUT_MS=10000,
         # Most places one map shows (the busiest first).
         MAP_MAX_PLACES=20000,
         # From this many places on, markers are built in the browser from a compact array. Below it

@@ -43,6 +43,8 @@ GEONAMES_CREDIT = (
     '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
 )
 OFFLINE_CREDIT = "Country outlines: Natural Earth (public domain), via countryinfo"
+#: The attribution line once static/map.js has given up on the tile server (no network).
+FALLBACK_CREDIT = "Tile server unreachable: offline basemap. " + OFFLINE_CREDIT
 FOCUS_COLOR = "#c0392b"
 #: Most places fed to the heatmap layer.
 HEATMAP_PLACES = 5000
@@ -62,6 +64,11 @@ class MapParts:
     most: int  # the largest article count among the places (for shading)
     #: ISO code -> country name for the popups static/map.js builds (fast maps only)
     countries: dict[str, str] = field(default_factory=dict)
+    #: With online tiles: the offline basemap static/map.js switches to when tiles fail to load,
+    #: the attribution it then shows, and how long it waits for a first tile (ms).
+    fallback_url: str | None = None
+    fallback_attribution: str = FALLBACK_CREDIT
+    tile_timeout_ms: int = 10000
 
 
 def literal_safe(html: str) -> Markup:
@@ -280,6 +287,8 @@ def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -
         name=m.get_name(),
         attribution=credit,
         basemap_url=url_for("assets.countries") if offline else None,
+        fallback_url=None if offline else url_for("assets.countries"),
+        tile_timeout_ms=int(current_app.config.get("MAP_TILES_TIMEOUT_MS", 10000)),
         fast=fast,
         most=most,
         countries=countries,
