@@ -11,6 +11,7 @@ from archive import exports
 from archive.errors import QueryError
 from archive.models import SearchRequest
 from archive.store import Store
+from web.cache import cached
 
 
 def export_format(raw: str | None) -> str | None:
@@ -31,7 +32,9 @@ def export_response(store: Store, req: SearchRequest, fmt: str) -> Response:
     # The count for the provenance: one cheap page (facets and snippets of a single hit).
     total = store.search(replace(req, page=1, per_page=1)).total
     now = dt.datetime.now(dt.UTC)
-    prov = exports.provenance(req, store.stats(), total, overrides=current_app.config.get("OVERRIDES"),
+    # The archive's size, counted once per index generation (counting mentions reads every article).
+    stats = cached(("stats",), store.stats)
+    prov = exports.provenance(req, stats, total, overrides=current_app.config.get("OVERRIDES"),
                               now=now, source=request.full_path.rstrip("?"))
     chunks = exports.export_lines(fmt, prov, store.iter_hits(req))
     response = Response(stream_with_context(chunks), content_type=exports.MEDIA_TYPES[fmt])
