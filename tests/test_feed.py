@@ -110,3 +110,12 @@ def test_results_page_links_to_its_feed(client):
     assert links == ["/search.atom?q=jarabulus&amp;place=703448"]
     assert 'class="feed" href="/search.atom?q=jarabulus&amp;place=703448"' in body
     assert client.get("/help").get_data(as_text=True).count("application/atom+xml") == 0  # only on results
+
+
+def test_place_page_links_its_feed_and_exports(client):
+    body = client.get("/place/703448").get_data(as_text=True)
+    assert ('<link rel="alternate" type="application/atom+xml" title="GeoArchive: Kyiv" '
+            'href="/search.atom?place=703448">') in body
+    assert 'href="/api/search?place=703448&amp;sort=newest&amp;format=csv"' in body
+    parsed, _ = feed(client, "place=703448")
+    assert parsed.entries and all("703448" in {t.term for t in e.tags} for e in parsed.entries)
