@@ -142,3 +142,23 @@ def test_map_cache_unit(tmp_path):
     for _ in range(3):
         assert nothing.get_or_compute(tmp_path, "a", lambda: compute("z")) == "z"
     assert computed.count("z") == 3
+
+
+def test_the_load_benchmarks_uncached_server_has_no_caches(tmp_path, calls, monkeypatch):
+    """bench/load.py measures its uncached figure with these variables: they must turn both caches off."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_load", Path(__file__).parent.parent / "bench" / "load.py")
+    load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(load)
+    index_dir = wf.build_index(tmp_path / "index")
+    monkeypatch.setenv("GEOARCHIVE_INDEX", str(index_dir))
+    for name, value in load.MODES["uncached"].items():
+        monkeypatch.setenv(name, value)
+    client = create_app().test_client()  # settings from the environment, as geoarchive serve reads them
+    for n in range(1, 3):
+        total(client, "/api/search?q=jarabulus")
+        get(client, "/api/places")
+        assert calls == {"search": n, "place_counts": n}
+    assert load.MODES["cached"] == {}  # the other server: the app's defaults, caches on
