@@ -670,3 +670,18 @@ def test_states_and_provinces_need_no_country_named(tagger):
     mentions = tagger.tag_text(text)
     assert found_at(mentions, text, "Texas", "US").place.feature == "ADM1"
     found_at(mentions, text, "Ontario", "CA")
+
+
+def test_the_checks_themselves_compare_spans():
+    from archive.models import Mention, Place
+
+    text = "Paris Hilton arrived in Madrid."
+    paris = Place(2988507, "Paris", 48.85, 2.35, "FR", "PPLC", 2138551)
+    longer = Mention("text", 0, 12, "Paris Hilton", paris, 0.9)
+    with pytest.raises(AssertionError, match="inside a mention"):
+        assert_absent([longer], text, "Paris")  # a longer mention over the word is no absence
+    madrid = Place(3117735, "Madrid", 40.42, -3.70, "ES", "PPLC", 3255944)
+    shifted = Mention("text", 23, 28, "Madri", madrid, 0.9)
+    with pytest.raises(AssertionError, match="not tagged"):
+        found_at([shifted], text, "Madrid")  # the control must sit at exactly its span
+    found_at([Mention("text", 24, 30, "Madrid", madrid, 0.9)], text, "Madrid", "ES")
