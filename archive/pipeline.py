@@ -178,6 +178,7 @@ def _init_worker(options: IngestOptions) -> None:
 
 
 def _tag_one(article: Article) -> GeotaggedArticle:
+    assert _worker_tagger is not None, "_init_worker runs first in every worker"
     return _worker_tagger.geotag(article)
 
 

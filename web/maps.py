@@ -27,9 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import folium
 import xyzservices
+from branca.element import Figure
 from flask import current_app, render_template, url_for
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from markupsafe import Markup, escape
@@ -164,7 +166,8 @@ def _add_markers(
     most = max(c.count for c in counts)
     for pc in counts:
         color = FOCUS_COLOR if pc.place.geonameid == focus else marker_color(pc.count, most)
-        narrow_url = url_for("pages.index", **(narrow | {"place": pc.place.geonameid})) if narrow else None
+        values: dict[str, Any] = {**(narrow or {}), "place": pc.place.geonameid}
+        narrow_url = url_for("pages.index", **values) if narrow else None
         folium.CircleMarker(
             [pc.place.lat, pc.place.lon],
             radius=marker_radius(pc.count),
@@ -273,6 +276,7 @@ def places_map(
 
 def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:
     root = m.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its Figure (header, html, script)
     root.render()
     # The map's own header block sets html/body to 100% height and defines an inline
     # script; the page's stylesheet sizes the map instead, so drop that block.

@@ -221,6 +221,7 @@ class IndexWriter(StoreWriter):
             self.commit()
         if self._committed_ids is None:
             self.known()
+        assert self._committed_ids is not None  # known() fills it
         if ga.article.id in self._committed_ids:
             self._w().update_document(**to_document(ga))
         else:

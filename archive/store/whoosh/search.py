@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -96,7 +97,7 @@ def _tables(lease) -> dict:
     return t
 
 
-def _leaves(lease) -> list[tuple[object, int, dict]]:
+def _leaves(lease) -> list[tuple[Any, int, dict]]:
     """(sub-searcher, offset, per-segment data) for each segment; the data is built once per segment."""
     out = []
     for sub, offset in lease.searcher.leaf_searchers():
@@ -409,7 +410,7 @@ def _highlighter(lease, q) -> Highlighter:
 
 def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
     tables = _tables(lease)
-    counts = {name: Counter() for name in FACET_FIELDS}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
     for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
         if mask.any():
             for name in FACET_FIELDS:
