@@ -42,7 +42,7 @@ def search_feed() -> Response:
     req = replace(parse_request(args), sort="newest", page=1)
     page = run_search(req)
     hits = [h for h in page.hits if h.date is not None]
-    updated = max((h.date for h in hits), default=None)
+    updated = max((h.date for h in hits if h.date is not None), default=None)
     body = render_template(
         "search.atom.xml",
         req=req,
