@@ -37,6 +37,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy archive web
 	$(BIN)/python -m pytest
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

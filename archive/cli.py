@@ -18,11 +18,12 @@ from archive.pipeline import DEFAULT_BATCH
 index_option = click.option(
     "--index",
     "index_dir",
-    type=click.Path(file_okay=False, path_type=Path),
     default="index",
     show_default=True,
     envvar="GEOARCHIVE_INDEX",
-    help="Index directory (env GEOARCHIVE_INDEX).",
+    metavar="DIR|URL",
+    help="Whoosh index directory, or a postgresql:// URL (password from PGPASSWORD or ~/.pgpass) "
+         "(env GEOARCHIVE_INDEX).",
 )
 demonyms_option = click.option(
     "--demonyms", is_flag=True,
@@ -129,8 +130,11 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
             bar.set_postfix(files=files, refresh=False)
             bar.update(0)
 
+    from archive.store import open_store
+
     try:
-        report = run_ingest(paths, index_dir, options, progress=progress)
+        store = open_store(index_dir)
+        report = run_ingest(paths, store, options, progress=progress)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
     finally:
@@ -142,7 +146,7 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
         f"Indexed {report.added} new and {report.updated} changed articles "
         f"({report.unchanged} unchanged, {report.duplicates} duplicates, {report.pruned} pruned) "
         f"from {report.files} files with {report.mentions} place mentions "
-        f"into {index_dir} in {report.seconds:.1f}s ({rate:.0f} articles/s)."
+        f"into {store.location} in {report.seconds:.1f}s ({rate:.0f} articles/s)."
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -172,31 +176,41 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
 @click.option("--near", metavar="LAT,LON", help="Only articles naming a place near this point.")
 @click.option("--radius-km", help="Radius for --near.")
 @json_option
-def search(query, index_dir, as_json, **params):
-    """Search the archive and print ranked hits.
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "jsonl"]), default=None,
+              help="text (default), json (= --json: one page), or csv / jsonl: EVERY result, streamed, "
+                   "with a provenance record first (see README, Exports).")
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), envvar="GEOARCHIVE_OVERRIDES",
+              help="The geotagging overrides file the archive was built with: its hash goes into the "
+                   "provenance of csv/jsonl exports.")
+def search(query, index_dir, as_json, fmt, overrides, **params):
+    """Search the archive and print ranked hits, or export all of them.
 
     \b
     Examples:
         geoarchive search Jarabulus
         geoarchive search 'sanctions place:Moscow' --from 2016-01-01 --json
         geoarchive search ceasefire --bbox 36,35,39,37.5
+        geoarchive search --place 170063 --format csv > aleppo.csv
     """
-    from archive.store.whoosh.search import parse_request
-    from archive.store.whoosh.search import search as run_search
+    from archive.store import open_store
+    from archive.store.query import parse_request
 
     args = {"q": query}
     for key, value in params.items():
         if value is not None:
             args[key.replace("date_", "")] = str(value)
+    if fmt in ("csv", "jsonl"):
+        _export(index_dir, args, fmt, overrides)
+        return
     try:
         request = parse_request(args)
-        page = run_search(index_dir, request)
+        page = open_store(index_dir).search(request)
     except QueryError as e:
         raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
 
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return
     if page.suggestion:
@@ -210,6 +224,27 @@ def search(query, index_dir, as_json, **params):
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         if hit.places:
             click.echo("   places: " + ", ".join(p.name for p in hit.places[:12]))
+
+
+def _export(index_dir, args: dict[str, str], fmt: str, overrides: Path | None) -> None:
+    """Write every hit of the search to stdout as csv or jsonl, provenance first."""
+    from dataclasses import replace
+
+    from archive import exports
+    from archive.store import open_store
+    from archive.store.query import parse_request
+
+    try:
+        request = parse_request(args)
+        store = open_store(index_dir)
+        total = store.search(replace(request, page=1, per_page=1)).total
+        prov = exports.provenance(request, store.stats(), total, overrides=overrides, source="geoarchive search")
+        for chunk in exports.export_lines(fmt, prov, store.iter_hits(request)):
+            click.echo(chunk, nl=False)
+    except QueryError as e:
+        raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
 
 
 def _terminal_snippet(snippet_html: str) -> str:
@@ -232,10 +267,10 @@ def stats(index_dir, as_json):
     Example:
         geoarchive stats --json
     """
-    from archive.store.whoosh.index import stats as index_stats
+    from archive.store import open_store
 
     try:
-        s = index_stats(index_dir)
+        s = open_store(index_dir).stats()
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
@@ -307,20 +342,24 @@ def serve(index_dir, host, port, threads, workers, tiles, debug):
         geoarchive serve --index index/ --port 5000
         geoarchive serve --tiles offline      # no tile server needed
     """
+    from archive.store import is_url, open_store
     from web import create_app
     from web import serve as serve_app
 
-    if not (index_dir / "_MAIN_LOCK").exists() and not any(index_dir.glob("*.toc")):
-        click.echo(f"warning: no index in {index_dir}/ yet; build one with: geoarchive ingest seeds/", err=True)
+    if not is_url(index_dir):
+        folder = Path(index_dir)
+        if not (folder / "_MAIN_LOCK").exists() and not any(folder.glob("*.toc")):
+            click.echo(f"warning: no index in {folder}/ yet; build one with: geoarchive ingest seeds/", err=True)
+        index_dir = str(folder.resolve())
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: anyone who can reach this address can read the archive.", err=True)
     app = create_app()  # settings from GEOARCHIVE_* variables, then the options given here
-    app.config["INDEX_DIR"] = index_dir.resolve()
+    app.config["INDEX"] = index_dir
     if tiles:
         app.config["MAP_TILES"] = tiles
     # One line per request (logger web.requests), with times.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    click.echo(f"GeoArchive serving {index_dir} at http://{host}:{port}/", err=True)
+    click.echo(f"GeoArchive serving {open_store(index_dir).location} at http://{host}:{port}/", err=True)
     if debug:
         app.run(host=host, port=port, debug=True)
         return

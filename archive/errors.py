@@ -32,9 +32,10 @@ class IndexLockedError(ArchiveError):
 class QueryError(ArchiveError, ValueError):
     """A search query or one of its parameters is invalid.
 
-    ``param`` names the offending parameter (``q``, ``bbox``, ``page`` ...).
+    ``param`` names the offending parameter (``q``, ``bbox``, ``page`` ...), or is None
+    when no one parameter is to blame.
     """
 
-    def __init__(self, message: str, param: str = "q"):
+    def __init__(self, message: str, param: str | None = "q"):
         super().__init__(message)
         self.param = param

@@ -265,6 +265,25 @@ class IndexStats:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What the archive spans: its sources and its dates (the front page's numbers)."""
+
+    #: (source name, articles), busiest first; articles without a source are not counted.
+    sources: tuple[tuple[str, int], ...] = ()
+    first: dt.date | None = None  # the oldest article's date
+    last: dt.date | None = None  # the newest article's date
+    undated: int = 0  # articles without a date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": len(self.sources),
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "undated": self.undated,
+        }
+
+
+@dataclass(frozen=True)
 class Skipped:
     """An input that did not go into the index, and why."""
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from archive.errors import ArchiveError
 from archive.models import Article, GeotaggedArticle, IngestReport, Skipped
 from archive.reading import files as ingest
-from archive.store.whoosh import index as index_mod
+from archive.store import Store, open_store
+from archive.store.stored import content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,14 @@ Progress = Callable[[int, int], None]  # (files done, articles done)
 
 def run_ingest(
     paths: Iterable[Path],
-    index_dir: Path,
+    store: Store | str | Path,
     options: IngestOptions | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Read every file under ``paths``, geotag what is new or changed and index it.
+    """Read every file under ``paths``, geotag what is new or changed and store it.
+
+    ``store`` is a :class:`~archive.store.Store`, or a folder or URL for
+    :func:`~archive.store.open_store`.
 
     Raises IndexLockedError when another writer holds the index past the lock timeout.
     """
@@ -77,8 +81,9 @@ def run_ingest(
     report = IngestReport()
     started = time.perf_counter()
 
-    with index_mod.open_writer(index_dir, timeout=options.lock_timeout, procs=options.index_procs,
-                               multisegment=options.index_procs > 1) as writer:
+    if not isinstance(store, Store):
+        store = open_store(store)
+    with store.writer(timeout=options.lock_timeout, procs=options.index_procs) as writer:
         known = writer.known()
         seen_ids: set[str] = set()
         read_origins: set[str] = set()
@@ -134,7 +139,7 @@ def _select(paths, options, known, seen_ids, read_origins, report, progress) -> 
                 dedupe_keys.update(keys)
             seen_ids.add(article.id)
             old = known.get(article.id)
-            if old is not None and not options.retag and old[1] == index_mod.content_hash(article):
+            if old is not None and not options.retag and old[1] == content_hash(article):
                 report.unchanged += 1
                 _tick(report, progress)
                 continue
@@ -174,6 +179,7 @@ def _init_worker(options: IngestOptions) -> None:
 
 
 def _tag_one(article: Article) -> GeotaggedArticle:
+    assert _worker_tagger is not None, "_init_worker runs first in every worker"
     return _worker_tagger.geotag(article)
 
 

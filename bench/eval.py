@@ -12,7 +12,9 @@ gold toponyms) but GeoVirus annotates none (0 of 223), so there each one counts 
 positive and GeoVirus precision cannot reach 0.90 with them.
 
 Predictions go to bench/out/<corpus>[-demonyms].pred.jsonl (git-ignored). When
-../shared/eval is absent the script says so and exits 0: there is nothing to check.
+../shared/eval is absent the script says so and exits 0: there is nothing to check. When
+the folder is there but lacks the scorer (score.py) or a corpus that TARGETS names, it
+says what is missing and exits 1: a gate that checked nothing must not pass.
 """
 
 from __future__ import annotations
@@ -85,10 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--demonyms", action="store_true",
                     help="also tag country adjectives (Syrian, Russian) as countries")
     args = ap.parse_args(argv)
-    corpora = sorted(EVAL.glob("*.jsonl.gz")) if EVAL.is_dir() else []
-    if not corpora or not (EVAL / "score.py").exists():
+    if not EVAL.exists():
         print(f"{EVAL} absent: not checked")
         return 0
+    corpora = sorted(EVAL.glob("*.jsonl.gz"))
+    stems = {c.name.split(".")[0] for c in corpora}
+    missing = ([] if (EVAL / "score.py").is_file() else ["the scorer score.py"])
+    missing += [f"{stem}.jsonl.gz" for stem in TARGETS if stem not in stems]
+    if missing:
+        print(f"error: {EVAL} is there but lacks {', '.join(missing)}: nothing can be checked", file=sys.stderr)
+        return 1
     modes = ["default", "demonyms"] if args.check else ["demonyms" if args.demonyms else "default"]
     gazetteer = load_gazetteer()
     missed = []

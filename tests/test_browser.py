@@ -343,3 +343,126 @@ def test_pages_fit_narrow_screens(browser, offline_site, width):
         clean(watch)
     finally:
         ctx.close()
+
+
+# -- issue 12 (web side): the basemap without network, and the front page ---------------------------
+
+
+@pytest.fixture(scope="module")
+def dead_tiles():
+    """A tile server origin that refuses every connection (a port bound, then closed)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def hanging_tiles():
+    """A tile server origin that accepts connections and never answers (a firewall that drops)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def _attribution(page) -> str:
+    return page.locator(".ga-map .leaflet-control-attribution").first.inner_text()
+
+
+@pytest.mark.parametrize("which", ["dead_tiles", "hanging_tiles"])
+def test_map_falls_back_to_the_offline_basemap_when_tiles_fail(context, index_dir, request, which):
+    origin = request.getfixturevalue(which)
+    config = {"MAP_TILES": origin + "/tiles/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Unreachable tiles",
+              "MAP_TILES_TIMEOUT_MS": 1500}
+    with _server(index_dir, **config) as base:
+        page, watch = watched_page(context, {base, origin})
+        page.goto(base + "/map")
+        page.wait_for_selector(".ga-map.ga-tiles-offline", timeout=15000)
+        page.wait_for_selector(".ga-basemap-ready")
+        assert page.locator(".leaflet-pane.leaflet-basemap-pane path").count() > 100
+        assert watch.to(origin), "the map should have tried the configured tile server first"
+        assert page.locator(".leaflet-tile-pane img").count() == 0
+        credits = _attribution(page)
+        assert "Tile server unreachable: offline basemap" in credits and "Natural Earth" in credits
+        assert "Unreachable tiles" not in credits and "GeoNames" in credits
+        reveal(page, 169179).click()  # the markers still work
+        page.locator(".leaflet-popup .ga-popup").wait_for()
+        screenshot(page, f"map-fallback-{which}.png")
+        # The next page of the session goes straight to the offline basemap, without waiting.
+        page.goto(base + "/place/169179")
+        page.wait_for_selector(".ga-map.ga-tiles-offline", timeout=1000)
+        assert "Tile server unreachable" in _attribution(page)
+        assert watch.blocked == [] and watch.page_errors == [] and watch.dialogs == []
+
+
+def test_map_keeps_working_tiles(context, site, tiles):
+    """The positive control: tiles that load are kept, with their own attribution."""
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/map")
+    page.wait_for_selector(".ga-map.ga-ready")
+    page.wait_for_selector(".leaflet-tile-pane img.leaflet-tile-loaded")
+    page.wait_for_timeout(800)
+    assert page.locator(".ga-map.ga-tiles-offline").count() == 0
+    assert "Test tiles" in _attribution(page) and "unreachable" not in _attribution(page)
+    assert page.locator(".leaflet-pane.leaflet-basemap-pane").count() == 0
+    clean(watch)
+
+
+def test_front_page_shows_the_archive_and_invites_exploration(context, site, tiles):
+    page, watch = watched_page(context, {site, tiles})
+    page.goto(site + "/")
+    numbers = page.locator(".front-numbers").inner_text()
+    assert "10 articles" in numbers and "8 places" in numbers and "3 sources" in numbers
+    assert "1 Mar 2016" in numbers and "2 Sep 2016" in numbers
+    page.wait_for_selector(".ga-map.front-map.ga-ready")
+    marker = reveal(page, 169179)  # the busiest place, on the small map
+    marker.click()
+    popup = page.locator(".leaflet-popup .ga-popup")
+    popup.wait_for()
+    assert "Jarābulus" in popup.inner_text() and popup.locator("li a").count() >= 1
+    assert page.evaluate("window.__pwned") is None  # the hostile story is among the latest
+    assert page.locator(".front-latest li.latest").count() == 6
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "front.png")
+    # An example search leads to results.
+    example = page.locator(".front-examples a").first
+    label = example.inner_text()
+    with page.expect_navigation():
+        example.click()
+    assert page.locator("article.hit").count() > 0, label
+    assert page.locator(".chip", has_text="place").count() == 1
+    clean(watch)
+
+
+def test_front_page_of_an_empty_archive(browser, tmp_path):
+    ctx = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        with _server(tmp_path / "no-index", MAP_TILES="offline") as base:
+            page, watch = watched_page(ctx, {base})
+            response = page.goto(base + "/")
+            assert response.status == 200
+            assert "The archive is empty" in page.locator("main").inner_text()
+            assert page.locator(".ga-map").count() == 0
+            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+            clean(watch)
+    finally:
+        ctx.close()
+
+
+def test_front_page_fits_a_phone(browser, offline_site):
+    ctx = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        page, watch = watched_page(ctx, {offline_site})
+        page.goto(offline_site + "/")
+        page.wait_for_selector(".ga-map.front-map.ga-ready")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        clean(watch)
+    finally:
+        ctx.close()

@@ -1,5 +1,8 @@
 """The optional online fallback, against a Nominatim look-alike on 127.0.0.1."""
 
+import json
+import sqlite3
+
 import pytest
 
 from archive.geo.fallback import CachedGeocoder, nominatim_fallback
@@ -9,6 +12,17 @@ from archive.geo.geotag import Geotagger
 @pytest.fixture
 def cached(local_nominatim, tmp_path):
     geocoder = CachedGeocoder(local_nominatim, tmp_path / "geocache.sqlite", min_delay_seconds=0)
+    yield geocoder
+    geocoder.close()
+
+
+@pytest.fixture
+def fallback(nominatim_server, tmp_path, monkeypatch):
+    """The fallback as the CLI builds it (nominatim_fallback), pointed at the local server."""
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    geocoder = nominatim_fallback("geoarchive-tests/0.1 (tests@example.org)", tmp_path / "nominatim.sqlite",
+                                  domain=nominatim_server.domain, scheme="http", min_delay_seconds=0)
     yield geocoder
     geocoder.close()
 
@@ -47,13 +61,39 @@ def test_service_errors_give_none_and_are_not_cached(local_nominatim, nominatim_
     assert len(nominatim_server.requests) == 2
 
 
-def test_tagger_uses_fallback_for_names_the_gazetteer_lacks(gazetteer, cached):
-    tagger = Geotagger(gazetteer=gazetteer, fallback=cached.geocode)
-    mentions = tagger.tag_text("Kurdish forces clashed with rebels in Qamishli and Aleppo on Sunday.")
-    by_surface = {m.surface: m.place for m in mentions}
-    assert by_surface["Qamishli"].lat == pytest.approx(37.0522)
-    assert by_surface["Qamishli"].country_code is None  # Nominatim's raw has no country code here
-    assert by_surface["Aleppo"].country_code == "SY"  # still from the gazetteer
+def test_tagger_uses_fallback_for_names_the_gazetteer_lacks(gazetteer, fallback):
+    tagger = Geotagger(gazetteer=gazetteer, fallback=fallback.geocode)
+    text = "Kurdish forces clashed with rebels in Qamishli and Aleppo on Sunday."
+    by_surface = {m.surface: m for m in tagger.tag_text(text)}
+    qamishli = by_surface["Qamishli"]
+    assert (qamishli.start, qamishli.end) == (text.index("Qamishli"), text.index("Qamishli") + len("Qamishli"))
+    assert qamishli.place.lat == pytest.approx(37.0522)
+    assert qamishli.place.country_code == "SY"  # from Nominatim's address details
+    assert by_surface["Aleppo"].place.country_code == "SY"  # still from the gazetteer
+
+
+def test_nominatim_is_asked_for_address_details_and_the_country_is_kept(fallback, nominatim_server, tmp_path):
+    found = fallback.geocode("Qamishli")
+    assert found.raw["country_code"] == "SY"
+    assert found.raw["address"]["country"] == "Syria"
+    (params,) = nominatim_server.params
+    assert params["addressdetails"] == "1" and params["q"] == "Qamishli" and params["format"] in ("json", "jsonv2")
+    # the cache keeps the country: a new process answers with it and asks nothing
+    again = nominatim_fallback("geoarchive-tests/0.1 (tests@example.org)", tmp_path / "nominatim.sqlite",
+                               domain=nominatim_server.domain, scheme="http", min_delay_seconds=0)
+    assert again.geocode("Qamishli", exactly_one=False)[0].raw["country_code"] == "SY"
+    again.close()
+    assert len(nominatim_server.requests) == 1
+    with sqlite3.connect(tmp_path / "nominatim.sqlite") as db:
+        ((stored,),) = db.execute("SELECT result FROM geocode WHERE query = 'Qamishli'").fetchall()
+    assert json.loads(stored)[0]["raw"]["country_code"] == "SY"
+
+
+def test_the_local_server_answers_for_the_parameters_it_gets(cached, nominatim_server):
+    # without addressdetails Nominatim sends no address, so no country can be known
+    found = cached.geocode("Jarabulus")
+    assert "address" not in found.raw and "country_code" not in found.raw
+    assert nominatim_server.params[-1].get("addressdetails") is None
 
 
 def test_fallback_is_off_by_default(tagger):

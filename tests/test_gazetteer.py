@@ -1,7 +1,10 @@
 """The compiled gazetteer: the cache file, and the places and names in it."""
 
 import os
+import shutil
 import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -54,11 +57,46 @@ def test_corrupt_cache_is_rebuilt(tmp_path, fake_compile):
     assert len(fake_compile) == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def _as_unprivileged_user(check) -> str:
+    """Run ``check()`` in a forked child as user nobody (root writes anywhere); return its failure or ''."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read)
+        status, message = 0, b""
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            check()
+        except BaseException as e:  # report everything, then leave without running pytest's teardown
+            status, message = 1, f"{type(e).__name__}: {e}".encode()
+        os.write(write, message)
+        os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return "" if os.waitstatus_to_exitcode(status) == 0 else message or f"child exited with {status}"
+
+
 def test_unwritable_folder_is_a_clear_error(tmp_path, fake_compile):
-    tmp_path.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    with pytest.raises(GazetteerError, match="GEOARCHIVE_CACHE_DIR"):
-        load_gazetteer(tmp_path / "sub")
+    # a folder anyone may enter and nobody but root may write to, outside pytest's private tmp folder
+    folder = Path(tempfile.mkdtemp(prefix="geoarchive-readonly-"))
+    try:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+
+        def check():
+            with pytest.raises(GazetteerError, match="GEOARCHIVE_CACHE_DIR") as err:
+                load_gazetteer(folder / "sub")
+            assert "Permission denied" in str(err.value)
+
+        if os.geteuid() == 0:  # how CI runs: check as an unprivileged user
+            assert _as_unprivileged_user(check) == ""
+        else:
+            check()
+    finally:
+        folder.chmod(stat.S_IRWXU)
+        shutil.rmtree(folder)
 
 
 def test_unwritable_path_is_a_clear_error(tmp_path, fake_compile):

@@ -163,7 +163,10 @@ def test_config_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GEOARCHIVE_INDEX", str(tmp_path))
     monkeypatch.setenv("GEOARCHIVE_RESULTS_PER_PAGE", "5")
     app = create_app()
-    assert app.config["INDEX_DIR"] == tmp_path and app.config["RESULTS_PER_PAGE"] == 5
+    assert app.config["INDEX_DIR"] == str(tmp_path) and app.config["RESULTS_PER_PAGE"] == 5
+    from web import archive_store
+
+    assert archive_store(app).location == str(tmp_path)
 
 
 def test_map_cache_sees_a_reindex(tmp_path):

@@ -6,10 +6,11 @@ Build it with :func:`create_app`; serve it in production with :func:`serve`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from archive.store import Store, open_store
 
 #: OpenStreetMap's standard tiles: the default basemap (loaded by the browser, never the server).
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -22,12 +23,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app; ``test_config`` replaces the environment's settings."""
     app = Flask(__name__)
     app.config.from_mapping(
+        # The archive: a Whoosh index folder or a postgresql:// URL (INDEX_DIR is the older name).
+        INDEX=None,
         INDEX_DIR=os.environ.get("GEOARCHIVE_INDEX", "index"),
+        # PostgreSQL streaming replicas that answer searches (URLs; writes always go to INDEX).
+        READ_REPLICAS=(),
         RESULTS_PER_PAGE=20,
         # A Leaflet tile URL template, or "offline" for the country-outline basemap.
         MAP_TILES=OSM_TILES,
         # HTML (it is the map's attribution line); escaped nowhere, so it is a trusted setting.
         MAP_TILES_ATTRIBUTION=OSM_ATTRIBUTION,
+        # Without a first tile this long (or after repeated tile errors) maps switch to the offline basemap.
+        MAP_TILES_TIMEOUT_MS=10000,
         # Most places one map shows (the busiest first).
         MAP_MAX_PLACES=20000,
         # From this many places on, markers are built in the browser from a compact array. Below it
@@ -43,21 +50,39 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # valid q (500 characters) and source (200) percent-encoded, up to 12 characters each.
         MAX_QUERY_STRING=12288,
         LOG_REQUESTS=True,
+        # The geotagging overrides file (GEOARCHIVE_OVERRIDES, as for ingest): exports carry its hash.
+        OVERRIDES=None,
     )
     if test_config is None:
         app.config.from_prefixed_env("GEOARCHIVE")
     else:
         app.config.update(test_config)
-    app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"])
 
-    from web import api, assets, errors, security, views
+    from web import api, assets, errors, feeds, security, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(assets.bp)
     errors.register(app)
     security.register(app)
     return app
+
+
+def archive_store(app: Flask) -> Store:
+    """The app's Store, opened on first use and again whenever INDEX (or INDEX_DIR) changes."""
+    location = str(app.config.get("INDEX") or app.config["INDEX_DIR"])
+    replicas = tuple(app.config.get("READ_REPLICAS") or ())
+    if isinstance(replicas, str):
+        replicas = tuple(u for u in replicas.split(",") if u.strip())
+    key = (location, replicas)
+    held = app.extensions.get("geoarchive_store")
+    if held is None or held[0] != key:
+        if held is not None:
+            held[1].close()
+        held = (key, open_store(location, read_replicas=replicas))
+        app.extensions["geoarchive_store"] = held
+    return held[1]
 
 
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8):

@@ -10,11 +10,9 @@ so a re-ingest is seen at the next request.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import TypeVar
 
 from flask import current_app
@@ -34,8 +32,8 @@ class MapCache:
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_compute(self, index_dir: Path, key: Hashable, compute: Callable[[], T]) -> T:
-        full = (index_stamp(index_dir), key)
+    def get_or_compute(self, generation: Hashable, key: Hashable, compute: Callable[[], T]) -> T:
+        full = (generation, key)
         with self._lock:
             if full in self._items:
                 self._items.move_to_end(full)
@@ -48,24 +46,13 @@ class MapCache:
         return value
 
 
-def index_stamp(index_dir: Path) -> tuple:
-    """What changes when the index is written: its TOC files' names, sizes and times."""
-    try:
-        with os.scandir(index_dir) as entries:
-            return tuple(
-                sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.name.endswith(".toc"))
-            )
-    except OSError:
-        return ()
-
-
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or its value from an earlier request on the same index."""
     config = current_app.config
     if not config.get("MAP_CACHE", True):
         return compute()
     cache = current_app.extensions.setdefault("geoarchive_map_cache", MapCache(config.get("MAP_CACHE_SIZE", SIZE)))
-    return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)
+    return cache.get_or_compute(_generation(), key, compute)
 
 
 def cached_result(key: Hashable, compute: Callable[[], T]) -> T:
@@ -75,4 +62,11 @@ def cached_result(key: Hashable, compute: Callable[[], T]) -> T:
     if size <= 0:
         return compute()
     cache = current_app.extensions.setdefault("geoarchive_search_cache", MapCache(size))
-    return cache.get_or_compute(Path(config["INDEX_DIR"]), key, compute)
+    return cache.get_or_compute(_generation(), key, compute)
+
+
+def _generation() -> Hashable:
+    """The archive's current generation: every commit to it empties both caches."""
+    from web import archive_store
+
+    return archive_store(current_app).generation()

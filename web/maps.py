@@ -27,9 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import folium
 import xyzservices
+from branca.element import Figure
 from flask import current_app, render_template, url_for
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from markupsafe import Markup, escape
@@ -43,6 +45,8 @@ GEONAMES_CREDIT = (
     '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>)'
 )
 OFFLINE_CREDIT = "Country outlines: Natural Earth (public domain), via countryinfo"
+#: The attribution line once static/map.js has given up on the tile server (no network).
+FALLBACK_CREDIT = "Tile server unreachable: offline basemap. " + OFFLINE_CREDIT
 FOCUS_COLOR = "#c0392b"
 #: Most places fed to the heatmap layer.
 HEATMAP_PLACES = 5000
@@ -62,6 +66,11 @@ class MapParts:
     most: int  # the largest article count among the places (for shading)
     #: ISO code -> country name for the popups static/map.js builds (fast maps only)
     countries: dict[str, str] = field(default_factory=dict)
+    #: With online tiles: the offline basemap static/map.js switches to when tiles fail to load,
+    #: the attribution it then shows, and how long it waits for a first tile (ms).
+    fallback_url: str | None = None
+    fallback_attribution: str = FALLBACK_CREDIT
+    tile_timeout_ms: int = 10000
 
 
 def literal_safe(html: str) -> Markup:
@@ -157,7 +166,8 @@ def _add_markers(
     most = max(c.count for c in counts)
     for pc in counts:
         color = FOCUS_COLOR if pc.place.geonameid == focus else marker_color(pc.count, most)
-        narrow_url = url_for("pages.index", **(narrow | {"place": pc.place.geonameid})) if narrow else None
+        values: dict[str, Any] = {**(narrow or {}), "place": pc.place.geonameid}
+        narrow_url = url_for("pages.index", **values) if narrow else None
         folium.CircleMarker(
             [pc.place.lat, pc.place.lon],
             radius=marker_radius(pc.count),
@@ -266,6 +276,7 @@ def places_map(
 
 def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:
     root = m.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its Figure (header, html, script)
     root.render()
     # The map's own header block sets html/body to 100% height and defines an inline
     # script; the page's stylesheet sizes the map instead, so drop that block.
@@ -280,6 +291,8 @@ def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -
         name=m.get_name(),
         attribution=credit,
         basemap_url=url_for("assets.countries") if offline else None,
+        fallback_url=None if offline else url_for("assets.countries"),
+        tile_timeout_ms=int(current_app.config.get("MAP_TILES_TIMEOUT_MS", 10000)),
         fast=fast,
         most=most,
         countries=countries,

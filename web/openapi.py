@@ -139,6 +139,96 @@ ERROR = {
 }
 
 
+# -- exports, article and place (issue 12: web side) ---------------------------------------
+FORMAT_PARAM = _param("format", "json (default): one page of results; csv or jsonl: every result, streamed, "
+                                "with a provenance record first (see the README, Exports).",
+                      {"type": "string", "enum": ["json", "csv", "jsonl"]})
+MENTION = {
+    "type": "object",
+    "properties": {
+        "field": {"type": "string", "enum": ["title", "text"]},
+        "start": {"type": "integer", "description": "Character offset into the field."},
+        "end": {"type": "integer"},
+        "surface": {"type": "string", "description": "The text as written."},
+        "score": {"type": "number", "description": "Confidence of the resolution, 0 to 1."},
+        "place": {"$ref": "#/components/schemas/Place"},
+    },
+    "required": ["field", "start", "end", "surface", "score", "place"],
+}
+ARTICLE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "text": {"type": "string"},
+        "date": {"type": "string", "format": "date", "nullable": True},
+        "url": {"type": "string", "nullable": True},
+        "source": {"type": "string", "nullable": True},
+        "author": {"type": "string", "nullable": True},
+        "mentions": {"type": "array", "items": {"$ref": "#/components/schemas/Mention"}},
+        "places": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"place": {"$ref": "#/components/schemas/Place"}, "mentions": {"type": "integer"},
+                           "score": {"type": "number", "description": "Best score of its mentions."}},
+            "required": ["place", "mentions", "score"]}},
+    },
+    "required": ["id", "title", "text", "date", "mentions", "places"],
+}
+PLACE_DETAIL = {
+    "type": "object",
+    "properties": {
+        "place": {"$ref": "#/components/schemas/Place"},
+        "name": {"type": "string", "description": "The archive's own spelling when it is one of the GeoNames name."},
+        "articles": {"type": "integer"},
+        "spellings": {"type": "array", "items": {"type": "object", "properties": {
+            "text": {"type": "string"}, "count": {"type": "integer"}}, "required": ["text", "count"]}},
+        "months": {"type": "array", "items": {"type": "object", "properties": {
+            "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "articles": {"type": "integer"}},
+            "required": ["month", "articles"]}},
+        "related": {"type": "array", "items": {"type": "object", "properties": {
+            "place": {"$ref": "#/components/schemas/Place"}, "articles": {"type": "integer"}},
+            "required": ["place", "articles"]}},
+        "links": {"type": "object"},
+    },
+    "required": ["place", "name", "articles", "spellings", "months", "related"],
+}
+EXPORT_MEDIA = {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}
+
+
+def _not_found(what: str) -> dict[str, Any]:
+    return {"404": _json({"$ref": "#/components/schemas/Error"}, f"No such {what} in the archive.")}
+
+
+def _article_and_place_paths() -> dict[str, Any]:
+    return {
+        "/api/article/{article_id}": {
+            "get": {
+                "summary": "One article with its place mentions",
+                "operationId": "article",
+                "parameters": [{"name": "article_id", "in": "path", "required": True,
+                                "description": "The article's id.", "schema": {"type": "string", "maxLength": 200},
+                                "example": "sample-jarabulus"}],
+                "responses": {"200": _json({"$ref": "#/components/schemas/Article"},
+                                           "Text, mentions with spans and scores, places."),
+                              **_not_found("article")},
+            }
+        },
+        "/api/place/{geonameid}": {
+            "get": {
+                "summary": "One place across the archive",
+                "operationId": "place",
+                "parameters": [{"name": "geonameid", "in": "path", "required": True,
+                                "description": "GeoNames id (negative for regions GeoNames' city data lacks).",
+                                "schema": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+                                "example": 169179}],
+                "responses": {"200": _json({"$ref": "#/components/schemas/PlaceDetail"},
+                                           "Names, spellings, articles per month, co-mentioned places."),
+                              **_not_found("place")},
+            }
+        },
+    }
+
+
 def _json(schema: dict[str, Any], description: str, media: str = "application/json") -> dict[str, Any]:
     return {"description": description, "content": {media: {"schema": schema}}}
 
@@ -162,9 +252,13 @@ def document(server: str) -> dict[str, Any]:
                 "get": {
                     "summary": "Search articles",
                     "operationId": "search",
-                    "parameters": FILTER_PARAMS + PAGE_PARAMS,
+                    "parameters": FILTER_PARAMS + PAGE_PARAMS + [FORMAT_PARAM],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/SearchPage"}, "One page of results."),
+                        "200": {
+                            "description": "One page of results (JSON), or every result (csv, jsonl).",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchPage"}},
+                                        **EXPORT_MEDIA},
+                        },
                         **_error_responses(),
                     },
                 }
@@ -185,6 +279,7 @@ def document(server: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_article_and_place_paths(),
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -211,6 +306,9 @@ def document(server: str) -> dict[str, Any]:
                 "SearchPage": SEARCH_PAGE,
                 "FeatureCollection": FEATURE_COLLECTION,
                 "Error": ERROR,
+                "Mention": MENTION,
+                "Article": ARTICLE,
+                "PlaceDetail": PLACE_DETAIL,
             }
         },
     }

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, request, url_for
@@ -164,7 +165,7 @@ def timeline(months: Sequence[tuple[str, int]], width: float = 600, height: floa
         return []
     first, last = min(counts), max(counts)
     y, mo = int(first[:4]), int(first[5:])
-    series = []
+    series: list[tuple[str, int]] = []
     while len(series) < 1200:
         key = f"{y:04d}-{mo:02d}"
         series.append((key, counts.get(key, 0)))
@@ -194,12 +195,15 @@ def changed_args(changes: dict[str, object]) -> dict[str, str]:
 
 def link(endpoint: str, **changes: object) -> str:
     """URL of ``endpoint`` with the current search arguments, some changed (None removes one)."""
-    return url_for(endpoint, **changed_args(changes))
+    values: dict[str, Any] = changed_args(changes)
+    return url_for(endpoint, **values)
 
 
 def url_with(**changes: object) -> str:
     """This page's URL with some search arguments changed (None removes one)."""
-    return url_for(request.endpoint or "pages.index", **(request.view_args or {}), **changed_args(changes))
+    view: dict[str, Any] = request.view_args or {}
+    values: dict[str, Any] = changed_args(changes)
+    return url_for(request.endpoint or "pages.index", **view, **values)
 
 
 def register(bp: Blueprint) -> None:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request
 
 from archive.models import PlaceCount, SearchPage, SearchRequest
-from archive.store.whoosh import search as archive_search
-from web import maps, present
+from archive.store import Store
+from archive.store.query import parse_request
+from web import front, maps, present
 from web.cache import cached, cached_result
 
 bp = Blueprint("pages", __name__)
 present.register(bp)
 
-def index_dir() -> Path:
-    return current_app.config["INDEX_DIR"]
+def store() -> Store:
+    """This app's archive (see :func:`web.archive_store`)."""
+    from web import archive_store
+
+    return archive_store(current_app)
 
 
 def search_args(per_page: bool = True) -> dict[str, str]:
@@ -41,9 +44,11 @@ def narrow_args() -> dict[str, str]:
 @bp.get("/")
 def index() -> str:
     """The search page: query box, results, facets, paging and a map of the results' places."""
-    req = archive_search.parse_request(search_args())
+    req = parse_request(search_args())
     if not is_search(req):
-        return render_template("index.html", req=req, page=None, results_map=None, chips=[])
+        overview, overview_map = cached(("front",), build_front)
+        return render_template("index.html", req=req, page=None, results_map=None, chips=[], front=overview,
+                               front_map=overview_map)
     page = run_search(req)
     counts = hit_places(page)
     # Built in the browser whatever its size: a folium marker costs ~1 ms of server CPU, and
@@ -52,9 +57,15 @@ def index() -> str:
     return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
 
 
+def build_front() -> tuple[front.Front, maps.MapParts | None]:
+    """The front page's numbers, places, latest articles and examples, and its map of the busiest places."""
+    overview = front.build(store())
+    return overview, (maps.places_map(overview.places) if overview.places else None)
+
+
 def run_search(req: SearchRequest) -> SearchPage:
     """The library's search, through the per-app result cache (emptied when the index changes)."""
-    return cached_result(("search", req), lambda: archive_search.search(index_dir(), req))
+    return cached_result(("search", req), lambda: store().search(req))
 
 
 def hit_places(page: SearchPage) -> list[PlaceCount]:
@@ -89,7 +100,7 @@ def article(article_id: str) -> str:
     """One article: full text with its place mentions linked, and its places on a map."""
     if len(article_id) > 200:
         abort(404, "No article with that id.")
-    doc = archive_search.get_article(index_dir(), article_id)
+    doc = store().get_article(article_id)
     if doc is None:
         abort(404, f"Article {article_id!r} doesn't exist.")
     mentions = doc.mentions
@@ -113,10 +124,10 @@ def article(article_id: str) -> str:
 @bp.get("/place/<int(signed=True):geonameid>")
 def place(geonameid: int) -> str:
     """One place: where it is, its spellings, mentions over time, related places, its articles."""
-    summary = archive_search.place_summary(index_dir(), geonameid)
+    summary = store().place_summary(geonameid)
     if summary is None:
         abort(404, f"No article in the archive names the place {geonameid}.")
-    req = archive_search.parse_request(
+    req = parse_request(
         {
             "sort": "newest",
             "page": request.args.get("page", "1"),
@@ -143,15 +154,15 @@ def place(geonameid: int) -> str:
 @bp.get("/map")
 def map_page() -> str:
     """The places of the whole archive, or of the current search, on one map."""
-    req = archive_search.parse_request(search_args(per_page=False))
+    req = parse_request(search_args(per_page=False))
     limit = current_app.config["MAP_MAX_PLACES"]
     narrow = narrow_args()
 
     def build():
-        counts = archive_search.place_counts(index_dir(), req, limit=limit, top=0)
+        counts = store().place_counts(req, limit=limit, top=0)
         if len(counts) < current_app.config["MAP_FAST_CLUSTER_FROM"]:
             # Folium popups list each place's top articles; markers built in the browser fetch them on opening.
-            counts = archive_search.place_counts(index_dir(), req, limit=limit)
+            counts = store().place_counts(req, limit=limit)
         return len(counts), maps.places_map(counts, narrow=narrow, heatmap=True)
 
     # The whole archive's map is the same for every visitor until the index changes.

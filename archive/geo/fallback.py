@@ -4,7 +4,8 @@ Wraps any geopy geocoder (for example Nominatim, which requires a descriptive us
 behind geopy's :class:`~geopy.extra.rate_limiter.RateLimiter` and a persistent SQLite
 cache, so each distinct query reaches the service at most once, and at most one request
 is made per ``min_delay_seconds``. Failed requests are logged and answered with None
-(and not cached, so a later run retries them).
+(and not cached, so a later run retries them). Nominatim is asked for address details,
+whose ISO country code becomes the result's ``country_code`` (as the gazetteer's rows have).
 
     from archive.geo.fallback import nominatim_fallback
     fallback = nominatim_fallback("geoarchive/0.1 (you@example.org)", Path("geocache.sqlite"))
@@ -40,12 +41,16 @@ class CachedGeocoder:
     :param cache_path: SQLite file; created when missing; safe to share between runs.
     :param min_delay_seconds: minimum pause between two requests to the service.
     :param max_retries: retries on a failing request before giving up on it.
+    :param addressdetails: ask for the address parts (Nominatim's ``addressdetails``), which
+        carry the country code; only for geocoders whose ``geocode`` takes that option.
     """
 
     def __init__(self, geocoder: Geocoder, cache_path: str | Path, *, min_delay_seconds: float = 1.0,
-                 max_retries: int = 2):
+                 max_retries: int = 2, addressdetails: bool = False):
         self.geocoder = geocoder
-        self.service = type(geocoder).__name__
+        self.addressdetails = addressdetails
+        # answers cached without address details have no country: keep them apart
+        self.service = type(geocoder).__name__ + ("+address" if addressdetails else "")
         self._failed = object()
         self._limited = RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_seconds, max_retries=max_retries,
                                     error_wait_seconds=max(min_delay_seconds, 0.0), swallow_exceptions=True,
@@ -78,7 +83,10 @@ class CachedGeocoder:
         key = " ".join(str(query).split())
         results = self._cached(key)
         if results is None:
-            found = self._limited(key, exactly_one=False, timeout=timeout)
+            if self.addressdetails:
+                found = self._limited(key, exactly_one=False, timeout=timeout, addressdetails=True)
+            else:
+                found = self._limited(key, exactly_one=False, timeout=timeout)
             if found is self._failed:
                 logger.warning("fallback geocoder %s failed for %r; not cached", self.service, key)
                 return None
@@ -92,7 +100,10 @@ class CachedGeocoder:
 
 
 def _to_json(loc: Location) -> dict[str, Any]:
-    raw = loc.raw if isinstance(loc.raw, dict) else {}
+    raw = dict(loc.raw) if isinstance(loc.raw, dict) else {}
+    address = raw.get("address")
+    if not raw.get("country_code") and isinstance(address, dict) and address.get("country_code"):
+        raw["country_code"] = str(address["country_code"]).upper()  # Nominatim's is lower case
     return {"address": loc.address, "lat": loc.latitude, "lon": loc.longitude,
             "raw": json.loads(json.dumps(raw, default=str))}
 
@@ -110,4 +121,4 @@ def nominatim_fallback(user_agent: str, cache_path: str | Path, *, domain: str =
         raise ValueError(f"Nominatim needs a user agent naming your application, got {user_agent!r}; "
                          "for example 'geoarchive/0.1 (you@example.org)'")
     geocoder = Nominatim(user_agent=user_agent, domain=domain, scheme=scheme)
-    return CachedGeocoder(geocoder, cache_path, min_delay_seconds=min_delay_seconds)
+    return CachedGeocoder(geocoder, cache_path, min_delay_seconds=min_delay_seconds, addressdetails=True)

@@ -238,6 +238,7 @@ class _Article:
 
 def _contains(gaz: Gazetteer, region: Span, place: Span) -> bool:
     """True when some entry named like ``place`` lies in a country or admin1 named ``region``."""
+    areas: set[tuple[str, str | None]]
     if region.rows is not None:
         areas = {(gaz.cc[r], gaz.admin1[r]) for r in region.rows}
     else:

@@ -116,19 +116,19 @@ def _region_codes(admin1_rows: dict[str, int], names: list[str]) -> dict[str, li
     for sub in pycountry.subdivisions:
         if getattr(sub, "parent_code", None):
             continue
-        row = by_name.get((sub.country_code, fold(sub.name)))
+        found = by_name.get((sub.country_code, fold(sub.name)))
         suffix = sub.code.split("-", 1)[1]
-        if row is not None and suffix.isalpha():
-            codes[suffix.lower()].add(row)
+        if found is not None and suffix.isalpha():
+            codes[suffix.lower()].add(found)
     try:
         import us
 
         for state in us.states.STATES_AND_TERRITORIES:
-            row = by_name.get(("US", fold(state.name)))
-            if row is not None:
+            found = by_name.get(("US", fold(state.name)))
+            if found is not None:
                 for abbr in (state.abbr, state.ap_abbr):
                     if abbr and abbr != state.name:
-                        codes[abbr.lower()].add(row)
+                        codes[abbr.lower()].add(found)
     except ImportError:
         logger.warning("package 'us' missing: no AP state abbreviations")
     for key, abbrs in _AP_EXTRA.items():

@@ -281,10 +281,10 @@ class Geotagger:
         most = max((len(v) for v in ctx.countries.values()), default=0)
         main_countries = {cc for cc, names in ctx.countries.items() if most and len(names) == most}
         mentions = []
-        for k, (name, _, _, span) in enumerate(found):
+        for n, (name, _, _, span) in enumerate(found):
             if span.key in chosen:
                 cand, conf = chosen[span.key]
-                cand = senses.get(k, cand)
+                cand = senses.get(n, cand)
                 small = cand.place.population < SMALL_PLACE or cand.alt
                 if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": a name, not the small town

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
-from archive.geo.gazetteer import TOKEN_RE, Gazetteer, fold_token
+from archive.geo.gazetteer import TOKEN_RE, Gazetteer, NameIndex, fold_token
 
 _GAP_OK = re.compile(r"[ \t\u00a0]*[-'’]?[ \t\u00a0]*")
 # after a short capitalised abbreviation a full stop may sit inside a name: "St. Louis", "Mt. Hood"
@@ -145,7 +145,8 @@ def find_spans(text: str, tokens: Tokens, gaz: Gazetteer, overrides: Any = None,
 
     ``overrides`` may add names (its ``names`` and ``prefixes`` sets of folded keys).
     """
-    index, demonyms = gaz.index, gaz.demonyms
+    index: NameIndex | _WithOverrides = gaz.index
+    demonyms = gaz.demonyms
     if overrides is not None and overrides.names:
         index = _WithOverrides(index, overrides.names, overrides.prefixes)
     probe = index.probe

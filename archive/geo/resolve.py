@@ -153,7 +153,7 @@ def candidate_from_location(loc: Any, rank: int) -> Candidate:
     """Turn a geopy Location (ours or a foreign geocoder's) into a Candidate."""
     raw = loc.raw if isinstance(getattr(loc, "raw", None), dict) else {}
     address = getattr(loc, "address", None) or str(raw.get("name") or "")
-    gid = raw.get("geonameid")
+    gid: Any = raw.get("geonameid")  # an id of any type a foreign geocoder sends, made int below
     if gid is None:
         gid = raw.get("place_id") or raw.get("osm_id")
     try:

@@ -50,7 +50,7 @@ import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from archive.errors import ArticleFormatError
 from archive.models import Article, Skipped
@@ -266,7 +266,9 @@ def _first_element(start: bytes) -> bytes:
 
 def open_binary(path: Path, compressed: bool) -> IO[bytes]:
     """Open ``path`` for reading bytes, decompressing gzip transparently."""
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    if compressed:
+        return cast(IO[bytes], gzip.open(path, "rb"))  # a GzipFile reads bytes like any binary file
+    return open(path, "rb")
 
 
 def read_limited(path: Path, compressed: bool, max_bytes: int) -> bytes | None:

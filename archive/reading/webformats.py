@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import lxml.html
@@ -93,8 +94,9 @@ def extract_page(
         # Only dates the page states (meta tags, <time>, the URL): htmldate's extensive
         # search guesses from any year in the text, e.g. a footer's "Copyright 2016".
         date_extraction_params={"extensive_search": False, "original_date": True},
+        as_dict=False,
     )
-    if doc is None or not doc.text:
+    if doc is None or isinstance(doc, dict) or not doc.text:  # as_dict=False: a Document, never a dict
         return None
     # trafilatura puts one paragraph per line; the archive separates paragraphs by a blank line.
     text = clean_text(doc.text.replace("\n", "\n\n"))
@@ -165,13 +167,14 @@ def _feed_entry(entry, n: int, origin: str, source: str | None, max_bytes: int, 
     guid = clean_line(entry.get("id", "") or "")
     # dict.get: FeedParserDict.get("updated*") falls back to "published*" with a DeprecationWarning.
     parsed_time = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    date: dt.date | None
     if parsed_time:
         date = dt.date(*parsed_time[:3])
     else:
         raw = dict.get(entry, "published") or dict.get(entry, "updated")
         date = date_or_warn(raw, f"{origin}: entry {n}", warn) if raw else None
     author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
-    extra = {}
+    extra: dict[str, Any] = {}
     if guid:
         extra["guid"] = guid
     tags = [t.get("term") for t in entry.get("tags") or [] if t.get("term")]

@@ -88,23 +88,17 @@ def cover(south: float, west: float, north: float, east: float, max_cells: int =
     best: list[str] = [""]
     for precision in range(1, PRECISION + 1):
         height, width = _cell_size(precision)
-        rows = int((north + 90.0) // height) - int((south + 90.0) // height) + 1
-        cols = int((east + 180.0) // width) - int((west + 180.0) // width) + 1
-        if rows * cols > max_cells:
+        # Rows and columns are counted from the cells of the corners, which encode() finds with
+        # exact comparisons. Stepping from the south edge by one cell height instead skipped a
+        # row when the edge sat a rounding error below a cell boundary (south = -1e-300).
+        s0, w0, _, _ = cell(encode(min(south, 89.999999), min(west, 179.999999), precision))
+        s1, w1, _, _ = cell(encode(min(north, 89.999999), min(east, 179.999999), precision))
+        r0, r1 = round((s0 + 90.0) / height), round((s1 + 90.0) / height)
+        c0, c1 = round((w0 + 180.0) / width), round((w1 + 180.0) / width)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
             break
-        cells = set()
-        lat = south
-        while True:
-            lon = west
-            while True:
-                cells.add(encode(min(lat, 89.999999), min(lon, 179.999999), precision))
-                if lon >= east:
-                    break
-                lon = min(east, lon + width)
-            if lat >= north:
-                break
-            lat = min(north, lat + height)
-        best = sorted(cells)
+        best = sorted({encode(-90.0 + (r + 0.5) * height, -180.0 + (c + 0.5) * width, precision)
+                       for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)})
     return best
 
 

@@ -69,6 +69,7 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
 
     page = _int(args, "page", 1, 1, MAX_PAGE)
     per_page = _int(args, "per_page", 20, 1, MAX_PER_PAGE)
+    assert page is not None and per_page is not None  # both have a default
 
     sort = (args.get("sort") or "").strip().lower() or ("relevance" if q else "newest")
     if sort not in SORTS:

@@ -172,12 +172,53 @@
       });
   }
 
+  var TILES_FAILED = "geoarchive-tiles-failed";
+
+  function remember(failed) {
+    try {
+      if (failed) window.sessionStorage.setItem(TILES_FAILED, "1");
+      return window.sessionStorage.getItem(TILES_FAILED) === "1";
+    } catch (e) {
+      return false; /* storage disabled: every page finds out by itself */
+    }
+  }
+
+  /* Online tiles that never arrive (no network, a locked-down newsroom) leave markers on a blank
+     sea: after a few tile errors before any tile loaded, or no tile within the timeout, drop the
+     tile layer, draw the offline basemap this app serves, and say so in the attribution line.
+     The rest of the browser session skips the tile server. */
+  function watchTiles(map, box) {
+    var layers = [];
+    map.eachLayer(function (layer) { if (layer instanceof L.TileLayer) layers.push(layer); });
+    if (!layers.length || !box.dataset.fallbackBasemap) return;
+    var loaded = false, errors = 0, switched = false;
+    function fallBack() {
+      if (switched || loaded) return;
+      switched = true;
+      remember(true);
+      layers.forEach(function (layer) { map.removeLayer(layer); });
+      map.attributionControl.addAttribution(box.dataset.fallbackAttribution || "Offline basemap");
+      box.classList.add("ga-tiles-offline");
+      offlineBasemap(map, box.dataset.fallbackBasemap);
+    }
+    if (remember(false)) {
+      fallBack();
+      return;
+    }
+    layers.forEach(function (layer) {
+      layer.on("tileload", function () { loaded = true; });
+      layer.on("tileerror", function () { if (++errors >= 3) fallBack(); });
+    });
+    setTimeout(fallBack, Number(box.dataset.tileTimeout || 10000));
+  }
+
   function init() {
     document.querySelectorAll(".ga-map").forEach(function (box) {
       var map = mapOf(box);
       if (!map) return;
       if (box.dataset.attribution) map.attributionControl.addAttribution(box.dataset.attribution);
       if (box.dataset.basemap) offlineBasemap(map, box.dataset.basemap);
+      watchTiles(map, box);
       if (box.dataset.fast) {
         map.eachLayer(function (layer) {
           if (typeof layer.zoomToShowLayer !== "function") return;

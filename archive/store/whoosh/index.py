@@ -36,6 +36,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from archive.errors import IndexLockedError, IndexNotFoundError
 from archive.models import GeotaggedArticle, IndexStats
+from archive.store.base import StoreWriter
 from archive.store.stored import content_hash, fold, to_document
 
 __all__ = ["IndexWriter", "add_articles", "content_hash", "open_writer", "stats"]
@@ -174,7 +175,7 @@ def open_index(index_dir: Path):
         raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{index_dir}/")) from None
 
 
-class IndexWriter:
+class IndexWriter(StoreWriter):
     """Writes GeotaggedArticles in batches; use :func:`open_writer` to get one.
 
     Holds an exclusive lock file for its whole life, so batches from one ingest are
@@ -220,6 +221,7 @@ class IndexWriter:
             self.commit()
         if self._committed_ids is None:
             self.known()
+        assert self._committed_ids is not None  # known() fills it
         if ga.article.id in self._committed_ids:
             self._w().update_document(**to_document(ga))
         else:
@@ -289,15 +291,6 @@ class IndexWriter:
             os.close(self._lock_fd)  # closing the descriptor drops the flock
             self._lock_fd = -1
 
-    def __enter__(self) -> IndexWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None or exc_type is KeyboardInterrupt:
-            self.close()
-        else:
-            # Keep the batches committed so far; drop the half-written one.
-            self.cancel()
 
 
 def open_writer(index_dir: Path, *, timeout: float = 0.0, procs: int = 1, multisegment: bool = False,
@@ -368,6 +361,17 @@ def stats(index_dir: Path) -> IndexStats:
         ix.close()
     size = sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
     return IndexStats(articles=articles, places=places, mentions=mentions, bytes=size)
+
+
+def generation(index_dir: Path) -> tuple:
+    """What changes when the index is written: its TOC files' names, sizes and times."""
+    try:
+        with os.scandir(index_dir) as entries:
+            return tuple(
+                sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.name.endswith(".toc"))
+            )
+    except OSError:
+        return ()
 
 
 class _Shelf:

@@ -25,7 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -51,7 +53,7 @@ from archive.store.snippet import Highlighter
 from archive.store.stored import article_from_stored, fold, parse_place_term, places_from_stored
 from archive.store.whoosh.index import searching, term_ids
 
-__all__ = ["get_article", "parse_request", "place_counts", "place_summary", "search"]
+__all__ = ["get_article", "iter_hits", "parse_request", "place_counts", "place_summary", "search"]
 
 QUERY_FIELDS = ("title", "text", "place", "country", "source", "date", "year", "places", "id")
 FACET_FIELDS = {"country": "country", "place": "pid", "source": "src", "year": "year"}
@@ -95,7 +97,7 @@ def _tables(lease) -> dict:
     return t
 
 
-def _leaves(lease) -> list[tuple[object, int, dict]]:
+def _leaves(lease) -> list[tuple[Any, int, dict]]:
     """(sub-searcher, offset, per-segment data) for each segment; the data is built once per segment."""
     out = []
     for sub, offset in lease.searcher.leaf_searchers():
@@ -408,7 +410,7 @@ def _highlighter(lease, q) -> Highlighter:
 
 def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
     tables = _tables(lease)
-    counts = {name: Counter() for name in FACET_FIELDS}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
     for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
         if mask.any():
             for name in FACET_FIELDS:
@@ -514,6 +516,25 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
         suggestion = _suggest(lease, req.q) if req.q and total < 5 else None
         return SearchPage(query=req.q, hits=tuple(hits), total=total, page=req.page,
                           per_page=req.per_page, facets=facets, suggestion=suggestion)
+
+
+def iter_hits(index_dir: Path, request: SearchRequest) -> Iterator[SearchHit]:
+    """Every hit of the request in its order, without snippets (for exports); holds one searcher."""
+    req = request
+    with searching(index_dir) as lease:
+        s = lease.searcher
+        _leaves_, masks, ranked, scores, _q = _run(lease, req, 1)
+        total = int(sum(int(m.sum()) for m in masks))
+        if total > len(ranked):
+            _leaves_, masks, ranked, scores, _q = _run(lease, req, total)
+        for docnum, score in zip(ranked, scores, strict=True):
+            stored = s.stored_fields(docnum)
+            date_s, url, source, _author, _origin = stored.get("meta") or (None,) * 5
+            yield SearchHit(
+                id=stored["id"], title=stored.get("title", ""),
+                date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
+                snippet="", score=float(score), places=places_from_stored(stored),
+            )
 
 
 def _matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
