@@ -132,10 +132,10 @@ def _region_codes(admin1_rows: dict[str, int], names: list[str]) -> dict[str, li
     except ImportError:
         logger.warning("package 'us' missing: no AP state abbreviations")
     for key, abbrs in _AP_EXTRA.items():
-        row = admin1_rows.get(key)
-        if row is not None:
+        region = admin1_rows.get(key)
+        if region is not None:
             for abbr in abbrs:
-                codes[abbr.lower()].add(row)
+                codes[abbr.lower()].add(region)
     return {k: sorted(v) for k, v in codes.items()}
 
 
@@ -370,7 +370,7 @@ def compile_gazetteer() -> dict:
         point = points.get(div.geonameid) if div and div.geonameid else None
         if point is None and not pts:
             continue
-        lat, lon = point or _centroid(pts)
+        lat, lon = point or _centroid(pts or [])
         gid = div.geonameid if div and div.geonameid else -(zlib.crc32(f"{cc}.{code}".encode()) & 0x7FFFFFFF)
         name = admin1_names.get((cc, code)) or (div.name if div else "")
         if not name:

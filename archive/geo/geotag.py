@@ -305,6 +305,8 @@ class Geotagger:
 def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
     """The story names a place abroad that has no namesake at home ("France", "French"):
     then the source's home says nothing about it."""
+    if ctx.home is None:
+        return False
     for cc, names in ctx.countries.items():
         if cc == ctx.home[0]:
             continue
@@ -332,7 +334,9 @@ def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
     pairs: dict[tuple[str, str], set[tuple[int, int]]] = {}
     for key, cands in by_key.items():
         for c in cands:
-            for county_key in named.get(c.admin2, ()) if c.admin2 is not None else ():
+            if c.admin2 is None:
+                continue
+            for county_key in named.get(c.admin2, ()):
                 if county_key != key:
                     pairs.setdefault((key, county_key), set()).add((c.place.geonameid, c.admin2))
     for (key, county_key), found in pairs.items():
