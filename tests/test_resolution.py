@@ -89,6 +89,16 @@ def test_seas_and_regions_are_tagged(tagger, text, surface, geonameid):
     assert spans(tagger.tag_text(text)).get(at(text, surface)) == geonameid
 
 
+def test_the_indian_ocean_is_the_ocean_not_india(gazetteer):
+    # moved from test_geotag's adjective checks: the ocean is now a place of its own
+    tagger = Geotagger(gazetteer=gazetteer, demonyms=True, infer_homes=False)
+    text = "Ships crossed the Indian Ocean to reach Mombasa."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Mombasa")) == 186301
+    assert found.get(at(text, "Indian Ocean")) == 1545739
+    assert 1269750 not in found.values()  # India
+
+
 def test_compass_words_alone_are_still_no_region(tagger):
     text = "Traffic headed South past the Middle East Cafe and into the Middle East market in Leeds."
     found = spans(tagger.tag_text(text))
