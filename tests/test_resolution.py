@@ -236,6 +236,12 @@ def test_a_party_label_is_no_place(tagger):
     assert at(text, "Ky.") not in found and at(text, "Ind.") not in found
 
 
+def test_country_abbreviations_dprk_and_rok(tagger):
+    text = "Talks between the DPRK and the ROK resumed in Panmunjom."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "DPRK")) == 1873107 and found.get(at(text, "ROK")) == 1835841
+
+
 def test_an_abbreviation_that_is_a_word_needs_a_sentence_around_it(tagger):
     text = "On Sunday the family went to Mass. The priest in Boston spoke about the flood."
     found = spans(tagger.tag_text(text))

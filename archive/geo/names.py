@@ -24,6 +24,8 @@ EXTRA_NAMES = {
     "US": ["US", "U.S.", "USA", "U.S.A.", "America"],
     "GB": ["U.K.", "Britain"],
     "AE": ["U.A.E."],
+    "KP": ["DPRK"],
+    "KR": ["ROK"],
     "continent:Europe": ["EU", "E.U."],
 }
 
