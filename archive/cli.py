@@ -320,6 +320,11 @@ def geotag(files, overrides, demonyms, infer_home, fallback_user_agent, fallback
 
         for record in geotag_records(f, tagger, on_error):
             click.echo(json.dumps(record, ensure_ascii=False))
+    for source, region in sorted(tagger.inferred_homes().items()):
+        row = tagger.gazetteer.admin1_rows.get(region)
+        where = tagger.gazetteer.names[row] if row is not None else ".".join(region)
+        click.echo(f"source {source!r}: home inferred as {where} ({'.'.join(region)}); "
+                   "give it in the overrides file's [home] or turn this off with --no-infer-home", err=True)
     sys.exit(1 if bad else 0)
 
 

@@ -335,6 +335,28 @@ def test_a_home_is_inferred_from_a_sources_articles(gazetteer):
     assert spans(other.mentions).get(at(story, "London")) == LONDON_GB
 
 
+def test_geotag_command_infers_and_reports_a_home(tmp_path):
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    local = ["Crews from Williamsburg helped in Somerset after the storm; roads to Barbourville were closed.",
+             "The Somerset council and the mayor of Barbourville met in Williamsburg on Tuesday.",
+             "A Williamsburg man was arrested near Barbourville; he lives outside Somerset."]
+    rows = [{"id": f"l{k}", "source": "Tri-County Weekly", "text": t} for k, t in enumerate(local)]
+    rows.append({"id": "s", "source": "Tri-County Weekly", "text": "London police said the suspect fled on foot."})
+    lines = "\n".join(json.dumps(r) for r in rows) + "\n"
+    result = CliRunner().invoke(cli, ["geotag"], input=lines)
+    assert result.exit_code == 0, result.output
+    out = {json.loads(line)["id"]: json.loads(line) for line in result.stdout.splitlines()}
+    assert [(t["name"], t["geonameid"]) for t in out["s"]["toponyms"]] == [("London", LONDON_KY)]
+    assert "source 'tri-county weekly': home inferred as Kentucky (US.KY)" in result.stderr
+    off = CliRunner().invoke(cli, ["geotag", "--no-infer-home"], input=lines)
+    out = {json.loads(line)["id"]: json.loads(line) for line in off.stdout.splitlines()}
+    assert [(t["name"], t["geonameid"]) for t in out["s"]["toponyms"]] == [("London", LONDON_GB)]
+    assert "home inferred" not in off.stderr
+
+
 def test_home_inference_can_be_switched_off(gazetteer):
     tagger = Geotagger(gazetteer=gazetteer, infer_homes=False)
     text = "Crews from Williamsburg helped in Somerset after the storm; roads to Barbourville were closed."
