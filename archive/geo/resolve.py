@@ -11,6 +11,14 @@ a named state counts in proportion to its share of the country's states the arti
 names, and without a "City, State" pair context chooses only among settlements within
 :data:`MAX_PRIOR_GAP` of the most prominent one, unless the article is set in the
 candidate's own region (:func:`_local`).
+
+Issue 10 added, in order of strength: a town-in-county pairing the names allow only one
+way (:meth:`Context.contained`: "London" and "Laurel County"), the source's home
+(:meth:`Context.at_home`, only when the story does not point abroad), nearness for counties
+(:meth:`Context.near`: "Laurel and Knox counties"), and a city before its namesake province
+(:data:`CITY_SHARE`: "ALEPPO, Syria"). A small town is considered over a far bigger
+namesake only at home or in a county whose name has one sense; a country's own name never
+yields to a town by context alone.
 """
 
 from __future__ import annotations
@@ -245,7 +253,8 @@ def _size(c: Candidate) -> float | None:
 
 def _local(c: Candidate, ctx: Context, own: str) -> bool:
     """The article is set in the candidate's state or province: two or more other names lie
-    there, and it names few other regions of that country (Vienna among Virginia's towns)."""
+    there, and it names few other regions of that country (Vienna among Virginia's towns);
+    or it is at the source's home, in a surely named county, or a county next to one."""
     cc, admin1 = c.place.country_code, c.admin1
     # (nearness is no reason to consider a far smaller namesake: a story naming Orlando and
     # Tampa does not make "Cleveland" the Florida village)
