@@ -4,7 +4,10 @@ Pipeline, per article (title and text together):
 
 1. :func:`archive.geo.recognize.find_spans` proposes spans: the longest runs of words starting
    with a capital that are gazetteer names (folded: case, diacritics, punctuation), or
-   country adjectives; :func:`archive.geo.recognize.find_region_codes` adds "City, ST" codes.
+   country adjectives; :func:`archive.geo.recognize.find_region_codes` adds "City, ST" codes,
+   :func:`~archive.geo.recognize.find_state_abbreviations` dotted state and province
+   abbreviations anywhere ("W.Va.", "Ont."), and :func:`~archive.geo.recognize.find_county_lists`
+   each county of "Laurel and Knox counties".
 2. :mod:`archive.geo.filters` drops people, common words, abbreviations nobody lists and
    boilerplate (the rules are described there).
 3. Every distinct name is looked up once through the geocode callable
@@ -24,6 +27,10 @@ choices of the first; a person named anywhere in the title or text is a person t
 
 A wire dateline ("TOKYO, March 3 -", "HORSHAM, Pa., May 5 -") is resolved without the
 article's context, since it names the bureau's city, not the story's countries.
+
+A source's home (``home=``, the overrides file's ``[home]``, or inferred per source by
+:mod:`archive.geo.home`) favours its namesakes unless the story names a place abroad that
+has no namesake at home (:func:`_abroad`).
 
 Decisions worth knowing:
 
