@@ -260,9 +260,10 @@ def _written(code: str) -> str:
     return "".join(part[:1].upper() + part[1:] + "." for part in code.split(".") if part)
 
 
-#: The shape of a dotted abbreviation: "Calif.", "W.Va.", "W. Va.", "S.C.", "P.E.I."; one
-#: character class leads, so the scan is cheap, and a dict says what each one means.
-_ABBREV_SHAPE = re.compile(r"(?<![\w.])[A-Z][A-Za-z]{0,4}\.(?:[ ]?[A-Z][a-z]{0,2}\.){0,2}")
+#: The shape of a dotted abbreviation: "Calif.", "W.Va.", "W. Va.", "S.C.", "P.E.I."; a
+#: capital leads and the look-behind ("not inside a word") comes after it, which makes the
+#: scan over a text cheap; a dict then says what each one means.
+_ABBREV_SHAPE = re.compile(r"[A-Z](?<![\w.][A-Z])[A-Za-z]{0,4}\.(?:[ ]?[A-Z][a-z]{0,2}\.){0,2}")
 
 
 _PARTY = frozenset(("R-", "D-", "I-"))

@@ -289,8 +289,7 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
             and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
         # a country's own name is the country: nearness and states named in the story do not
         # make "China" the Texas town near Houston (a county or the source's home may)
-        towns = [c for c in cands if c.place.feature not in ("PCLI", "CONT", "ADM1")]
-        cands = [c for c in cands if c not in towns or ctx.at_home(c)
+        cands = [c for c in cands if c.place.feature in ("PCLI", "CONT", "ADM1") or ctx.at_home(c)
                  or (ctx.counties and ctx.surely_contained(c, own))]
     if not pair and len(cands) > 1:
         # context may pick among comparable places, but not a village over a far bigger
