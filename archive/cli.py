@@ -190,7 +190,9 @@ def search(query, index_dir, as_json, **params):
             args[key.replace("date_", "")] = str(value)
     try:
         request = parse_request(args)
-        page = open_store(index_dir).search(request)
+        store = open_store(index_dir)
+        page = store.search(request)
+        empty = page.total == 0 and store.stats().articles == 0
     except QueryError as e:
         raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
     except ArchiveError as e:
@@ -202,6 +204,9 @@ def search(query, index_dir, as_json, **params):
     if page.suggestion:
         click.echo(f"Did you mean: {page.suggestion}")
     click.echo(f"{page.total} results (page {page.page} of {page.pages})")
+    if empty:
+        click.echo(f"The archive at {store.location} holds 0 articles; add some with: "
+                   f"geoarchive ingest PATH --index {store.location}")
     for n, hit in enumerate(page.hits, start=(page.page - 1) * page.per_page + 1):
         meta = " · ".join(x for x in (hit.date.isoformat() if hit.date else None, hit.source) if x)
         click.echo(f"\n{n}. {click.style(hit.title, bold=True)}  [{hit.id}]")

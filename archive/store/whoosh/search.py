@@ -101,6 +101,10 @@ def _leaves(lease) -> list[tuple[object, int, dict]]:
     out = []
     for sub, offset in lease.searcher.leaf_searchers():
         reader = sub.reader()
+        if not reader.doc_count_all():
+            # A fresh index (or an ingest whose files were all skipped) has one empty reader;
+            # Whoosh's EmptyReader has no columns. No segment: every count is 0, every list empty.
+            continue
         seg = reader.segment()
         key = seg.segment_id() if seg is not None else id(reader)
         data = lease.segments.get(key)
