@@ -165,7 +165,9 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles dated on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles dated on or before.")
-@click.option("--place", metavar="GEONAMEID", help="Only articles naming this place.")
+@click.option("--place", metavar="GEONAMEID", help="Only articles naming this place (most central first).")
+@click.option("--about", metavar="GEONAMEID",
+              help="Only articles about this place (its centrality >= 0.5), not merely naming it.")
 @click.option("--country", metavar="CC", help="Only articles naming a place in this country (ISO code).")
 @click.option("--source", help="Only articles from this source.")
 @click.option("--bbox", metavar="W,S,E,N", help="Only articles naming a place inside this box.")

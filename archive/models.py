@@ -208,6 +208,8 @@ class SearchRequest:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     place: int | None = None  # geonameid
+    #: geonameid: only articles about this place (centrality >= archive.store.centrality.ABOUT_THRESHOLD).
+    about: int | None = None
     country: str | None = None  # ISO 3166 alpha-2
     source: str | None = None
     year: int | None = None

@@ -59,8 +59,12 @@ def _date(args: Mapping[str, str], name: str) -> dt.date | None:
 
 
 def parse_request(args: Mapping[str, str]) -> SearchRequest:
-    """Validate string parameters (q, page, per_page, sort, from, to, place, country, source,
-    year, bbox, near, radius_km) and return a SearchRequest; raise QueryError naming the bad one."""
+    """Validate string parameters (q, page, per_page, sort, from, to, place, about, country, source,
+    year, bbox, near, radius_km) and return a SearchRequest; raise QueryError naming the bad one.
+
+    ``sort`` defaults to relevance when there is a query or a place to rank by (``place``,
+    ``about``: most central first, see ``archive.store.centrality``), else to newest.
+    """
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"The query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}.", param="q")
@@ -70,7 +74,16 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
     page = _int(args, "page", 1, 1, MAX_PAGE)
     per_page = _int(args, "per_page", 20, 1, MAX_PER_PAGE)
 
-    sort = (args.get("sort") or "").strip().lower() or ("relevance" if q else "newest")
+    # Negative ids are regions the gazetteer adds where GeoNames' city data has none (England).
+    place = _int(args, "place", None, -(2**31), 2**31 - 1)
+    if place == 0:
+        raise QueryError("place must be a GeoNames id, not 0.", param="place")
+    about = _int(args, "about", None, -(2**31), 2**31 - 1)
+    if about == 0:
+        raise QueryError("about must be a GeoNames id, not 0.", param="about")
+
+    ranked = q or place is not None or about is not None
+    sort = (args.get("sort") or "").strip().lower() or ("relevance" if ranked else "newest")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.", param="sort")
 
@@ -78,11 +91,6 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
     date_to = _date(args, "to")
     if date_from and date_to and date_from > date_to:
         raise QueryError(f"from ({date_from}) is after to ({date_to}).", param="from")
-
-    # Negative ids are regions the gazetteer adds where GeoNames' city data has none (England).
-    place = _int(args, "place", None, -(2**31), 2**31 - 1)
-    if place == 0:
-        raise QueryError("place must be a GeoNames id, not 0.", param="place")
 
     country = (args.get("country") or "").strip()
     if country:
@@ -129,7 +137,7 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
         raise QueryError("radius_km needs near=lat,lon as well.", param="near")
 
     return SearchRequest(
-        q=q, page=page, per_page=per_page, sort=sort, date_from=date_from, date_to=date_to, place=place,
+        q=q, page=page, per_page=per_page, sort=sort, date_from=date_from, date_to=date_to, place=place, about=about,
         country=country or None, source=source, year=year, bbox=bbox, near=near, radius_km=radius_km,
     )
 
