@@ -141,3 +141,11 @@ def test_old_schema_index_answers_503_in_the_web_app(old_index):
     with client.get("/api/search?q=war") as response:
         assert response.status_code == 503
         assert "built by an older GeoArchive" in response.get_json()["error"]
+
+
+def test_stop_list_is_whooshs_so_both_stores_agree():
+    from whoosh.analysis import STOP_WORDS as WHOOSH
+
+    from archive.store.query import STOP_WORDS
+
+    assert STOP_WORDS == WHOOSH and "the" in STOP_WORDS

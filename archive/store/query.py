@@ -20,6 +20,15 @@ MAX_PAGE = 1000
 MAX_RADIUS_KM = 20_000.0
 SORTS = ("relevance", "newest", "oldest")
 
+#: Words every store indexes (with positions, so phrases match exactly) but ignores outside quotes
+#: when a query has other words: they are neither required nor scored ("the war in Syria" = "war
+#: Syria"), as Lucene's common-terms query treats very frequent words. A query of these words only
+#: ("Let It Be" unquoted) requires them all. (Whoosh's English stop list, so both stores agree.)
+STOP_WORDS = frozenset(
+    "a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we "
+    "when will with yet you your".split()
+)
+
 
 def _int(args: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
     raw = (args.get(name) or "").strip()

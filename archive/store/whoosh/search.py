@@ -15,7 +15,7 @@ Query language (``q``), ranked with BM25F, titles weighted twice the body, Engli
 * wildcards ``sanc*``, ``colo?r`` (two letters at least before them), fuzzy ``kremlim~`` (``~2``
   for two edits).
 
-Stop words ("the", "to", "be", "of" ... Whoosh's English list, :data:`STOP_WORDS`) are indexed
+Stop words ("the", "to", "be", "of" ..., ``archive.store.query.STOP_WORDS``) are indexed
 with their positions, so ``"The Who"`` and ``"to be or not to be"`` find exactly those words in
 that order, and ``"siege of Aleppo"`` does not match "siege in Aleppo". Outside quotes, a stop word
 in a query with other words is ignored (neither required nor scored), as Lucene's common-terms
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.analysis import STOP_WORDS, StemmingAnalyzer
+from whoosh.analysis import StemmingAnalyzer
 from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query.qcore import QueryError as WhooshQueryError
@@ -57,7 +57,7 @@ from archive.models import (
 )
 from archive.store import geohash
 from archive.store.facets import Column, country_name, month_counts, order_by_day, top_facets
-from archive.store.query import parse_request, suggest_words
+from archive.store.query import STOP_WORDS, parse_request, suggest_words
 from archive.store.snippet import Highlighter
 from archive.store.stored import article_from_stored, fold, parse_place_term, places_from_stored
 from archive.store.whoosh import about
