@@ -153,6 +153,8 @@ class SearchHit:
     #: HTML: article text escaped, matched terms wrapped in <mark>. Safe to render as is.
     snippet: str
     score: float
+    #: The article's places, those the request matched first, then most central to the story first
+    #: (``archive.store.centrality``).
     places: tuple[Place, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
