@@ -225,6 +225,7 @@ def test_web_about_filter_place_page_and_openapi(store):
     with client.get(f"/place/{ALEPPO.geonameid}") as r:
         html = r.get_data(as_text=True)
         assert r.status_code == 200
+        assert f'href="/?about={ALEPPO.geonameid}">only the articles about Aleppo</a>' in html
         order = [html.index(f"/article/{i}") for i in ("report", "convoy", "passing", "beria")]
         assert order[0] < order[2] and order[1] < order[2] and order[0] < order[3] and order[1] < order[3]
     with client.get("/article/passing") as r:
