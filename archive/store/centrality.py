@@ -32,9 +32,11 @@ RANK_FLOOR = 0.1
 LEAD_CHARS = 400
 
 # Weights of the parts of the score (they sum to 1).
-_W_PROMINENCE, _W_SHARE, _W_REPEAT = 0.45, 0.35, 0.20
-_PROMINENCE = {"title": 1.0, "dateline": 0.9, "lead": 0.5, "body": 0.0}
-_REPEATS = 4  # mentions after which naming a place again adds nothing
+_W_PROMINENCE, _W_SHARE, _W_REPEAT = 0.35, 0.35, 0.30
+#: Where a place is first named. A headline that the text never takes up again (a quip, "What is
+#: Aleppo?") counts as a lead mention only.
+_PROMINENCE = {"title": 1.0, "title only": 0.5, "dateline": 0.9, "lead": 0.5, "body": 0.0}
+_REPEATS = 5  # mentions after which naming a place again adds nothing
 _NAME_LIKE = 0.25  # weight of a mention that looks like part of a longer proper name
 
 # "ALEPPO, Syria (Reuters) - ", "WASHINGTON, March 3 - ", "BEIRUT — ": capitals, an optional
@@ -81,11 +83,12 @@ def _name_like(m: Mention, text: str, covered: set[int]) -> bool:
 def centrality(ga: GeotaggedArticle) -> dict[int, float]:
     """GeoNames id -> how central that place is to the article, in [0, 1] (two decimals).
 
-    The parts: where the place is first named (headline 1, dateline 0.9, lead 0.5, later 0),
-    its share of all the article's mentions (so places sharing a story dilute each other), how
-    often it is named (up to four times), all scaled by how confidently the mentions were
-    resolved (``0.5 + 0.5 * mean score``). A text mention that looks like part of a person's
-    or organisation's name ("Lavrentiy Beria" read as Beria = Aleppo) counts a quarter.
+    The parts: where the place is first named (0.35: headline and text 1, headline only 0.5,
+    dateline 0.9, lead 0.5, later 0), its share of all the article's mentions (0.35: places
+    sharing a story dilute each other), how often it is named (0.30: up to five times); scaled
+    by how confidently the mentions were resolved (``0.7 + 0.3 * mean score``). A text mention
+    that looks like part of a person's or organisation's name ("Lavrentiy Beria" read as Beria =
+    Aleppo) counts a quarter, and a place named only so keeps a quarter of its score.
     """
     text = ga.article.text
     if not ga.mentions:
@@ -98,11 +101,13 @@ def centrality(ga: GeotaggedArticle) -> dict[int, float]:
     weight: dict[int, float] = {}
     confidence: dict[int, list[float]] = {}
     prominence: dict[int, float] = {}
+    real: dict[int, float] = {}  # 1 when some mention is not name-like
+    in_text = {m.place.geonameid for m in ga.mentions if m.field == "text"}
     for m in ga.mentions:
         gid = m.place.geonameid
         w = 1.0
         if m.field == "title":
-            where = "title"
+            where = "title" if gid in in_text else "title only"
         elif m.start < dateline:
             where = "dateline"
         else:
@@ -112,12 +117,13 @@ def centrality(ga: GeotaggedArticle) -> dict[int, float]:
         weight[gid] = weight.get(gid, 0.0) + w
         confidence.setdefault(gid, []).append(min(1.0, max(0.0, m.score)))
         prominence[gid] = max(prominence.get(gid, 0.0), _PROMINENCE[where] * w)
+        real[gid] = max(real.get(gid, 0.0), w)
     total = sum(weight.values())
     out = {}
     for gid, w in weight.items():
         parts = (_W_PROMINENCE * prominence[gid] + _W_SHARE * (w / total) + _W_REPEAT * min(w, _REPEATS) / _REPEATS)
-        sure = 0.5 + 0.5 * sum(confidence[gid]) / len(confidence[gid])
-        out[gid] = round(min(1.0, max(0.0, parts * sure)), 2)
+        sure = 0.7 + 0.3 * sum(confidence[gid]) / len(confidence[gid])
+        out[gid] = round(min(1.0, max(0.0, parts * sure * real[gid])), 2)
     return out
 
 
