@@ -110,11 +110,37 @@ def test_scores_rank_the_main_place_above_passing_mentions():
     assert centrality(GeotaggedArticle(Article("e", "t", "x"))) == {}
 
 
+def test_a_place_named_only_in_a_persons_name_is_not_central():
+    # The corpus's real case: one mention, "Lavrentiy Beria", the article's only place.
+    text = "Dershowitz said: it reminds me of Lavrentiy Beria, head of the secret police, who made up crimes."
+    alone = tagged("x", "Dershowitz on the secret police", text, dt.date(2017, 1, 1), {"Beria": ALEPPO},
+                   {"Beria": 0.97})
+    control = tagged("y", "Dershowitz on the secret police", text.replace("Lavrentiy Beria", "old Beria"),
+                     dt.date(2017, 1, 1), {"Beria": ALEPPO}, {"Beria": 0.97})
+    assert centrality(alone)[ALEPPO.geonameid] < 0.15 < 0.3 < centrality(control)[ALEPPO.geonameid]
+
+
 def test_name_like_mentions_count_less():
     beria = stories()["beria"]
     as_place = tagged("x", beria.article.title, beria.article.text.replace("Lavrentiy Beria", "In Beria"),
                       dt.date(2016, 1, 1), {"Beria": ALEPPO, "Moscow": MOSCOW, "Tbilisi": TBILISI})
     assert centrality(as_place)[ALEPPO.geonameid] > 2 * centrality(beria)[ALEPPO.geonameid]
+
+
+def test_a_headline_the_text_never_takes_up_counts_less():
+    quip = tagged("quip", "Candidate asks 'What is Aleppo?' on live television",
+                  "The candidate stumbled in an interview in London, then spoke about taxes in Paris. "
+                  "Aides in London said he was tired.", dt.date(2016, 9, 8),
+                  {"Aleppo": ALEPPO, "London": LONDON, "Paris": PARIS})
+    report = stories()["convoy"]  # no headline mention, but the text is about Aleppo
+    assert centrality(quip)[ALEPPO.geonameid] < ABOUT_THRESHOLD <= centrality(report)[ALEPPO.geonameid]
+    # The headline alone weighs what one mention in the lead does.
+    in_lead = tagged("lead", "Candidate stumbles on live television", "Asked about Aleppo, " + quip.article.text,
+                     dt.date(2016, 9, 8), {"Aleppo": ALEPPO, "London": LONDON, "Paris": PARIS})
+    assert centrality(quip)[ALEPPO.geonameid] == centrality(in_lead)[ALEPPO.geonameid] > 0
+    taken_up = tagged("x", quip.article.title, quip.article.text + " Aleppo itself was not discussed.",
+                      dt.date(2016, 9, 8), {"Aleppo": ALEPPO, "London": LONDON, "Paris": PARIS})
+    assert centrality(taken_up)[ALEPPO.geonameid] > centrality(quip)[ALEPPO.geonameid]
 
 
 def test_more_places_and_less_confidence_lower_the_score():
