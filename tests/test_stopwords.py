@@ -128,6 +128,10 @@ def test_old_schema_index_is_refused_with_the_rebuild_command(old_index, tmp_pat
         store.stats()
     result = CliRunner().invoke(cli, ["search", "war", "--index", str(old_index)])
     assert result.exit_code == 1 and result.output.startswith(f"Error: {want}"), result.output
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"id": "a", "title": "War", "text": "War again."}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "-q", "-j", "1", "--index", str(old_index), str(src)])
+    assert result.exit_code == 1 and f"Error: {want}" in result.output, result.output
     # Control: a new index at a sibling path opens fine.
     fresh = open_store(tmp_path / "new-index")
     fresh.add([GeotaggedArticle(Article("a", "War", "War again."))])
