@@ -32,6 +32,8 @@ TEXTS = {
     "siege-of": ("Siege ends", "The siege of Aleppo ended after four years of war."),
     "siege-in": ("Siege goes on", "The siege in Aleppo goes on, with war in the streets."),
     "war-in": ("In the war in the city in the end", "War came to the city in the spring; in the end it was war."),
+    "possessive": ("Policy", "Britain's economy shrank, a house of cards."),
+    "plain": ("Policy", "The Britain economy figures came late; a house fell."),
 }
 
 
@@ -59,6 +61,16 @@ def test_phrases_of_common_words_match_exactly(store, q, want):
     assert ids(store, q) == want
     page = store.search(SearchRequest(q=q))
     assert page.total == len(want)
+
+
+@pytest.mark.parametrize("q, want", [
+    ('"Britain economy"', ["plain", "possessive"]),  # the possessive 's is not a word between them
+    ("Britain's", ["plain", "possessive"]),
+    ('"a house"', ["plain", "possessive"]),  # one-letter words are indexed
+    ('"a house of cards"', ["possessive"]),
+])
+def test_possessives_and_one_letter_words(store, q, want):
+    assert sorted(ids(store, q)) == want
 
 
 def test_all_stop_word_query_requires_every_word(store):

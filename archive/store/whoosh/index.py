@@ -131,8 +131,11 @@ def make_schema() -> fields.Schema:
     """The archive's Whoosh schema (schema 2)."""
     # No stop list: every word is indexed with its position, so "The Who" and "to be or not to
     # be" can be found and phrases match exactly. Queries drop stop words outside quotes
-    # (search.py), as Lucene's common-terms handling does, so they do not sway ranking.
-    stem = StemmingAnalyzer(stoplist=None)
+    # (search.py), as Lucene's common-terms handling does, so they do not sway ranking. Only the
+    # possessive "s" that the tokenizer splits off "Trump's" is dropped (positions renumbered, as
+    # Lucene's EnglishPossessiveFilter does): "Trump's" finds Trump, and "Trump administration"
+    # finds "Trump's administration".
+    stem = StemmingAnalyzer(stoplist=frozenset({"s"}), minsize=1)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True, sortable=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
