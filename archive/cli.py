@@ -169,7 +169,9 @@ def ingest(paths, index_dir, jobs, dedupe, prune, retag, errors_file, max_bytes,
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles dated on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles dated on or before.")
-@click.option("--place", metavar="GEONAMEID", help="Only articles naming this place.")
+@click.option("--place", metavar="GEONAMEID", help="Only articles naming this place (most central first).")
+@click.option("--about", metavar="GEONAMEID",
+              help="Only articles about this place (its centrality >= 0.5), not merely naming it.")
 @click.option("--country", metavar="CC", help="Only articles naming a place in this country (ISO code).")
 @click.option("--source", help="Only articles from this source.")
 @click.option("--bbox", metavar="W,S,E,N", help="Only articles naming a place inside this box.")
@@ -204,7 +206,9 @@ def search(query, index_dir, as_json, fmt, overrides, **params):
         return
     try:
         request = parse_request(args)
-        page = open_store(index_dir).search(request)
+        store = open_store(index_dir)
+        page = store.search(request)
+        empty = page.total == 0 and store.stats().articles == 0
     except QueryError as e:
         raise click.BadParameter(str(e), param_hint=f"'{e.param}'") from e
     except ArchiveError as e:
@@ -216,6 +220,9 @@ def search(query, index_dir, as_json, fmt, overrides, **params):
     if page.suggestion:
         click.echo(f"Did you mean: {page.suggestion}")
     click.echo(f"{page.total} results (page {page.page} of {page.pages})")
+    if empty:
+        click.echo(f"The archive at {store.location} holds 0 articles; add some with: "
+                   f"geoarchive ingest PATH --index {store.location}")
     for n, hit in enumerate(page.hits, start=(page.page - 1) * page.per_page + 1):
         meta = " · ".join(x for x in (hit.date.isoformat() if hit.date else None, hit.source) if x)
         click.echo(f"\n{n}. {click.style(hit.title, bold=True)}  [{hit.id}]")

@@ -25,6 +25,10 @@ class IndexNotFoundError(ArchiveError):
     """No search index where one was expected."""
 
 
+class IndexSchemaError(IndexNotFoundError):
+    """An index built by an older version, whose fields this version would misread: rebuild it."""
+
+
 class IndexLockedError(ArchiveError):
     """Another writer holds the index lock."""
 

@@ -169,6 +169,8 @@ class SearchHit:
     #: HTML: article text escaped, matched terms wrapped in <mark>. Safe to render as is.
     snippet: str
     score: float
+    #: The article's places, those the request matched first, then most central to the story first
+    #: (``archive.store.centrality``).
     places: tuple[Place, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,6 +226,8 @@ class SearchRequest:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     place: int | None = None  # geonameid
+    #: geonameid: only articles about this place (centrality >= archive.store.centrality.ABOUT_THRESHOLD).
+    about: int | None = None
     country: str | None = None  # ISO 3166 alpha-2
     source: str | None = None
     year: int | None = None

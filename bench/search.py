@@ -42,9 +42,9 @@ from whoosh import index as wi  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from whoosh.qparser import MultifieldParser  # noqa: E402
 
-from archive import index as archive_index  # noqa: E402
 from archive.errors import QueryError  # noqa: E402
 from archive.models import Article  # noqa: E402
+from archive.store.whoosh import index as archive_index  # noqa: E402
 from archive.store.whoosh.search import parse_request, search  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"

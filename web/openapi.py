@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import archive
+from archive.store.centrality import ABOUT_THRESHOLD
 from archive.store.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RADIUS_KM, SORTS
 
 #: A blank value means the same as leaving a parameter out (HTML forms send empty fields).
@@ -31,7 +32,12 @@ FILTER_PARAMS = [
     _param("from", "Earliest article date, YYYY-MM-DD.", {"type": "string", "format": "date"}),
     _param("to", "Latest article date, YYYY-MM-DD (not before from).", {"type": "string", "format": "date"}),
     _param("place", "Only articles naming this place: its GeoNames id, or the negative id the archive gives "
-                    "a region GeoNames' city data lacks (England, Scotland, ...).",
+                    "a region GeoNames' city data lacks (England, Scotland, ...). Ranked by how central the "
+                    "place is to each article.",
+           {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1, "not": {"const": 0}}),
+    _param("about", "Only articles about this place (GeoNames id): its centrality to the article (headline, "
+                    "dateline, lead, how often, how many other places) is at least "
+                    f"{ABOUT_THRESHOLD}, not merely a passing mention. Ranked most central first.",
            {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1, "not": {"const": 0}}),
     _param("country", "Only articles naming a place in this country (ISO 3166 alpha-2).",
            {"type": "string", "pattern": r"^\s*([A-Za-z]{2})?\s*$"}),
@@ -47,7 +53,7 @@ FILTER_PARAMS = [
 PAGE_PARAMS = [
     _param("page", "Result page, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
     _param("per_page", "Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
-    _param("sort", "Order of results (default: relevance with q, newest without).",
+    _param("sort", "Order of results (default: relevance with q, place or about, newest without).",
            {"type": "string", "enum": list(SORTS)}),
 ]
 

@@ -17,7 +17,7 @@ from archive.models import Mention
 from archive.store import facets
 
 #: Filter parameters a chip can remove, in the order chips are shown.
-FILTERS = ("place", "country", "source", "year", "from", "to", "bbox", "near", "radius_km")
+FILTERS = ("place", "about", "country", "source", "year", "from", "to", "bbox", "near", "radius_km")
 #: Every argument a search link carries over.
 PARAMS = ("q", "sort", "per_page", *FILTERS)
 

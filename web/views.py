@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from archive.models import PlaceCount, SearchPage, SearchRequest
 from archive.store import Store
+from archive.store.centrality import main_first
 from archive.store.query import parse_request
 from web import front, maps, present
 from web.cache import cached, cached_result
@@ -91,6 +92,8 @@ def chips(page) -> list[tuple[str, str, str]]:
             label = labels.get(name, {}).get(value) or value
             if name == "country":
                 label = present.country_name(value)
+            elif name == "about":
+                label = labels.get("place", {}).get(value) or value
             out.append((name, label, present.url_with(**{name: None})))
     return out
 
@@ -108,6 +111,7 @@ def article(article_id: str) -> str:
     for m in mentions:
         per_place[m.place.geonameid] = per_place.get(m.place.geonameid, 0) + 1
     counts = [PlaceCount(p, per_place.get(p.geonameid, 1)) for p in doc.places]
+    rank = {gid: i for i, gid in enumerate(main_first(doc))}
     return render_template(
         "article.html",
         doc=doc,
@@ -115,8 +119,8 @@ def article(article_id: str) -> str:
         title_segments=present.segments(doc.article.title, mentions, "title"),
         text_segments=present.segments(doc.article.text, mentions, "text"),
         place_map=maps.places_map(counts) if counts else None,
-        # Most mentioned first; ties keep the order of first mention.
-        place_rows=sorted(((c.place, c.count) for c in counts), key=lambda row: -row[1]),
+        # The story's main places first (archive.store.centrality); ties keep the order of first mention.
+        place_rows=[(c.place, c.count) for c in sorted(counts, key=lambda c: rank[c.place.geonameid])],
     )
 
 
@@ -129,7 +133,7 @@ def place(geonameid: int) -> str:
         abort(404, f"No article in the archive names the place {geonameid}.")
     req = parse_request(
         {
-            "sort": "newest",
+            "sort": request.args.get("sort") or "relevance",  # relevance: most about the place first
             "page": request.args.get("page", "1"),
             "per_page": str(current_app.config["RESULTS_PER_PAGE"]),
         }

@@ -40,6 +40,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib
 import io
@@ -169,7 +170,10 @@ def read_file(
         ext = path.suffix or "(none)"
         skip(Skipped(str(path), f"unsupported file type {ext!r}; supported: {exts} (and .gz)"))
         return
-    reader = _reader(kind)
+    reader, missing = _reader(kind)
+    if reader is None:
+        skip(Skipped(str(path), missing or f"the {kind} reader cannot be loaded"))
+        return
     try:
         yield from reader(path, compressed, max_bytes, skip, warn)
     except ArticleFormatError as e:
@@ -289,17 +293,49 @@ def too_large(max_bytes: int, what: str = "article") -> str:
     return f"{what} is larger than the {max_bytes:,}-byte limit; split it or raise the size limit"
 
 
+#: Reader kind -> (module, function, the third-party modules it needs). The modules are
+#: imported when such a file first turns up; a format whose library cannot be imported is
+#: skipped file by file with the package to install, and every other format is still read.
 _READERS = {
-    "txt": ("archive.reading.textformats", "read_txt"),
-    "jsonl": ("archive.reading.textformats", "read_jsonl"),
-    "csv": ("archive.reading.textformats", "read_csv"),
-    # trafilatura, feedparser and warcio are imported only when such a file turns up.
-    "html": ("archive.reading.webformats", "read_html"),
-    "feed": ("archive.reading.webformats", "read_feed"),
-    "warc": ("archive.reading.webformats", "read_warc"),
+    "txt": ("archive.reading.textformats", "read_txt", ()),
+    "jsonl": ("archive.reading.textformats", "read_jsonl", ()),
+    "csv": ("archive.reading.textformats", "read_csv", ()),
+    "html": ("archive.reading.webformats", "read_html", ("trafilatura",)),
+    "feed": ("archive.reading.webformats", "read_feed", ("feedparser",)),
+    "warc": ("archive.reading.webformats", "read_warc", ("warcio", "trafilatura")),
 }
+_KIND_NAMES = {"txt": "text files", "jsonl": "JSON Lines files", "csv": "CSV files", "html": "HTML pages",
+               "feed": "RSS/Atom feeds", "warc": "WARC/ARC archives"}
+#: Import name -> the package pip installs it from (where they differ, or where the error names a module
+#: another package needs: justext, used by trafilatura, needs lxml.html.clean = lxml_html_clean).
+_PACKAGES = {"lxml_html_clean": "lxml_html_clean", "lxml.html.clean": "lxml_html_clean", "dateutil": "python-dateutil",
+             "charset_normalizer": "charset-normalizer", "justext": "jusText"}
 
 
-def _reader(kind: str):
-    module, name = _READERS[kind]
-    return getattr(importlib.import_module(module), name)
+@functools.cache
+def _reader(kind: str) -> tuple[Callable | None, str | None]:
+    """(reader function, None), or (None, why it cannot run) when a library it needs fails to import.
+
+    Remembered per process: a failed import is not retried for every file.
+    """
+    module, name, needs = _READERS[kind]
+    try:
+        for dependency in needs:
+            importlib.import_module(dependency)
+        return getattr(importlib.import_module(module), name), None
+    except ImportError as e:
+        log.debug("cannot load the %s reader", kind, exc_info=True)
+        return None, _missing_reason(kind, e)
+
+
+def _missing_reason(kind: str, error: ImportError) -> str:
+    """One line: which format cannot be read, which package is missing, and the command that fixes it."""
+    detail = " ".join(str(error).split()) or type(error).__name__
+    missing = error.name or ""
+    package = next((p for m, p in _PACKAGES.items() if m == missing or m in detail), None)
+    package = package or (missing.split(".")[0] if missing else None)
+    what = _KIND_NAMES.get(kind, kind)
+    if package:
+        return (f"cannot read {what}: the Python package {package!r} is missing or broken ({detail}); "
+                f"install it with: pip install {package}")
+    return f"cannot read {what}: a library it needs failed to import ({detail}); reinstall geoarchive"

@@ -3,7 +3,9 @@
 Called through ``archive.reading.files.read_file``; each reader has the signature
 ``(path, compressed, max_bytes, skip, warn) -> Iterator[Article]`` and follows the
 contract in ``archive.reading.files``.  Only this module imports trafilatura, feedparser,
-warcio and lxml.
+warcio and lxml. trafilatura, feedparser and warcio are imported by the readers that need
+them (``files.py`` loads them first and skips a format whose library cannot be imported), so
+a missing HTML extractor does not stop feeds from being read.
 
 * HTML: trafilatura extracts the main text (navigation, footers and other
   boilerplate dropped) and the title, date, author, canonical URL and site name.
@@ -24,12 +26,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import feedparser
 import lxml.html
-import trafilatura
 from lxml import etree
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from archive.errors import ArticleFormatError
 from archive.models import Article, Skipped
@@ -85,6 +83,8 @@ def extract_page(
     :param url: the address the page was fetched from (a WARC target URI); it wins
         over the page's canonical link.
     """
+    import trafilatura  # loaded (or reported missing) by files.py before any HTML/WARC reader runs
+
     doc = trafilatura.bare_extraction(
         data,
         url=url,
@@ -131,6 +131,8 @@ def read_feed(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, w
     if data is None:
         skip(Skipped(origin, too_large(max_bytes * FEED_FILE_FACTOR, "feed file")))
         return
+    import feedparser
+
     parsed = feedparser.parse(data)
     if not parsed.entries:
         problem = f" ({parsed.bozo_exception})" if parsed.get("bozo") else ""
@@ -217,6 +219,9 @@ def html_to_text(fragment: str) -> str:
 
 def read_warc(path: Path, compressed: bool, max_bytes: int, skip: SkipHandler, warn: WarningHandler):
     """HTML responses in a WARC or ARC file (gzip per record or not), extracted like pages."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
     origin = str(path)
     # Decompress here rather than in warcio: gzip.open reads both record-wise gzip
     # (one member per record) and a whole file gzipped at once, which warcio rejects.

@@ -20,6 +20,15 @@ MAX_PAGE = 1000
 MAX_RADIUS_KM = 20_000.0
 SORTS = ("relevance", "newest", "oldest")
 
+#: Words every store indexes (with positions, so phrases match exactly) but ignores outside quotes
+#: when a query has other words: they are neither required nor scored ("the war in Syria" = "war
+#: Syria"), as Lucene's common-terms query treats very frequent words. A query of these words only
+#: ("Let It Be" unquoted) requires them all. (Whoosh's English stop list, so both stores agree.)
+STOP_WORDS = frozenset(
+    "a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we "
+    "when will with yet you your".split()
+)
+
 
 def _int(args: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
     raw = (args.get(name) or "").strip()
@@ -59,8 +68,12 @@ def _date(args: Mapping[str, str], name: str) -> dt.date | None:
 
 
 def parse_request(args: Mapping[str, str]) -> SearchRequest:
-    """Validate string parameters (q, page, per_page, sort, from, to, place, country, source,
-    year, bbox, near, radius_km) and return a SearchRequest; raise QueryError naming the bad one."""
+    """Validate string parameters (q, page, per_page, sort, from, to, place, about, country, source,
+    year, bbox, near, radius_km) and return a SearchRequest; raise QueryError naming the bad one.
+
+    ``sort`` defaults to relevance when there is a query or a place to rank by (``place``,
+    ``about``: most central first, see ``archive.store.centrality``), else to newest.
+    """
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"The query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}.", param="q")
@@ -71,7 +84,16 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
     per_page = _int(args, "per_page", 20, 1, MAX_PER_PAGE)
     assert page is not None and per_page is not None  # both have a default
 
-    sort = (args.get("sort") or "").strip().lower() or ("relevance" if q else "newest")
+    # Negative ids are regions the gazetteer adds where GeoNames' city data has none (England).
+    place = _int(args, "place", None, -(2**31), 2**31 - 1)
+    if place == 0:
+        raise QueryError("place must be a GeoNames id, not 0.", param="place")
+    about = _int(args, "about", None, -(2**31), 2**31 - 1)
+    if about == 0:
+        raise QueryError("about must be a GeoNames id, not 0.", param="about")
+
+    ranked = q or place is not None or about is not None
+    sort = (args.get("sort") or "").strip().lower() or ("relevance" if ranked else "newest")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.", param="sort")
 
@@ -79,11 +101,6 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
     date_to = _date(args, "to")
     if date_from and date_to and date_from > date_to:
         raise QueryError(f"from ({date_from}) is after to ({date_to}).", param="from")
-
-    # Negative ids are regions the gazetteer adds where GeoNames' city data has none (England).
-    place = _int(args, "place", None, -(2**31), 2**31 - 1)
-    if place == 0:
-        raise QueryError("place must be a GeoNames id, not 0.", param="place")
 
     country = (args.get("country") or "").strip()
     if country:
@@ -130,7 +147,7 @@ def parse_request(args: Mapping[str, str]) -> SearchRequest:
         raise QueryError("radius_km needs near=lat,lon as well.", param="near")
 
     return SearchRequest(
-        q=q, page=page, per_page=per_page, sort=sort, date_from=date_from, date_to=date_to, place=place,
+        q=q, page=page, per_page=per_page, sort=sort, date_from=date_from, date_to=date_to, place=place, about=about,
         country=country or None, source=source, year=year, bbox=bbox, near=near, radius_km=radius_km,
     )
 

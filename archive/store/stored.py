@@ -14,8 +14,9 @@ from unidecode import unidecode
 
 from archive.models import Article, GeotaggedArticle, Mention, Place
 from archive.store import geohash
+from archive.store.centrality import centrality, percent
 
-SEP = "\x1f"  # separates the values of the multi-term fields (src, pinfo, pspell)
+SEP = "\x1f"  # separates the values of the multi-term fields (src, pinfo, pspell, pcent)
 
 
 def fold(text: str) -> str:
@@ -37,6 +38,12 @@ def place_term(p: Place) -> str:
     return f"{p.geonameid}|{name}|{p.lat:.5f}|{p.lon:.5f}|{p.country_code or ''}|{p.feature}|{p.population}"
 
 
+def parse_centrality_term(term: str) -> tuple[int, int]:
+    """(geonameid, centrality in percent) of a ``pcent`` term ``gid|NNN``."""
+    gid, _, pct = term.rpartition("|")
+    return int(gid), int(pct)
+
+
 def parse_place_term(term: str) -> Place:
     """Inverse of :func:`place_term`."""
     gid, name, lat, lon, cc, feature, pop = term.split("|")
@@ -46,7 +53,10 @@ def parse_place_term(term: str) -> Place:
 def to_document(ga: GeotaggedArticle) -> dict:
     """The Whoosh document (field -> value) for one article; see ``index.make_schema``."""
     a = ga.article
-    places = ga.places
+    scores = centrality(ga)
+    # Most central first, so that a hit's places (rebuilt from "pl") lead with what the story is about.
+    order = {p.geonameid: i for i, p in enumerate(ga.places)}
+    places = sorted(ga.places, key=lambda p: (-scores.get(p.geonameid, 0.0), order[p.geonameid]))
     spellings = sorted({f"{m.place.geonameid}|{m.surface.replace(SEP, ' ')}" for m in ga.mentions})
     names = [p.name for p in places] + [m.surface for m in ga.mentions]
     doc = {
@@ -58,6 +68,7 @@ def to_document(ga: GeotaggedArticle) -> dict:
         "pid": " ".join(str(p.geonameid) for p in places),
         "pinfo": SEP.join(place_term(p) for p in places),
         "pspell": SEP.join(spellings),
+        "pcent": SEP.join(f"{p.geonameid}|{percent(scores.get(p.geonameid, 0.0)):03d}" for p in places),
         "geo": " ".join(sorted({geohash.encode(p.lat, p.lon) for p in places})),
         "ctitle": a.title.encode("utf-8"),
         "origin": (a.origin or "").encode("utf-8"),
@@ -109,7 +120,7 @@ def article_from_stored(stored: dict) -> GeotaggedArticle:
 
 
 def places_from_stored(stored: dict) -> tuple[Place, ...]:
-    """The distinct places of a stored document, in order of first mention."""
+    """The distinct places of a stored document, most central first (see ``archive.store.centrality``)."""
     return tuple(_stored_place(r) for r in stored.get("pl", ()))
 
 

@@ -11,7 +11,13 @@ search can answer place questions from the index alone:
   table, read back from the lexicon);
 * ``pspell``: ``gid|surface`` (spellings seen and how many articles used each);
 * ``place``: the place names and spellings, folded to ASCII (``place:`` queries, did-you-mean);
-* ``geo``: a geohash per place (bbox and radius filters by prefix lookup).
+* ``geo``: a geohash per place (bbox and radius filters by prefix lookup);
+* ``pcent``: ``gid|NNN``, how central each place is to the article in percent
+  (``archive.store.centrality``): ``about=`` filters and place ranking.
+
+Title and text keep every word, stop words included ("to be or not to be", "The Who"), with
+positions, so phrases match exactly (schema 2). An index written with schema 1 (stop words
+dropped, no ``pcent``) is refused with :class:`IndexSchemaError` naming the rebuild command.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.index import EmptyIndexError, LockError
 
-from archive.errors import IndexLockedError, IndexNotFoundError
+from archive.errors import IndexLockedError, IndexNotFoundError, IndexSchemaError
 from archive.models import GeotaggedArticle, IndexStats
 from archive.store.base import StoreWriter
 from archive.store.stored import content_hash, fold, to_document
@@ -111,9 +117,25 @@ def _terms_field() -> fields.KEYWORD:
     return f
 
 
+#: Present (as an empty stored field) in every index with schema 2; schema 1 indexes lack it.
+SCHEMA_MARK = "schema_2"
+_OLD_SCHEMA_MSG = (
+    "The index in {dir!r} was built by an older GeoArchive (index schema 1: stop words were not indexed "
+    "and places have no centrality), so phrases and place ranking would be wrong. Rebuild it from your "
+    "files into a new folder: geoarchive ingest --index {new} <your files>; then use --index {new} "
+    "(or move it in place of {dir!r})."
+)
+
+
 def make_schema() -> fields.Schema:
-    """The archive's Whoosh schema."""
-    stem = StemmingAnalyzer()
+    """The archive's Whoosh schema (schema 2)."""
+    # No stop list: every word is indexed with its position, so "The Who" and "to be or not to
+    # be" can be found and phrases match exactly. Queries drop stop words outside quotes
+    # (search.py), as Lucene's common-terms handling does, so they do not sway ranking. Only the
+    # possessive "s" that the tokenizer splits off "Trump's" is dropped (positions renumbered, as
+    # Lucene's EnglishPossessiveFilter does): "Trump's" finds Trump, and "Trump administration"
+    # finds "Trump's administration".
+    stem = StemmingAnalyzer(stoplist=frozenset({"s"}), minsize=1)
     return fields.Schema(
         id=fields.ID(unique=True, stored=True, sortable=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
@@ -137,8 +159,19 @@ def make_schema() -> fields.Schema:
         nmentions=fields.COLUMN(columns.NumericColumn("I", default=0)),
         meta=fields.STORED(),  # date, url, source, author, origin
         m=fields.STORED(),  # mentions: (field, start, end, surface, gid, score)
-        pl=fields.STORED(),  # places: (gid, name, lat, lon, cc, feature, population)
+        pl=fields.STORED(),  # places, most central first: (gid, name, lat, lon, cc, feature, population)
+        pcent=_terms_field(),
+        **{SCHEMA_MARK: fields.STORED()},
     )
+
+
+def check_schema(ix, index_dir: Path):
+    """Return the Whoosh index ``ix`` if this version can read it, else raise IndexSchemaError."""
+    if SCHEMA_MARK not in ix.schema.names():
+        ix.close()
+        folder = str(index_dir).rstrip("/")
+        raise IndexSchemaError(_OLD_SCHEMA_MSG.format(dir=f"{folder}/", new=f"{folder}-v2"))
+    return ix
 
 
 def term_ids(reader, fieldname: str, btext: bytes) -> np.ndarray:
@@ -170,7 +203,7 @@ def open_index(index_dir: Path):
     try:
         if not index_dir.is_dir():
             raise EmptyIndexError
-        return FileStorage(str(index_dir)).open_index()
+        return check_schema(FileStorage(str(index_dir)).open_index(), index_dir)
     except EmptyIndexError:
         raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{index_dir}/")) from None
 
@@ -191,9 +224,10 @@ class IndexWriter(StoreWriter):
         self._multisegment = multisegment
         self._limitmb = limitmb
         storage = FileStorage(str(self.index_dir))
-        self._ix = storage.open_index() if index.exists_in(str(self.index_dir)) else storage.create_index(
-            make_schema()
-        )
+        if index.exists_in(str(self.index_dir)):
+            self._ix = check_schema(storage.open_index(), self.index_dir)  # never mix schemas in one index
+        else:
+            self._ix = storage.create_index(make_schema())
         self._writer = None
         self._pending = 0
         self._batch_ids: set[str] = set()

@@ -15,6 +15,15 @@ Query language (``q``), ranked with BM25F, titles weighted twice the body, Engli
 * wildcards ``sanc*``, ``colo?r`` (two letters at least before them), fuzzy ``kremlim~`` (``~2``
   for two edits).
 
+Stop words ("the", "to", "be", "of" ..., ``archive.store.query.STOP_WORDS``) are indexed
+with their positions, so ``"The Who"`` and ``"to be or not to be"`` find exactly those words in
+that order, and ``"siege of Aleppo"`` does not match "siege in Aleppo". Outside quotes, a stop word
+in a query with other words is ignored (neither required nor scored), as Lucene's common-terms
+query treats very frequent words; a query of stop words only (``Let It Be``) requires them all.
+
+Places: ``place=<id>`` filters and ``place:`` clauses rank by how central the place is to each
+article, and ``about=<id>`` keeps the articles about it (``archive.store.centrality``).
+
 How a request is answered: the query's matches are computed per index segment as numpy
 masks straight from the posting lists (totals, facets, filters and date sorts all use
 them), and Whoosh ranks only the page's top hits.
@@ -31,6 +40,7 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.analysis import StemmingAnalyzer
 from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.qparser import AndGroup, FieldsPlugin, FuzzyTermPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query.qcore import QueryError as WhooshQueryError
@@ -48,9 +58,10 @@ from archive.models import (
 )
 from archive.store import geohash
 from archive.store.facets import Column, country_name, month_counts, order_by_day, top_facets
-from archive.store.query import parse_request, suggest_words
+from archive.store.query import STOP_WORDS, parse_request, suggest_words
 from archive.store.snippet import Highlighter
 from archive.store.stored import article_from_stored, fold, parse_place_term, places_from_stored
+from archive.store.whoosh import about
 from archive.store.whoosh.index import searching, term_ids
 
 __all__ = ["get_article", "iter_hits", "parse_request", "place_counts", "place_summary", "search"]
@@ -60,6 +71,8 @@ FACET_FIELDS = {"country": "country", "place": "pid", "source": "src", "year": "
 FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
 _UNDATED = 2**31 - 1
 _NO_POSITIONS = frozenset({"country", "places", "year", "id", "pid"})
+#: The stop words as the title/text analyzer indexes them (stemmed: "this" -> "thi").
+_STOP_STEMS = frozenset(t.text for w in STOP_WORDS for t in StemmingAnalyzer(stoplist=None)(w))
 
 
 # ---------------------------------------------------------------- per-index tables
@@ -102,6 +115,10 @@ def _leaves(lease) -> list[tuple[Any, int, dict]]:
     out = []
     for sub, offset in lease.searcher.leaf_searchers():
         reader = sub.reader()
+        if not reader.doc_count_all():
+            # A fresh index (or an ingest whose files were all skipped) has one empty reader;
+            # Whoosh's EmptyReader has no columns. No segment: every count is 0, every list empty.
+            continue
         seg = reader.segment()
         key = seg.segment_id() if seg is not None else id(reader)
         data = lease.segments.get(key)
@@ -217,7 +234,7 @@ def _unparsed(text: str) -> str:
 
 
 def _parse_q(lease, text: str):
-    """Parse the user's query into a Whoosh query, or raise QueryError."""
+    """Parse the user's query into (Whoosh query, GeoNames ids its ``place:`` clauses name), or raise QueryError."""
     tables = _tables(lease)
     try:
         q = tables["parser"].parse(text)
@@ -233,15 +250,34 @@ def _parse_q(lease, text: str):
                 raise QueryError(f"Wildcards need at least two letters before * or ? (got {node.text!r}).",
                                  param="q")
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-        raise QueryError(f"The query {text!r} has no words to search for (very common words such as "
-                         "'the' are not indexed).", param="q")
-    q = _rewrite_tree(q, tables)
+        raise QueryError(f"The query {text!r} has no words to search for.", param="q")
+    q = _drop_stop_words(q)
+    named: set[int] = set()
+    q = _rewrite_tree(q, tables, named)
     for node in _walk(q):
         if isinstance(node, wq.Or) and len(node.subqueries) < 64:
             # Whoosh preloads small segments' Ors into arrays sized to the segment; a union tree
             # is much cheaper for the few clauses a typed query has.
             node.matcher_type = wq.Or.DEFAULT_MATCHER
-    return q
+    return q, named
+
+
+def _is_stop_clause(node) -> bool:
+    """Whether ``node`` is one bare stop word (its title/text terms; place names drop stop words)."""
+    if isinstance(node, wq.Term):
+        return node.fieldname in ("title", "text") and node.text in _STOP_STEMS
+    return isinstance(node, wq.Or) and bool(node.subqueries) and all(_is_stop_clause(c) for c in node.subqueries)
+
+
+def _drop_stop_words(node):
+    """Drop bare stop words from AND groups that have other clauses (phrases keep theirs)."""
+    if isinstance(node, wq.And):
+        kept = [c for c in node.subqueries if not _is_stop_clause(c)]
+        if kept and len(kept) < len(node.subqueries):
+            node = wq.And(kept, boost=node.boost) if len(kept) > 1 else kept[0]
+    if node.is_leaf():
+        return node
+    return node.apply(_drop_stop_words)
 
 
 def _place_ids(node, tables) -> set[int]:
@@ -252,7 +288,7 @@ def _place_ids(node, tables) -> set[int]:
     return set()
 
 
-def _rewrite_tree(node, tables):
+def _rewrite_tree(node, tables, named: set[int]):
     """Rewrite the parsed tree: place words become GeoNames ids (see :func:`_rewrite`).
 
     A plain word is parsed as ``title:w OR text:w OR place:w``; its place clause is replaced
@@ -270,21 +306,26 @@ def _rewrite_tree(node, tables):
                 kids.append(wq.Or([wq.Term("pid", str(i)) for i in sorted(ids)], boost=child.boost))
         return wq.Or(kids, boost=node.boost)
     if node.is_leaf():
-        return _rewrite(node, tables)
-    return node.apply(lambda child: _rewrite_tree(child, tables))
+        return _rewrite(node, tables, named)
+    if isinstance(node, wq.Not):
+        return node.apply(lambda child: _rewrite_tree(child, tables, set()))  # excluded places rank nothing
+    return node.apply(lambda child: _rewrite_tree(child, tables, named))
 
 
-def _rewrite(node, tables):
-    """Resolve ``place:`` names to GeoNames ids and ``country:`` names to ISO codes."""
+def _rewrite(node, tables, named: set[int]):
+    """Resolve ``place:`` names to GeoNames ids (added to ``named``) and ``country:`` names to ISO codes."""
     if isinstance(node, wq.Term) and node.fieldname == "place":
         if node.text.isdigit():
+            named.add(int(node.text))
             return wq.Term("pid", node.text)
         ids = tables["names"].get(node.text)
         if ids:
+            named.update(ids)
             return wq.Or([node] + [wq.Term("pid", str(i)) for i in sorted(ids)], boost=node.boost)
     elif isinstance(node, wq.Phrase) and node.fieldname == "place":
         ids = tables["names"].get(" ".join(node.words))
         if ids:
+            named.update(ids)
             return wq.Or([node] + [wq.Term("pid", str(i)) for i in sorted(ids)], boost=node.boost)
     elif isinstance(node, (wq.Term, wq.Phrase)) and node.fieldname == "country":
         words = node.text if isinstance(node, wq.Term) else " ".join(node.words)
@@ -314,7 +355,7 @@ def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
     if req.near is not None:
         areas.append(geohash.radius_area(req.near, req.radius_km or 50.0))
     dated = req.date_from is not None or req.date_to is not None
-    if not (terms or areas or dated):
+    if not (terms or areas or dated or req.about is not None):
         return None
     masks = []
     for sub, _offset, data in leaves:
@@ -322,6 +363,8 @@ def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
         mask = _live(sub, n)
         for fieldname, text in terms:
             mask &= _term_mask(sub, n, fieldname, text)
+        if req.about is not None and mask.any():
+            mask &= about.about_mask(sub.reader(), n, req.about)
         if dated:
             day = data["day"]
             mask &= day > 0
@@ -405,6 +448,8 @@ def _highlighter(lease, q) -> Highlighter:
                 placewords.add(text)
             elif fieldname == "pid":
                 gids.add(int(text))
+    if stems - _STOP_STEMS:
+        stems -= _STOP_STEMS  # mark "siege" and "Aleppo" of "siege of Aleppo", not every "of"
     return Highlighter(stems, placewords, gids, _stemmer(lease))
 
 
@@ -447,8 +492,15 @@ def _run(lease, req: SearchRequest, limit: int):
     s = lease.searcher
     leaves = _leaves(lease)
     fmasks = _filter_masks(req, leaves)
-    q = _parse_q(lease, req.q) if req.q else None
+    q, named = _parse_q(lease, req.q) if req.q else (None, set())
+    # The places the request is about rank its hits by their centrality (archive.store.centrality).
+    central = named | {g for g in (req.place, req.about) if g is not None}
     live = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
+    if q is None and central and req.sort == "relevance":
+        cents = [about.percents(sub.reader(), d["n"], central) for sub, _off, d in leaves]
+        ranked, scores = about.order_by_centrality(live, [off for _s, off, _d in leaves], cents,
+                                                   [d["day"] for _s, _o, d in leaves], limit)
+        return leaves, live, ranked, scores, q
     by_date = q is None or req.sort in ("newest", "oldest")
     # Phrases need positions checked doc by doc: let the ranking pass find all matches too.
     one_pass = not by_date and any(isinstance(n, wq.Phrase) for n in _walk(q))
@@ -466,7 +518,10 @@ def _run(lease, req: SearchRequest, limit: int):
     if not one_pass and not any(m.any() for m in masks):
         return leaves, masks, [], [], q
     # Rank with Whoosh; only the request's filters restrict it (finding the matches is its job).
-    top = _RecordingCollector(limit) if one_pass else TopCollector(limit=limit, replace=0 if _expands(q) else 10)
+    top_class: Any = _RecordingCollector if one_pass else TopCollector
+    if central:
+        top_class = about.weighted(top_class, about.rank_factors(leaves, s.doc_count_all(), central))
+    top = top_class(limit) if one_pass else top_class(limit=limit, replace=0 if _expands(q) else 10)
     collector = top
     if fmasks is not None:
         allowed = {int(i) for m, (_s, off, _d) in zip(fmasks, leaves, strict=True) for i in np.flatnonzero(m) + off}
@@ -538,12 +593,12 @@ def iter_hits(index_dir: Path, request: SearchRequest) -> Iterator[SearchHit]:
 
 
 def _matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
-    """A hit's places, those the request matched first: the place filter's, the query's, the
-    country filter's; each group (and the rest) in order of first mention."""
+    """A hit's places, those the request matched first: the place (or about) filter's, the query's,
+    the country filter's; each group (and the rest) most central to the article first."""
     country = (req.country or "").upper()
 
     def rank(p: Place) -> int:
-        if p.geonameid == req.place:
+        if p.geonameid in (req.place, req.about):
             return 0
         if p.geonameid in gids:
             return 1
@@ -599,15 +654,19 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, to
             return [PlaceCount(tables["places"][gid], n)
                     for gid, n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-        # Each place's best articles: the ranked ones first, then the rest in index order.
-        best: dict[int, list[tuple[int, int, int]]] = {}
-        for i, ((_sub, off, data), mask) in enumerate(zip(leaves, masks, strict=True)):
+        # Each place's best articles: those most about it (archive.store.centrality), ties broken
+        # by the request's ranking (the ranked ones first, then the rest in index order).
+        best: dict[int, list[tuple[tuple[int, int], int, int]]] = {}
+        for i, ((sub, off, data), mask) in enumerate(zip(leaves, masks, strict=True)):
             n = data["n"]
             keys = np.arange(n, dtype=np.int64) + off + len(ranked)
             local = np.array(ranked, dtype=np.int64) - off
             inside = (local >= 0) & (local < n)
             keys[local[inside]] = np.flatnonzero(inside)
-            for gid, docs in data["place"].top_docs(mask, keys, top).items():
+            if "cent" not in data:
+                with lease.build_lock:
+                    data["cent"] = about.pairs(sub.reader(), data["place"].vocab)
+            for gid, docs in about.top_docs(data["cent"], data["place"].vocab, mask, keys, top).items():
                 if int(gid) in chosen:
                     best.setdefault(int(gid), []).extend((key, i, doc) for key, doc in docs)
 
