@@ -81,3 +81,7 @@ def local_nominatim(nominatim_server):
 
     return Nominatim(user_agent="geoarchive-tests", domain=nominatim_server.domain, scheme="http",
                      proxies={}, timeout=5)
+
+
+# A throw-away PostgreSQL server for the session (tests/pgserver.py): pg_cluster, pg_server, pg_url.
+from pgserver import pg_cluster, pg_server, pg_url  # noqa: E402, F401
