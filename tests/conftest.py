@@ -85,3 +85,7 @@ def local_nominatim(nominatim_server):
 
 # A throw-away PostgreSQL server for the session (tests/pgserver.py): pg_cluster, pg_server, pg_url.
 from pgserver import pg_cluster, pg_server, pg_url  # noqa: E402, F401
+
+# The contract suite (tests/stores.py): store, make_store, archive_location, module_store_factory give
+# a fresh Store of each kind (Whoosh, PostgreSQL), so one test runs against every engine.
+from stores import archive_location, make_store, module_store_factory, store  # noqa: E402, F401

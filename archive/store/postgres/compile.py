@@ -1,0 +1,233 @@
+"""Compile a parsed query (archive.store.querylang) and a request's filters to SQL.
+
+The SQL text is made only of this module's own fragments; every value that came from
+the user (words, names, dates, coordinates) is a bound ``%s`` parameter. What matched
+is recorded as well: the tsqueries that rank, the query's words for the highlighter, and
+the places (by GeoNames id) the query named.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import psycopg
+
+from archive.errors import QueryError
+from archive.models import SearchRequest
+from archive.store import querylang as ql
+from archive.store.postgres.schema import SCHEMA, TS_CONFIG
+from archive.store.stored import fold
+
+_TQ = f"phraseto_tsquery('{TS_CONFIG}', %s)"
+_PTQ = "phraseto_tsquery('simple', %s)"
+_WEIGHT = {"title": "a", "text": "b"}
+_MAX_EXPANSIONS = 500
+
+
+@dataclass
+class Compiled:
+    """A WHERE clause with its parameters, and what ranking and highlighting need."""
+
+    where: str = "TRUE"
+    params: list = field(default_factory=list)
+    rank: list[tuple[str, list]] = field(default_factory=list)  # (tsquery SQL, params)
+    texts: list[str] = field(default_factory=list)  # words/phrases to stem for the highlighter
+    lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
+    placewords: set[str] = field(default_factory=set)
+    gids: set[int] = field(default_factory=set)
+
+
+def tsquery_literal(words) -> str:
+    """A tsquery matching any of ``words`` (lexemes, written as quoted tsquery values)."""
+    return " | ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words)
+
+
+def _like(pattern: str) -> str:
+    out = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return out.replace("*", "%").replace("?", "_")
+
+
+class _Compiler:
+    def __init__(self, conn: psycopg.Connection, tree):
+        self.conn = conn
+        self.out = Compiled()
+        self.names: dict[str, set[int]] = {}
+        self.countries: dict[str, str] = {}
+        self._lookup_names(tree)
+
+    def _lookup_names(self, tree) -> None:
+        keys = set()
+        for node in ql.walk(tree):
+            if isinstance(node, (ql.Term, ql.Phrase)) and node.field in (None, "place", "country"):
+                keys.add(fold(node.text))
+        keys.discard("")
+        if not keys:
+            return
+        rows = self.conn.execute(
+            f"SELECT n.key, n.gid, p.cc, p.feature FROM {SCHEMA}.place_names n "
+            f"JOIN {SCHEMA}.places p USING (gid) WHERE n.key = ANY(%s)", (sorted(keys),)).fetchall()
+        for key, gid, cc, feature in rows:
+            self.names.setdefault(key, set()).add(gid)
+            if cc and feature.startswith("PCL"):
+                self.countries.setdefault(key, cc.lower())
+
+    def node(self, node, positive: bool = True) -> tuple[str, list]:
+        if isinstance(node, ql.And):
+            parts = [self.node(c, positive) for c in node.children]
+            return "(" + " AND ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        if isinstance(node, ql.Or):
+            parts = [self.node(c, positive) for c in node.children]
+            return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        if isinstance(node, ql.Not):
+            sql, params = self.node(node.child, not positive)
+            return f"(NOT coalesce({sql}, false))", params
+        if isinstance(node, ql.DateRange):
+            return self._dates(node.start, node.end)
+        if isinstance(node, (ql.Term, ql.Phrase)):
+            return self._term(node, positive)
+        if isinstance(node, ql.Wildcard):
+            return self._expanded(node.field, node.pattern, positive, fuzzy=None)
+        if isinstance(node, ql.Fuzzy):
+            return self._expanded(node.field, node.text, positive, fuzzy=node.distance)
+        raise QueryError(ql.unparsed(str(node)), param="q")
+
+    @staticmethod
+    def _dates(start, end) -> tuple[str, list]:
+        parts, params = [], []
+        if start is not None:
+            parts.append("date >= %s")
+            params.append(start)
+        if end is not None:
+            parts.append("date <= %s")
+            params.append(end)
+        return ("(" + " AND ".join(parts) + ")" if parts else "date IS NOT NULL"), params
+
+    def _text(self, fieldname, tq: str, tq_params: list, positive: bool) -> tuple[str, list]:
+        if positive:
+            self.out.rank.append((tq, tq_params))
+        if fieldname in _WEIGHT:
+            w = _WEIGHT[fieldname]
+            return f"(tsv @@ {tq} AND ts_filter(tsv, '{{{w}}}') @@ {tq})", tq_params * 2
+        return f"tsv @@ {tq}", list(tq_params)
+
+    def _term(self, node, positive: bool) -> tuple[str, list]:
+        f, text = node.field, node.text
+        if f in (None, "title", "text"):
+            if positive:
+                self.out.texts.append(text)
+            sql, params = self._text(f, _TQ, [text], positive)
+            ids = self.names.get(fold(text)) if f is None else None
+            if ids:
+                if positive:
+                    self.out.gids |= ids
+                    self.out.placewords.update(fold(text).split())
+                return f"({sql} OR pids && %s::int[])", [*params, sorted(ids)]
+            return sql, params
+        if f == "place":
+            if text.strip().lstrip("-").isdigit():
+                gid = int(text.strip())
+                if positive:
+                    self.out.gids.add(gid)
+                return "pids @> ARRAY[%s]::int[]", [gid]
+            key = fold(text)
+            ids = sorted(self.names.get(key, ()))
+            if positive:
+                self.out.gids |= set(ids)
+                self.out.placewords.update(key.split())
+            return f"(ptsv @@ {_PTQ} OR pids && %s::int[])", [key, ids]
+        if f == "country":
+            key = fold(text)
+            cc = self.countries.get(key) or (key if re.fullmatch(r"[a-z]{2}", key) else key.replace(" ", ""))
+            return "countries @> ARRAY[%s]::text[]", [cc]
+        if f == "source":
+            return f"stsv @@ {_TQ}", [text]
+        if f == "year":
+            return ("year = %s", [int(text)]) if text.isdigit() and len(text) < 6 else ("FALSE", [])
+        if f == "places":
+            return "tags @> ARRAY[%s]::text[]", [text.lower().replace(" ", "-")]
+        if f == "id":
+            return "id = %s", [text]
+        raise QueryError(ql.unparsed(text), param="q")
+
+    def _vocab(self, kind: str, pattern: str, fuzzy: int | None) -> list[str]:
+        if fuzzy is None:
+            rows = self.conn.execute(
+                f"SELECT word FROM {SCHEMA}.vocab WHERE kind = %s AND word LIKE %s ORDER BY word LIMIT %s",
+                (kind, _like(pattern), _MAX_EXPANSIONS)).fetchall()
+        else:
+            rows = self.conn.execute(
+                f"SELECT word FROM {SCHEMA}.vocab WHERE kind = %s AND word LIKE %s "
+                "AND levenshtein_less_equal(word, %s, %s) <= %s ORDER BY word LIMIT %s",
+                (kind, _like(pattern[:1]) + "%", pattern, fuzzy, fuzzy, _MAX_EXPANSIONS)).fetchall()
+        return [w for (w,) in rows]
+
+    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None) -> tuple[str, list]:
+        if f in (None, "title", "text", "source"):
+            words = self._vocab("l", pattern, fuzzy)
+            if not words:
+                return "FALSE", []
+            if positive:
+                self.out.lexemes.update(words)
+            literal = tsquery_literal(words)
+            if f == "source":
+                return "stsv @@ %s::tsquery", [literal]
+            return self._text(f, "%s::tsquery", [literal], positive)
+        if f == "place":
+            words = self._vocab("p", fold(pattern) if fuzzy else pattern, fuzzy)
+            if positive:
+                self.out.placewords.update(words)
+            return ("ptsv @@ %s::tsquery", [tsquery_literal(words)]) if words else ("FALSE", [])
+        if fuzzy is not None:
+            return "FALSE", []
+        column = {"country": "countries", "places": "tags"}.get(f)
+        if column:
+            return f"EXISTS (SELECT 1 FROM unnest({column}) v WHERE v LIKE %s)", [_like(pattern)]
+        if f == "year":
+            return "year::text LIKE %s", [_like(pattern)]
+        if f == "id":
+            return "id LIKE %s", [_like(pattern)]
+        return "FALSE", []
+
+
+def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
+    """The query ``text`` as SQL (QueryError for a query that cannot be read)."""
+    tree = ql.parse(text)
+    c = _Compiler(conn, tree)
+    c.out.where, c.out.params = c.node(tree)
+    return c.out
+
+
+def filters(req: SearchRequest) -> tuple[list[str], list]:
+    """The request's filters (place, country, source, year, dates, bbox, near) as SQL conditions."""
+    parts: list[str] = []
+    params: list = []
+    if req.place is not None:
+        parts.append("pids @> ARRAY[%s]::int[]")
+        params.append(req.place)
+    if req.country:
+        parts.append("countries @> ARRAY[%s]::text[]")
+        params.append(req.country.lower())
+    if req.source:
+        parts.append("source = %s")
+        params.append(req.source)
+    if req.year is not None:
+        parts.append("year = %s")
+        params.append(req.year)
+    if req.date_from is not None or req.date_to is not None:
+        sql, ps = _Compiler._dates(req.date_from, req.date_to)
+        parts.append(sql)
+        params += ps
+    if req.bbox is not None:
+        west, south, east, north = req.bbox
+        boxes = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]  # across the antimeridian
+        ors = []
+        for w, e in boxes:
+            ors.append("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+            params += [w, south, e, north]
+        parts.append("(" + " OR ".join(ors) + ")")
+    if req.near is not None:
+        lat, lon = req.near
+        parts.append("ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)")
+        params += [lon, lat, (req.radius_km or 50.0) * 1000.0]
+    return parts, params

@@ -1,0 +1,103 @@
+"""Articles and places read back from PostgreSQL: one article, map counts, place pages, stats."""
+
+from __future__ import annotations
+
+import psycopg
+
+from archive.models import (
+    Article,
+    GeotaggedArticle,
+    IndexStats,
+    Mention,
+    Place,
+    PlaceCount,
+    PlaceSummary,
+    SearchRequest,
+)
+from archive.store.postgres.schema import SCHEMA
+from archive.store.postgres.search import order_clause, places_of, where_clause
+
+_PLACE = "gid, name, lat, lon, cc, feature, population"
+
+
+def _place(row) -> Place:
+    return Place(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]))
+
+
+def get_article(conn: psycopg.Connection, article_id: str) -> GeotaggedArticle | None:
+    row = conn.execute(f"SELECT id, title, body, date, url, source, author, origin, places, mentions "
+                       f"FROM {SCHEMA}.articles WHERE id = %s", (article_id,)).fetchone()
+    if row is None:
+        return None
+    aid, title, body, date, url, source, author, origin, places, mentions = row
+    by_id = {p.geonameid: p for p in places_of(places)}
+    ms = tuple(Mention(f, start, end, surface, by_id[gid], score)
+               for f, start, end, surface, gid, score in mentions or () if gid in by_id)
+    return GeotaggedArticle(Article(aid, title, body, date, url, source, author, origin), ms)
+
+
+def place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
+    """Places named by all matches, busiest first, each with up to ``top`` articles (ranked ones first)."""
+    compiled, where, params = where_clause(conn, req)
+    rows = conn.execute(f"""
+        WITH m AS MATERIALIZED (SELECT pids FROM {SCHEMA}.articles WHERE {where}),
+        c AS (SELECT p AS gid, count(*) AS n FROM m, unnest(m.pids) p GROUP BY p)
+        SELECT c.n, p.{_PLACE.replace(', ', ', p.')} FROM c JOIN {SCHEMA}.places p USING (gid)
+        ORDER BY c.n DESC, c.gid LIMIT %s""", [*params, limit]).fetchall()
+    counts = [(n, _place(r)) for n, *r in rows]
+    if top <= 0 or not counts:
+        return [PlaceCount(p, n) for n, p in counts]
+    score, score_params, order = order_clause(req, compiled)
+    ranked = [r[0] for r in conn.execute(
+        f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
+        [*score_params, *params]).fetchall()]
+    best: dict[int, list[tuple[str, str]]] = {}
+    for gid, aid, title in conn.execute(f"""
+            WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
+            m AS (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a LEFT JOIN r USING (id)
+                  WHERE {where} AND a.pids && %s::int[]),
+            e AS (SELECT p AS gid, m.id, m.title, row_number() OVER (
+                    PARTITION BY p ORDER BY m.rk NULLS LAST, m.seq) AS rn
+                  FROM m, unnest(m.pids) p WHERE p = ANY(%s::int[]))
+            SELECT gid, id, title FROM e WHERE rn <= %s ORDER BY gid, rn""",
+            [ranked, *params, [p.geonameid for _n, p in counts], [p.geonameid for _n, p in counts], top]):
+        best.setdefault(gid, []).append((aid, title))
+    return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
+
+
+def place_summary(conn: psycopg.Connection, geonameid: int) -> PlaceSummary | None:
+    """Spellings, articles per month and co-occurring places of one place, or None if unknown."""
+    row = conn.execute(f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = %s", (geonameid,)).fetchone()
+    if row is None:
+        return None
+    place = _place(row)
+    sel = f"SELECT id, date, pids, mentions FROM {SCHEMA}.articles WHERE pids @> ARRAY[%s]::int[]"
+    (articles,) = conn.execute(f"SELECT count(*) FROM ({sel}) m", (geonameid,)).fetchone()
+    if not articles:
+        return None
+    spellings = conn.execute(f"""
+        WITH m AS ({sel})
+        SELECT s, count(DISTINCT m.id) FROM m, LATERAL (
+            SELECT x->>3 AS s FROM jsonb_array_elements(m.mentions) x WHERE (x->>4)::int = %s) sp
+        GROUP BY s ORDER BY count(DISTINCT m.id) DESC, s""", (geonameid, geonameid)).fetchall()
+    months = conn.execute(f"""
+        WITH m AS ({sel}) SELECT to_char(date, 'YYYY-MM') AS mo, count(*) FROM m
+        WHERE date IS NOT NULL GROUP BY mo ORDER BY mo""", (geonameid,)).fetchall()
+    related = conn.execute(f"""
+        WITH m AS ({sel}), c AS (SELECT p AS gid, count(*) AS n FROM m, unnest(m.pids) p WHERE p <> %s GROUP BY p)
+        SELECT c.n, p.{_PLACE.replace(', ', ', p.')} FROM c JOIN {SCHEMA}.places p USING (gid)
+        ORDER BY c.n DESC, c.gid LIMIT 12""", (geonameid, geonameid)).fetchall()
+    return PlaceSummary(place=place, articles=articles, spellings=tuple((s, n) for s, n in spellings),
+                        months=tuple((m, n) for m, n in months),
+                        related=tuple(PlaceCount(_place(r), n) for n, *r in related))
+
+
+def stats(conn: psycopg.Connection) -> IndexStats:
+    row = conn.execute(f"""
+        SELECT (SELECT count(*) FROM {SCHEMA}.articles),
+               (SELECT count(DISTINCT p) FROM {SCHEMA}.articles, unnest(pids) p),
+               (SELECT coalesce(sum(nmentions), 0) FROM {SCHEMA}.articles),
+               (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r')""",
+                       (SCHEMA,)).fetchone()
+    return IndexStats(articles=row[0], places=row[1], mentions=int(row[2]), bytes=int(row[3] or 0))
