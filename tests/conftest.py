@@ -83,8 +83,9 @@ def local_nominatim(nominatim_server):
                      proxies={}, timeout=5)
 
 
-# A throw-away PostgreSQL server for the session (tests/pgserver.py): pg_cluster, pg_server, pg_url.
-from pgserver import pg_cluster, pg_server, pg_url  # noqa: E402, F401
+# A throw-away PostgreSQL server for the session (tests/pgserver.py): pg_cluster, pg_server, pg_url,
+# pg_replicated (a primary with two streaming replicas).
+from pgserver import _pg_replicated_servers, pg_cluster, pg_replicated, pg_server, pg_url  # noqa: E402, F401
 
 # The contract suite (tests/stores.py): store, make_store, archive_location, module_store_factory give
 # a fresh Store of each kind (Whoosh, PostgreSQL), so one test runs against every engine.

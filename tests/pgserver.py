@@ -155,7 +155,7 @@ class PgServer:
         """A streaming replica of this (running) server: ``pg_basebackup -R``, not yet started."""
         replica = PgServer(self.bindir, self.base, name, free_port(), self.password, self.user)
         self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER,
-                 "-D", replica.datadir, "-R", "-X", "stream", "-c", "fast", "-w")
+                 "-D", replica.datadir, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-w")
         return replica
 
 
@@ -278,6 +278,32 @@ def pg_cluster():
 def pg_server(pg_cluster) -> PgServer:
     """The session's running primary server."""
     return pg_cluster.primary
+
+
+@pytest.fixture(scope="session")
+def _pg_replicated_servers(pg_cluster):
+    primary = pg_cluster.init_primary("rprimary")
+    return primary, [pg_cluster.replica(primary), pg_cluster.replica(primary)]
+
+
+@pytest.fixture
+def pg_replicated(_pg_replicated_servers):
+    """A primary (not pg_server) and two streaming replicas of it, all running; tests may stop them.
+
+    Servers a test stopped are started again for the next test.
+    """
+    primary, replicas = _pg_replicated_servers
+    for server in (primary, *replicas):
+        if not server.running():
+            server.start()
+    return primary, replicas
+
+
+def wait_replayed(primary: PgServer, replica: PgServer, timeout: float = 30.0) -> None:
+    """Wait until ``replica`` has replayed everything ``primary`` has written so far."""
+    (lsn,) = primary.execute("SELECT pg_current_wal_lsn()::text")[0]
+    wait_until(lambda: replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,))[0][0],
+               timeout=timeout)
 
 
 @pytest.fixture
