@@ -193,6 +193,8 @@ class _Parser:
 
     def parse_unary(self, field):
         tok = self.peek()
+        if tok is None:
+            return None
         if tok[0] == "-":
             self.take()
             node = self.parse_atom(field)
@@ -250,7 +252,7 @@ class _Parser:
     def range_node(self, field, value: str):
         if field not in ("date", "year"):
             raise QueryError(unparsed(self.text), param="q")
-        m = re.fullmatch(r"[\[{]\s*(\S*)\s+TO\s+(\S*)\s*[\]}]", value, re.IGNORECASE)
+        m = re.fullmatch(r"[\[{]\s*(\S*?)\s*\bTO\b\s*(\S*?)\s*[\]}]", value, re.IGNORECASE)
         if not m:
             raise QueryError(unparsed(self.text), param="q")
         lo, hi = (v if v not in ("", "*") else None for v in m.groups())
@@ -313,7 +315,7 @@ def parse(text: str) -> Node:
                 node = more if node is None else And((node, more))
     except QueryError:
         raise
-    except (ValueError, IndexError, RecursionError):
+    except (ValueError, IndexError, TypeError, RecursionError):
         raise QueryError(unparsed(text), param="q") from None
     if node is None:
         raise QueryError(f"The query {text!r} has no words to search for.", param="q")
