@@ -81,6 +81,17 @@ class PostgresStore(Store):
     def get_article(self, article_id: str) -> GeotaggedArticle | None:
         return self._read(lambda conn: _places.get_article(conn, article_id))
 
+    def iter_articles(self, batch: int = 500) -> Iterator[GeotaggedArticle]:
+        """Every article in id order, ``batch`` per query (each one a retried read, so a
+        replica failing half-way costs nothing)."""
+        after = None
+        while True:
+            rows = self._read(lambda conn, after=after: _places.articles_after(conn, after, batch))
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].article.id
+
     def place_counts(self, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
         return self._read(lambda conn: _places.place_counts(conn, request, limit=limit, top=top))
 

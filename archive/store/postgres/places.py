@@ -24,11 +24,23 @@ def _place(row) -> Place:
     return Place(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]))
 
 
+_ARTICLE = "id, title, body, date, url, source, author, origin, places, mentions"
+
+
 def get_article(conn: psycopg.Connection, article_id: str) -> GeotaggedArticle | None:
-    row = conn.execute(f"SELECT id, title, body, date, url, source, author, origin, places, mentions "
-                       f"FROM {SCHEMA}.articles WHERE id = %s", (article_id,)).fetchone()
-    if row is None:
-        return None
+    row = conn.execute(f"SELECT {_ARTICLE} FROM {SCHEMA}.articles WHERE id = %s", (article_id,)).fetchone()
+    return None if row is None else _article(row)
+
+
+def articles_after(conn: psycopg.Connection, after: str | None, limit: int) -> list[GeotaggedArticle]:
+    """Up to ``limit`` articles in id order, from the first id past ``after`` (None: the start)."""
+    where, params = ("id > %s", [after]) if after is not None else ("true", [])
+    rows = conn.execute(f"SELECT {_ARTICLE} FROM {SCHEMA}.articles WHERE {where} ORDER BY id LIMIT %s",
+                        [*params, limit]).fetchall()
+    return [_article(row) for row in rows]
+
+
+def _article(row) -> GeotaggedArticle:
     aid, title, body, date, url, source, author, origin, places, mentions = row
     by_id = {p.geonameid: p for p in places_of(places)}
     ms = tuple(Mention(f, start, end, surface, by_id[gid], score)
