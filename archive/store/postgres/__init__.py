@@ -113,3 +113,13 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self.connections.close()
+
+    def __del__(self) -> None:
+        # Close the pools from the thread dropping the store: left to the garbage collector, a
+        # pool may be finalized in one of its own worker threads, which cannot join itself.
+        connections = getattr(self, "connections", None)
+        if connections is not None:
+            try:
+                connections.close()
+            except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to release
+                pass
