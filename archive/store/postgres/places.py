@@ -15,7 +15,7 @@ from archive.models import (
     SearchRequest,
 )
 from archive.store.postgres.schema import SCHEMA
-from archive.store.postgres.search import order_clause, places_of, where_clause
+from archive.store.postgres.search import order_clause, places_of, planned, where_clause
 
 _PLACE = "gid, name, lat, lon, cc, feature, population"
 
@@ -50,6 +50,11 @@ def _article(row) -> GeotaggedArticle:
 
 def place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
     """Places named by all matches, busiest first, each with up to ``top`` articles (ranked ones first)."""
+    with planned(conn):
+        return _place_counts(conn, req, limit, top)
+
+
+def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top: int) -> list[PlaceCount]:
     compiled, where, params = where_clause(conn, req)
     rows = conn.execute(f"""
         WITH m AS MATERIALIZED (SELECT pids FROM {SCHEMA}.articles WHERE {where}),
@@ -59,10 +64,10 @@ def place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int = 2000
     counts = [(n, _place(r)) for n, *r in rows]
     if top <= 0 or not counts:
         return [PlaceCount(p, n) for n, p in counts]
-    score, score_params, order = order_clause(req, compiled)
+    score, score_params, order, order_params = order_clause(conn, req, compiled)
     ranked = [r[0] for r in conn.execute(
         f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
-        [*score_params, *params]).fetchall()]
+        [*score_params, *params, *order_params]).fetchall()]
     best: dict[int, list[tuple[str, str]]] = {}
     for gid, aid, title in conn.execute(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),

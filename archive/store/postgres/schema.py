@@ -27,6 +27,11 @@ VERSION = 1
 _LOCK_KEY = 0x6A0A1C11  # pg_advisory_xact_lock key: one schema creator at a time
 
 EXTENSIONS = ("postgis", "pg_trgm", "fuzzystrmatch")
+#: Used when the server has it (Debian: postgresql-15-rum): ranks top hits and checks phrases
+#: from the index, without reading every match's tsvector.
+OPTIONAL_EXTENSIONS = ("rum",)
+#: The text index: RUM when available, else GIN.
+RUM_INDEX = "articles_tsv_rum"
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -81,14 +86,14 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
   stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
 );
-CREATE INDEX IF NOT EXISTS articles_tsv ON {SCHEMA}.articles USING gin (tsv);
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
 CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);
 CREATE INDEX IF NOT EXISTS articles_countries ON {SCHEMA}.articles USING gin (countries);
 CREATE INDEX IF NOT EXISTS articles_geom ON {SCHEMA}.articles USING gist (geom);
 CREATE INDEX IF NOT EXISTS articles_geog ON {SCHEMA}.articles USING gist ((geom::geography));
-CREATE INDEX IF NOT EXISTS articles_day ON {SCHEMA}.articles (day, seq);
+CREATE INDEX IF NOT EXISTS articles_oldest ON {SCHEMA}.articles (day ASC NULLS LAST, seq);
+CREATE INDEX IF NOT EXISTS articles_newest ON {SCHEMA}.articles (day DESC NULLS LAST, seq);
 CREATE INDEX IF NOT EXISTS articles_source ON {SCHEMA}.articles (source);
 CREATE INDEX IF NOT EXISTS articles_origin ON {SCHEMA}.articles (origin);
 
@@ -123,10 +128,22 @@ def ensure_schema(conn) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         have = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
-        for ext in EXTENSIONS:
+        available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+        for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
             if ext not in have:
                 conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
         conn.execute(DDL)
+        if "rum" in available:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {RUM_INDEX} ON {SCHEMA}.articles "
+                         "USING rum (tsv rum_tsvector_ops)")
+        else:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS articles_tsv ON {SCHEMA}.articles USING gin (tsv)")
+
+
+def has_rum(conn) -> bool:
+    """Whether the archive's text index is a RUM index (ranking by ``<=>`` from the index)."""
+    row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.{RUM_INDEX}",)).fetchone()
+    return row[0] is not None
 
 
 def schema_exists(conn) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -19,7 +20,7 @@ from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
 from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import Compiled, compile_query, filters
-from archive.store.postgres.schema import SCHEMA, TS_CONFIG
+from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
 from archive.store.query import suggest_words
 from archive.store.snippet import Highlighter, candidate_pattern
 from archive.store.stored import fold
@@ -38,19 +39,48 @@ def where_clause(conn: psycopg.Connection, req: SearchRequest) -> tuple[Compiled
     return compiled, (" AND ".join(parts) if parts else "TRUE"), params
 
 
-def order_clause(req: SearchRequest, compiled: Compiled | None) -> tuple[str, list, str]:
-    """(score SQL, its parameters, ORDER BY SQL using the ``score`` column) for the request's sort."""
+_RUM: dict[tuple, bool] = {}
+
+
+def _rum(conn: psycopg.Connection) -> bool:
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    if not _RUM.get(key):  # remembered once seen: the index is made with the tables, never dropped
+        _RUM[key] = has_rum(conn)
+    return _RUM[key]
+
+
+def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compiled | None
+                 ) -> tuple[str, list, str, list]:
+    """(score SQL, its parameters, ORDER BY SQL, its parameters) for the request's sort.
+
+    Relevance: with a RUM index and a query of words alone, the index streams the matches
+    best first (``tsv <=> q``, i.e. 1 / ts_rank with weights title 1.0, body 0.4), so only the
+    page's rows are read; otherwise ``ts_rank`` orders every match (plus a little for the
+    places the query named), ties by insertion order.
+    """
     if compiled is not None and req.sort == "relevance" and compiled.rank:
-        tq = " || ".join(sql for sql, _p in compiled.rank)
+        tq = "(" + " || ".join(sql for sql, _p in compiled.rank) + ")"
         params = [p for _s, ps in compiled.rank for p in ps]
+        if not compiled.gids and _rum(conn):
+            return f"1.0 / nullif(tsv <=> {tq}, 0)", params, f"tsv <=> {tq}", params
         rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', tsv, {tq})"
         if compiled.gids:
             rank += " + CASE WHEN pids && %s::int[] THEN 0.05 ELSE 0 END"
-            params.append(sorted(compiled.gids))
-        return rank, params, "score DESC, seq"
+            params = [*params, sorted(compiled.gids)]
+        return rank, params, "score DESC, seq", []
     if req.sort == "oldest":
-        return "0", [], "day ASC NULLS LAST, seq"
-    return "0", [], "day DESC NULLS LAST, seq"
+        return "0", [], "day ASC NULLS LAST, seq", []
+    return "0", [], "day DESC NULLS LAST, seq", []
+
+
+@contextmanager
+def planned(conn: psycopg.Connection) -> Iterator[None]:
+    """A read transaction whose plans use the indexes: the planner does not count the cost of
+    reading each match's tsvector (a seq scan reads them all), and JIT only slows these queries."""
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL jit = off")
+        yield
 
 
 def _execute(conn: psycopg.Connection, req: SearchRequest, sql: str, params: list):
@@ -65,12 +95,17 @@ def _execute(conn: psycopg.Connection, req: SearchRequest, sql: str, params: lis
 
 def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     """One page of ranked hits with snippets, facets over the whole result set and a suggestion."""
+    with planned(conn):
+        return _search(conn, req)
+
+
+def _search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     compiled, where, params = where_clause(conn, req)
-    score, score_params, order = order_clause(req, compiled)
+    score, score_params, order, order_params = order_clause(conn, req, compiled)
     start = (req.page - 1) * req.per_page
     rows = _execute(conn, req, f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
                                f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
-                    [*score_params, *params, req.per_page, start]).fetchall()
+                    [*score_params, *params, *order_params, req.per_page, start]).fetchall()
     total, counts = _facet_counts(conn, req, where, params)
     highlight = _highlighter(conn, compiled, req, [r[2] for r in rows])
     hits = tuple(_hit(row, highlight, req) for row in rows)
@@ -83,12 +118,13 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
 def iter_hits(conn: psycopg.Connection, req: SearchRequest) -> Iterator[SearchHit]:
     """Every hit in order, without snippets, streamed through a server-side cursor."""
     compiled, where, params = where_clause(conn, req)
-    score, score_params, order = order_clause(req, compiled)
-    with conn.transaction(), conn.cursor(name="geoarchive_hits") as cur:
+    score, score_params, order, order_params = order_clause(conn, req, compiled)
+    with planned(conn), conn.cursor(name="geoarchive_hits") as cur:
         cur.itersize = 500
         try:
             cur.execute(f"SELECT id, title, NULL, date, source, url, places, mentions, {score} AS score "
-                        f"FROM {SCHEMA}.articles WHERE {where} ORDER BY {order}", [*score_params, *params])
+                        f"FROM {SCHEMA}.articles WHERE {where} ORDER BY {order}",
+                        [*score_params, *params, *order_params])
         except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:
             raise QueryError(f"Could not run the query {req.q!r}: {e.diag.message_primary}.", param="q") from None
         for row in cur:

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 _TITLE_WORD = re.compile(r"\w+", re.UNICODE)
 _RETRIES = 5
+#: A batch this large changes the table's statistics: ANALYZE it (autovacuum may lag a bulk load).
+_ANALYZE_ROWS = 2000
 
 _COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
             "placetext", "pids", "countries", "tags", "places", "mentions", "nmentions", "geom")
@@ -101,6 +103,9 @@ class PostgresWriter(StoreWriter):
                     raise
                 log.info("batch of %d retried after %s", len(ops), type(e).__name__)
         self.committed += len(ops)
+        if len(ops) >= _ANALYZE_ROWS:
+            with self._connections.write() as conn:
+                conn.execute(f"ANALYZE {SCHEMA}.articles")
 
     def close(self) -> None:
         self.commit()
