@@ -69,15 +69,20 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top:
         f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
         [*score_params, *params, *order_params]).fetchall()]
     best: dict[int, list[tuple[str, str]]] = {}
+    chosen = [p.geonameid for _n, p in counts]
+    # Each place's first ``top`` articles: ranked ones first, then in insertion order. Places that
+    # the ranked articles already fill skip the ordering of their other articles (the busy ones).
     for gid, aid, title in conn.execute(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
-            m AS (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a LEFT JOIN r USING (id)
-                  WHERE {where} AND a.pids && %s::int[]),
-            e AS (SELECT p AS gid, m.id, m.title, row_number() OVER (
-                    PARTITION BY p ORDER BY m.rk NULLS LAST, m.seq) AS rn
-                  FROM m, unnest(m.pids) p WHERE p = ANY(%s::int[]))
-            SELECT gid, id, title FROM e WHERE rn <= %s ORDER BY gid, rn""",
-            [ranked, *params, [p.geonameid for _n, p in counts], [p.geonameid for _n, p in counts], top]):
+            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a
+                               LEFT JOIN r USING (id) WHERE {where} AND a.pids && %s::int[]),
+            pr AS MATERIALIZED (SELECT p, m.id, m.seq, m.rk FROM m, unnest(m.pids) p),
+            c AS (SELECT unnest(%s::int[]) AS p),
+            f AS (SELECT p FROM pr WHERE rk IS NOT NULL GROUP BY p HAVING count(*) >= %s),
+            e AS (SELECT pr.p, pr.id, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
+                  FROM pr JOIN c USING (p) LEFT JOIN f USING (p) WHERE pr.rk IS NOT NULL OR f.p IS NULL)
+            SELECT e.p, e.id, m.title FROM e JOIN m USING (id) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
+            [ranked, *params, chosen, chosen, top, top]):
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
 

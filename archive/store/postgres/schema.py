@@ -86,6 +86,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
   stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
 );
+-- Keep rows narrow (long values go to TOAST): facet scans read only the matching rows' arrays.
+ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 128);
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
 CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);
@@ -106,6 +108,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.places (
   feature text NOT NULL,
   population bigint NOT NULL DEFAULT 0
 );
+
+CREATE INDEX IF NOT EXISTS places_countries ON {SCHEMA}.places (upper(cc)) WHERE feature LIKE 'PCL%';
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.place_names (
   key text NOT NULL,
