@@ -147,3 +147,23 @@ def test_no_server_answering_is_a_clear_error_without_the_password(pg_cluster, c
         assert "ann@127.0.0.1" in text or "ann@127.0.0.1" in repr(conns)
         assert "s3cret" not in text
     assert "ann@127.0.0.1" in str(e.value)  # positive control: the server is named
+
+
+def test_the_app_answers_503_without_addresses_or_passwords_when_no_server_answers(pg_cluster, caplog):
+    from pgserver import free_port
+
+    from web import create_app
+
+    dead = f"postgresql://ann:s3cret-pw@127.0.0.1:{free_port()}/news"
+    app = create_app({"TESTING": True, "INDEX": dead, "SEARCH_CACHE_SIZE": 0, "MAP_CACHE": False})
+    client = app.test_client()
+    api = client.get("/api/search?q=Jarabulus")
+    page = client.get("/?q=Jarabulus")
+    health = client.get("/healthz")
+    assert api.status_code == page.status_code == health.status_code == 503
+    assert api.get_json()["error"].startswith("The archive's database is not answering")
+    assert "not answering" in page.get_data(as_text=True)
+    assert "127.0.0.1" not in api.get_data(as_text=True) + page.get_data(as_text=True)
+    assert "ann@127.0.0.1" in caplog.text  # the log names the server for the operator...
+    for text in (api.get_data(as_text=True), page.get_data(as_text=True), health.get_data(as_text=True), caplog.text):
+        assert "s3cret" not in text  # ...and nothing shows the password

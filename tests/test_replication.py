@@ -124,3 +124,40 @@ def test_stopping_one_of_two_replicas_under_load_fails_no_search(pg_replicated, 
     assert failures == []
     assert time.monotonic() - started < 120
     assert not replicas[0].running() and replicas[1].running()
+
+
+def test_geoarchive_serve_with_read_replicas_answers_while_the_primary_is_down(pg_replicated, replicated_db):
+    import json
+    import urllib.request
+
+    from pgserver import free_port
+
+    primary, replicas = pg_replicated
+    primary_url, replica_urls = replicated_db
+    store = open_store(primary_url)
+    store.add(wf.articles())
+    store.close()
+    for replica in replicas:
+        wait_replayed(primary, replica)
+    port = free_port()
+    cmd = [sys.executable, "-m", "archive", "serve", "--index", primary_url, "--port", str(port)]
+    for url in replica_urls:
+        cmd += ["--read-replica", url]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def search(q: str) -> list[str]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={q}", timeout=30) as response:
+            return [r["id"] for r in json.load(response)["results"]]
+
+    try:
+        from pgserver import wait_until
+
+        assert wait_until(lambda: search("Jarabulus"), timeout=60)
+        primary.stop()
+        assert search("Moscow")  # not asked before: the result cache cannot answer it
+        assert search("Kyiv")
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=30)
+    assert f"searches on {replica_urls[0]}, {replica_urls[1]}" in err
+    assert "stopped answering" not in err  # the replicas answered; the primary was never asked for a search
