@@ -52,3 +52,20 @@ def test_a_streaming_replica_follows_the_primary(pg_cluster):
     finally:
         replica.stop()
         primary.stop()
+
+
+def test_missing_binaries_skip_locally_but_fail_under_ci(monkeypatch):
+    import pgserver
+
+    assert (pgserver.find_bindir() / "initdb").exists()  # positive control: found here
+    monkeypatch.setenv("PG_BIN", "/nonexistent")
+    monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(pgserver.shutil, "which", lambda name: None)
+    with pytest.raises(pgserver.PgUnavailable, match="run `make test`"):
+        pgserver.find_bindir()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and the test PostgreSQL server did not start"):
+        pgserver._unavailable("no binaries")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="no test PostgreSQL server: no binaries"):
+        pgserver._unavailable("no binaries")
