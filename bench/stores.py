@@ -187,7 +187,12 @@ def serve(location: str, replicas: list[str], port: int, log_path: Path) -> subp
     sys.exit(f"error: serve did not answer within 120 s; see {log_path}")
 
 
-def load_run(name: str, location: str, replicas: list[str], pg_pids: list[int], args, stop_halfway=None) -> dict:
+def load_run(name: str, location: str, replicas: list[str], pg_pids: list[int], args, stop_halfway=None,
+             extra_cpu=lambda: 0.0) -> dict:
+    """One locust run against ``geoarchive serve``; server CPU = serve's processes + ``pg_pids``' process trees.
+
+    ``extra_cpu()`` adds the CPU of processes that ended during the run (a stopped replica).
+    """
     import load
 
     port = load.free_port()
@@ -204,7 +209,7 @@ def load_run(name: str, location: str, replicas: list[str], pg_pids: list[int], 
         stats = load.run_locust(base, args.users, args.duration, 0.0, 0, OUT / f"stores-{name}")
         if timer is not None:
             timer.join()
-        cpu = sum(process_cpu(p) for p in pids) - before
+        cpu = sum(process_cpu(p) for p in pids) + extra_cpu() - before
     finally:
         proc.terminate()
         proc.wait(30)
@@ -240,15 +245,24 @@ def main() -> int:
     from archive.store import open_store
 
     work = args.work or Path(tempfile.mkdtemp(prefix="geoarchive-bench-"))
-    cluster = PgCluster()
+    work.mkdir(parents=True, exist_ok=True)
+    cluster = PgCluster(work / "pg")
     os.environ["PGPASSFILE"] = str(cluster.passfile)
     results: dict = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
-                     "sample": args.sample}
+                     "sample": args.sample, "phases": phases}
     try:
-        primary = cluster.init_primary()
-        primary.stop()
-        primary.start(**PG_SETTINGS)
-        pg_url = cluster.create_database(primary, "bench")
+        if (work / "pg" / "primary").exists():  # a kept --work folder: the stores of an earlier run
+            if "ingest" in phases:
+                sys.exit(f"error: {work} holds the stores of an earlier run; leave out the ingest phase or "
+                         "give a new --work folder")
+            primary = cluster.existing("primary")
+            primary.start(**PG_SETTINGS)
+        else:
+            primary = cluster.init_primary()
+            primary.stop()
+            primary.start(**PG_SETTINGS)
+            cluster.create_database(primary, "bench")
+        pg_url = primary.url("bench")
         whoosh_dir = str(work / "whoosh")
         inputs = corpus_inputs(args.sample, work)
 
@@ -279,11 +293,18 @@ def main() -> int:
                 r.start(**PG_SETTINGS)
             log("load: PostgreSQL with two replicas, one stopped halfway ...")
             pids = [postmaster_pid(s) for s in (primary, *replicas)]
+            stopped_cpu = []
+
+            def stop_one():
+                stopped_cpu.append(process_cpu(pids[1]))  # its CPU so far still counts
+                replicas[0].stop("fast")
+
             results["load_postgres"] = load_run("postgres", pg_url, [r.url("bench") for r in replicas], pids, args,
-                                                stop_halfway=lambda: replicas[0].stop("fast"))
+                                                stop_halfway=stop_one, extra_cpu=lambda: sum(stopped_cpu))
             log(f"load PostgreSQL: {results['load_postgres']}")
             for r in replicas:
                 r.stop("immediate")
+                cluster.servers.remove(r)
                 shutil.rmtree(r.datadir, ignore_errors=True)
 
         if "search300k" in phases:
@@ -299,7 +320,7 @@ def main() -> int:
         for store in stores.values():
             store.close()
     finally:
-        cluster.close()
+        cluster.close(remove=args.work is None)  # a --work folder keeps both stores for later phases
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     (OUT / "stores.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -162,16 +162,21 @@ class PgServer:
 class PgCluster:
     """The session's primary server, its scratch folder and its password file."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Path | None = None) -> None:
+        """A cluster in a new temporary folder, or in ``base`` (kept, and reused when it holds one)."""
         self.bindir = find_bindir()
         self.user = _service_user()
-        self.base = Path(tempfile.mkdtemp(prefix="geoarchive-pg-"))
+        self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="geoarchive-pg-"))
+        self.base.mkdir(parents=True, exist_ok=True)
         if self.user:
             shutil.chown(self.base, self.user, self.user)
-        self.password = secrets.token_hex(16)
         self.passfile = self.base / "pgpass"
-        self.passfile.write_text(f"127.0.0.1:*:*:{SUPERUSER}:{self.password}\n")
-        self.passfile.chmod(0o600)
+        if self.passfile.exists():
+            self.password = self.passfile.read_text().strip().rsplit(":", 1)[1]
+        else:
+            self.password = secrets.token_hex(16)
+            self.passfile.write_text(f"127.0.0.1:*:*:{SUPERUSER}:{self.password}\n")
+            self.passfile.chmod(0o600)
         if self.user:
             shutil.chown(self.passfile, self.user, self.user)  # the replicas' walreceivers read it too
         self.servers: list[PgServer] = []
@@ -218,11 +223,18 @@ class PgCluster:
         replica.start()
         return replica
 
-    def close(self) -> None:
+    def existing(self, name: str) -> PgServer:
+        """The server whose data folder ``name`` a previous run left in :attr:`base` (not started)."""
+        server = PgServer(self.bindir, self.base, name, free_port(), self.password, self.user)
+        self.servers.append(server)
+        return server
+
+    def close(self, remove: bool = True) -> None:
         for server in reversed(self.servers):
-            server.stop("immediate")
+            server.stop("fast" if not remove else "immediate")
         self.servers.clear()
-        shutil.rmtree(self.base, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.base, ignore_errors=True)
 
 
 def wait_until(check, timeout: float = 30.0, interval: float = 0.1):
