@@ -31,7 +31,11 @@ class Compiled:
 
     where: str = "TRUE"
     params: list = field(default_factory=list)
+    #: The whole query as one tsquery (SQL, params) when it is only words on title and body:
+    #: then ``tsv @@ q`` is the WHERE clause and a RUM index can stream ``tsv <=> q`` best first.
+    ts: tuple[str, list] | None = None
     rank: list[tuple[str, list]] = field(default_factory=list)  # (tsquery SQL, params)
+    title_only: bool = False  # every ranked word was a title: word (rank on the title's own vector)
     texts: list[str] = field(default_factory=list)  # words/phrases to stem for the highlighter
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
@@ -53,6 +57,7 @@ class _Compiler:
         self.conn = conn
         self.out = Compiled()
         self.names: dict[str, set[int]] = {}
+        self._titles: list[bool] = []  # per ranked word: whether it was a title: word
         self.countries: dict[str, str] = {}
         self._lookup_names(tree)
 
@@ -73,17 +78,39 @@ class _Compiler:
                 self.countries.setdefault(key, cc.lower())
 
     def node(self, node, positive: bool = True) -> tuple[str, list]:
-        if isinstance(node, ql.And):
-            parts = [self.node(c, positive) for c in node.children]
-            return "(" + " AND ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
-        if isinstance(node, ql.Or):
-            parts = [self.node(c, positive) for c in node.children]
-            return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        """(SQL, params) of ``node``."""
+        return self._sql(self.cond(node, positive))
+
+    @staticmethod
+    def _sql(cond) -> tuple[str, list]:
+        sql, params, ts = cond
+        return (f"tsv @@ {ts[0]}", list(ts[1])) if ts is not None else (sql, params)
+
+    def cond(self, node, positive: bool = True) -> tuple[str, list, tuple[str, list] | None]:
+        """(SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
+
+        Word conditions joined by AND, OR and NOT become one tsquery (``&&``, ``||``, ``!!``), so
+        the text index answers the whole query in one scan.
+        """
+        if isinstance(node, (ql.And, ql.Or)):
+            kids = [self.cond(c, positive) for c in node.children]
+            op_ts, op_sql = (" && ", " AND ") if isinstance(node, ql.And) else (" || ", " OR ")
+            ts_kids = [k[2] for k in kids if k[2] is not None]
+            ts = None
+            if ts_kids:
+                ts = ("(" + op_ts.join(t[0] for t in ts_kids) + ")", [p for t in ts_kids for p in t[1]])
+            rest = [(k[0], k[1]) for k in kids if k[2] is None]
+            if not rest:
+                return "", [], ts
+            parts = ([(f"tsv @@ {ts[0]}", ts[1])] if ts else []) + rest
+            return "(" + op_sql.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps], None
         if isinstance(node, ql.Not):
-            sql, params = self.node(node.child, not positive)
-            return f"(NOT coalesce({sql}, false))", params
+            sql, params, ts = self.cond(node.child, not positive)
+            if ts is not None:
+                return "", [], (f"(!! {ts[0]})", ts[1])
+            return f"(NOT coalesce({sql}, false))", params, None
         if isinstance(node, ql.DateRange):
-            return self._dates(node.start, node.end)
+            return (*self._dates(node.start, node.end), None)
         if isinstance(node, (ql.Term, ql.Phrase)):
             return self._term(node, positive)
         if isinstance(node, ql.Wildcard):
@@ -103,51 +130,54 @@ class _Compiler:
             params.append(end)
         return ("(" + " AND ".join(parts) + ")" if parts else "date IS NOT NULL"), params
 
-    def _text(self, fieldname, tq: str, tq_params: list, positive: bool) -> tuple[str, list]:
+    def _text(self, fieldname, tq: str, tq_params: list, positive: bool):
         if positive:
             self.out.rank.append((tq, tq_params))
-        if fieldname in _WEIGHT:
-            w = _WEIGHT[fieldname]
-            return f"(tsv @@ {tq} AND ts_filter(tsv, '{{{w}}}') @@ {tq})", tq_params * 2
-        return f"tsv @@ {tq}", list(tq_params)
+            self._titles.append(fieldname == "title")
+        if fieldname == "title":  # the title's own small vector: no need to read the body's
+            return f"ttsv @@ {tq}", list(tq_params), None
+        if fieldname == "text":
+            return f"(tsv @@ {tq} AND ts_filter(tsv, '{{b}}') @@ {tq})", tq_params * 2, None
+        return "", [], (tq, list(tq_params))
 
     def _term(self, node, positive: bool) -> tuple[str, list]:
         f, text = node.field, node.text
         if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
-            sql, params = self._text(f, _TQ, [text], positive)
+            cond = self._text(f, _TQ, [text], positive)
             ids = self.names.get(fold(text)) if f is None else None
             if ids:
                 if positive:
                     self.out.gids |= ids
                     self.out.placewords.update(fold(text).split())
-                return f"({sql} OR pids && %s::int[])", [*params, sorted(ids)]
-            return sql, params
+                sql, params = self._sql(cond)
+                return f"({sql} OR pids && %s::int[])", [*params, sorted(ids)], None
+            return cond
         if f == "place":
             if text.strip().lstrip("-").isdigit():
                 gid = int(text.strip())
                 if positive:
                     self.out.gids.add(gid)
-                return "pids @> ARRAY[%s]::int[]", [gid]
+                return "pids @> ARRAY[%s]::int[]", [gid], None
             key = fold(text)
             ids = sorted(self.names.get(key, ()))
             if positive:
                 self.out.gids |= set(ids)
                 self.out.placewords.update(key.split())
-            return f"(ptsv @@ {_PTQ} OR pids && %s::int[])", [key, ids]
+            return f"(ptsv @@ {_PTQ} OR pids && %s::int[])", [key, ids], None
         if f == "country":
             key = fold(text)
             cc = self.countries.get(key) or (key if re.fullmatch(r"[a-z]{2}", key) else key.replace(" ", ""))
-            return "countries @> ARRAY[%s]::text[]", [cc]
+            return "countries @> ARRAY[%s]::text[]", [cc], None
         if f == "source":
-            return f"stsv @@ {_TQ}", [text]
+            return f"stsv @@ {_TQ}", [text], None
         if f == "year":
-            return ("year = %s", [int(text)]) if text.isdigit() and len(text) < 6 else ("FALSE", [])
+            return ("year = %s", [int(text)], None) if text.isdigit() and len(text) < 6 else ("FALSE", [], None)
         if f == "places":
-            return "tags @> ARRAY[%s]::text[]", [text.lower().replace(" ", "-")]
+            return "tags @> ARRAY[%s]::text[]", [text.lower().replace(" ", "-")], None
         if f == "id":
-            return "id = %s", [text]
+            return "id = %s", [text], None
         raise QueryError(ql.unparsed(text), param="q")
 
     def _vocab(self, kind: str, pattern: str, fuzzy: int | None) -> list[str]:
@@ -162,39 +192,47 @@ class _Compiler:
                 (kind, _like(pattern[:1]) + "%", pattern, fuzzy, fuzzy, _MAX_EXPANSIONS)).fetchall()
         return [w for (w,) in rows]
 
-    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None) -> tuple[str, list]:
+    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None):
         if f in (None, "title", "text", "source"):
             words = self._vocab("l", pattern, fuzzy)
-            if not words:
-                return "FALSE", []
             if positive:
                 self.out.lexemes.update(words)
-            literal = tsquery_literal(words)
+            prefix = pattern[:-1]
+            if fuzzy is None and pattern.endswith("*") and not re.search(r"[*?]", prefix):
+                # sanc*: the index matches the prefix itself (the words found only mark the snippets).
+                literal = tsquery_literal([prefix]) + ":*"
+            elif not words:
+                return "FALSE", [], None
+            else:
+                literal = tsquery_literal(words)
             if f == "source":
-                return "stsv @@ %s::tsquery", [literal]
+                return "stsv @@ %s::tsquery", [literal], None
             return self._text(f, "%s::tsquery", [literal], positive)
         if f == "place":
             words = self._vocab("p", fold(pattern) if fuzzy else pattern, fuzzy)
             if positive:
                 self.out.placewords.update(words)
-            return ("ptsv @@ %s::tsquery", [tsquery_literal(words)]) if words else ("FALSE", [])
+            return ("ptsv @@ %s::tsquery", [tsquery_literal(words)], None) if words else ("FALSE", [], None)
         if fuzzy is not None:
-            return "FALSE", []
+            return "FALSE", [], None
         column = {"country": "countries", "places": "tags"}.get(f)
         if column:
-            return f"EXISTS (SELECT 1 FROM unnest({column}) v WHERE v LIKE %s)", [_like(pattern)]
+            return f"EXISTS (SELECT 1 FROM unnest({column}) v WHERE v LIKE %s)", [_like(pattern)], None
         if f == "year":
-            return "year::text LIKE %s", [_like(pattern)]
+            return "year::text LIKE %s", [_like(pattern)], None
         if f == "id":
-            return "id LIKE %s", [_like(pattern)]
-        return "FALSE", []
+            return "id LIKE %s", [_like(pattern)], None
+        return "FALSE", [], None
 
 
 def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     """The query ``text`` as SQL (QueryError for a query that cannot be read)."""
     tree = ql.parse(text)
     c = _Compiler(conn, tree)
-    c.out.where, c.out.params = c.node(tree)
+    sql, params, ts = c.cond(tree)
+    c.out.ts = ts
+    c.out.where, c.out.params = c._sql((sql, params, ts))
+    c.out.title_only = bool(c._titles) and all(c._titles)
     return c.out
 
 

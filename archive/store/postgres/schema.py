@@ -3,7 +3,7 @@
 Everything lives in the ``geoarchive`` schema:
 
 * ``articles``: one row per article, with what search needs kept on the row itself: a
-  weighted ``tsv`` (title A, body B) generated from the text, folded place words
+  weighted ``tsv`` (title A, body B) and the title's own ``ttsv`` generated from the text, folded place words
   (``ptsv``), the GeoNames ids, country codes and source/year used by filters and facets,
   the places and mentions as JSON (hit lists and the article page), and a MultiPoint of
   its places (bbox and radius filters through GiST indexes);
@@ -86,8 +86,14 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
   stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
 );
--- Keep rows narrow (long values go to TOAST): facet scans read only the matching rows' arrays.
-ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 128);
+ALTER TABLE {SCHEMA}.articles ADD COLUMN IF NOT EXISTS ttsv tsvector
+  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, title)) STORED;
+CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
+-- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
+-- only the matching rows' own small arrays, never a TOAST table.
+ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
+  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
+  ALTER COLUMN source SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
 CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);

@@ -53,17 +53,19 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
                  ) -> tuple[str, list, str, list]:
     """(score SQL, its parameters, ORDER BY SQL, its parameters) for the request's sort.
 
-    Relevance: with a RUM index and a query of words alone, the index streams the matches
-    best first (``tsv <=> q``, i.e. 1 / ts_rank with weights title 1.0, body 0.4), so only the
-    page's rows are read; otherwise ``ts_rank`` orders every match (plus a little for the
-    places the query named), ties by insertion order.
+    Relevance: with a RUM index and a query of words alone (one tsquery, compile.py), the index
+    streams the matches best first (``tsv <=> q``, i.e. 1 / ts_rank with weights title 1.0,
+    body 0.4), so only the page's rows are read; otherwise ``ts_rank`` orders every match (plus
+    a little for the places the query named), ties by insertion order.
     """
     if compiled is not None and req.sort == "relevance" and compiled.rank:
+        if compiled.ts is not None and _rum(conn):
+            tq, params = compiled.ts
+            return f"1.0 / nullif(tsv <=> {tq}, 0)", params, f"tsv <=> {tq}", params
         tq = "(" + " || ".join(sql for sql, _p in compiled.rank) + ")"
         params = [p for _s, ps in compiled.rank for p in ps]
-        if not compiled.gids and _rum(conn):
-            return f"1.0 / nullif(tsv <=> {tq}, 0)", params, f"tsv <=> {tq}", params
-        rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', tsv, {tq})"
+        vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
+        rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})"
         if compiled.gids:
             rank += " + CASE WHEN pids && %s::int[] THEN 0.05 ELSE 0 END"
             params = [*params, sorted(compiled.gids)]
@@ -80,6 +82,7 @@ def planned(conn: psycopg.Connection) -> Iterator[None]:
     with conn.transaction():
         conn.execute("SET LOCAL enable_seqscan = off")
         conn.execute("SET LOCAL jit = off")
+        conn.execute("SET LOCAL work_mem = '32MB'")  # facets over tens of thousands of matches in memory
         yield
 
 
