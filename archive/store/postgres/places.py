@@ -75,14 +75,14 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top:
     for gid, aid, title in conn.execute(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
             m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a
-                               LEFT JOIN r USING (id) WHERE {where} AND a.pids && %s::int[]),
-            pr AS MATERIALIZED (SELECT p, m.id, m.seq, m.rk FROM m, unnest(m.pids) p),
+                               LEFT JOIN r USING (id) WHERE {where}),
+            pr AS MATERIALIZED (SELECT p, m.seq, m.rk FROM m, unnest(m.pids) p),
             c AS (SELECT unnest(%s::int[]) AS p),
             f AS (SELECT p FROM pr WHERE rk IS NOT NULL GROUP BY p HAVING count(*) >= %s),
-            e AS (SELECT pr.p, pr.id, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
+            e AS (SELECT pr.p, pr.seq, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
                   FROM pr JOIN c USING (p) LEFT JOIN f USING (p) WHERE pr.rk IS NOT NULL OR f.p IS NULL)
-            SELECT e.p, e.id, m.title FROM e JOIN m USING (id) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
-            [ranked, *params, chosen, chosen, top, top]):
+            SELECT e.p, m.id, m.title FROM e JOIN m USING (seq) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
+            [ranked, *params, chosen, top, top]):
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
 

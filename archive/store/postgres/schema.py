@@ -60,7 +60,7 @@ INSERT INTO {SCHEMA}.meta (version) VALUES ({VERSION}) ON CONFLICT DO NOTHING;
 CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.article_seq;
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,  -- byte order: cheap comparisons, the same on every server
   seq bigint NOT NULL DEFAULT nextval('{SCHEMA}.article_seq'),
   title text NOT NULL,
   body text NOT NULL,
