@@ -117,3 +117,17 @@ def test_postgres_location_never_shows_the_password():
         assert store.location.startswith("postgresql://reader@127.0.0.1:9/archive")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("max_places", [0, 300])
+def test_area_filters_by_place_lookup_or_by_article_geometry_agree(filled, monkeypatch, max_places):
+    # PostgreSQL answers a small area through the places in it and a large one through each
+    # article's own MultiPoint; both must give the same articles (Whoosh has one way).
+    from archive.store.postgres import compile as pg_compile
+
+    monkeypatch.setattr(pg_compile, "MAX_AREA_PLACES", max_places)
+    assert set(ids(run(filled, bbox="179,-18,-179,-15"))) == {"east", "west"}
+    assert set(ids(run(filled, bbox="-100,-20,-60,0"))) == {"lima"}
+    assert set(ids(run(filled, near="-16.8,179.9", radius_km=40))) == {"east", "west"}
+    assert set(ids(run(filled, near="-16.8,179.9", radius_km=20))) == {"east"}
+    assert ids(run(filled, bbox="0,0,1,1")) == []

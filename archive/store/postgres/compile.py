@@ -236,7 +236,13 @@ def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     return c.out
 
 
-def filters(req: SearchRequest) -> tuple[list[str], list]:
+#: Up to this many places in a bbox or radius, the filter is "names one of these places" (the
+#: places' GiST index, then the articles' GIN on pids); past it, the articles' own GiST index
+#: on the MultiPoint of their places is cheaper.
+MAX_AREA_PLACES = 300
+
+
+def filters(req: SearchRequest, conn: psycopg.Connection | None = None) -> tuple[list[str], list]:
     """The request's filters (place, country, source, year, dates, bbox, near) as SQL conditions."""
     parts: list[str] = []
     params: list = []
@@ -256,16 +262,34 @@ def filters(req: SearchRequest) -> tuple[list[str], list]:
         sql, ps = _Compiler._dates(req.date_from, req.date_to)
         parts.append(sql)
         params += ps
+    for column_sql, area_params in _areas(req):
+        ids = None
+        if conn is not None:
+            rows = conn.execute(f"SELECT gid FROM {SCHEMA}.places WHERE {column_sql.format(col='pt')} LIMIT %s",
+                                [*area_params, MAX_AREA_PLACES + 1]).fetchall()
+            ids = [gid for (gid,) in rows] if len(rows) <= MAX_AREA_PLACES else None
+        if ids is not None:
+            parts.append("pids && %s::int[]")
+            params.append(ids)
+        else:
+            parts.append(column_sql.format(col="geom"))
+            params += area_params
+    return parts, params
+
+
+def _areas(req: SearchRequest) -> list[tuple[str, list]]:
+    """(SQL with ``{col}`` for a geometry column, params) of the request's bbox and radius."""
+    out = []
     if req.bbox is not None:
         west, south, east, north = req.bbox
         boxes = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]  # across the antimeridian
-        ors = []
+        ors, params = [], []
         for w, e in boxes:
-            ors.append("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+            ors.append("ST_Intersects({col}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
             params += [w, south, e, north]
-        parts.append("(" + " OR ".join(ors) + ")")
+        out.append(("(" + " OR ".join(ors) + ")", params))
     if req.near is not None:
         lat, lon = req.near
-        parts.append("ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)")
-        params += [lon, lat, (req.radius_km or 50.0) * 1000.0]
-    return parts, params
+        out.append(("ST_DWithin({col}::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)",
+                    [lon, lat, (req.radius_km or 50.0) * 1000.0]))
+    return out

@@ -115,6 +115,10 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.places (
   population bigint NOT NULL DEFAULT 0
 );
 
+ALTER TABLE {SCHEMA}.places ADD COLUMN IF NOT EXISTS pt geometry(Point, 4326)
+  GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED;
+CREATE INDEX IF NOT EXISTS places_pt ON {SCHEMA}.places USING gist (pt);
+CREATE INDEX IF NOT EXISTS places_geog ON {SCHEMA}.places USING gist ((pt::geography));
 CREATE INDEX IF NOT EXISTS places_countries ON {SCHEMA}.places (upper(cc)) WHERE feature LIKE 'PCL%';
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.place_names (

@@ -32,7 +32,7 @@ _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
 def where_clause(conn: psycopg.Connection, req: SearchRequest) -> tuple[Compiled | None, str, list]:
     """(compiled query or None, WHERE SQL, parameters) of a request."""
     compiled = compile_query(conn, req.q) if req.q else None
-    parts, params = filters(req)
+    parts, params = filters(req, conn)
     if compiled is not None:
         parts.insert(0, compiled.where)
         params = compiled.params + params
