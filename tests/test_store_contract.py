@@ -131,3 +131,13 @@ def test_area_filters_by_place_lookup_or_by_article_geometry_agree(filled, monke
     assert set(ids(run(filled, near="-16.8,179.9", radius_km=40))) == {"east", "west"}
     assert set(ids(run(filled, near="-16.8,179.9", radius_km=20))) == {"east"}
     assert ids(run(filled, bbox="0,0,1,1")) == []
+
+
+def test_pages_of_equally_ranked_hits_neither_overlap_nor_skip(store):
+    docs = [_doc(f"g{i:02d}", "Grain", "Grain arrived.", date=dt.date(2020, 2, 1), source="Wire")
+            for i in range(30)]
+    store.add(docs)
+    for params in ({"q": "grain"}, {"q": "grain", "source": "Wire"}, {"q": "grain", "year": "2020"}):
+        pages = [ids(run(store, per_page=7, page=n, **params)) for n in range(1, 6)]
+        seen = [i for page in pages for i in page]
+        assert len(seen) == 30 and set(seen) == {d.article.id for d in docs}, params

@@ -61,7 +61,10 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     if compiled is not None and req.sort == "relevance" and compiled.rank:
         if compiled.ts is not None and _rum(conn):
             tq, params = compiled.ts
-            return f"1.0 / nullif(tsv <=> {tq}, 0)", params, f"tsv <=> {tq}", params
+            # Streamed from the index only without filters; with them the plan may sort instead, and
+            # a sort needs the tie-break to page consistently (equal ranks are common).
+            order = f"tsv <=> {tq}" if not _filtered(req) else f"tsv <=> {tq}, seq"
+            return f"1.0 / nullif(tsv <=> {tq}, 0)", params, order, params
         tq = "(" + " || ".join(sql for sql, _p in compiled.rank) + ")"
         params = [p for _s, ps in compiled.rank for p in ps]
         vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
@@ -73,6 +76,11 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     if req.sort == "oldest":
         return "0", [], "day ASC NULLS LAST, seq", []
     return "0", [], "day DESC NULLS LAST, seq", []
+
+
+def _filtered(req: SearchRequest) -> bool:
+    return any(v is not None for v in (req.place, req.country, req.source, req.year, req.date_from, req.date_to,
+                                       req.bbox, req.near))
 
 
 @contextmanager
