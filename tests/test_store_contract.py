@@ -141,3 +141,10 @@ def test_pages_of_equally_ranked_hits_neither_overlap_nor_skip(store):
         pages = [ids(run(store, per_page=7, page=n, **params)) for n in range(1, 6)]
         seen = [i for page in pages for i in page]
         assert len(seen) == 30 and set(seen) == {d.article.id for d in docs}, params
+
+
+def test_negated_words_alone_and_beside_others(filled):
+    # (PostgreSQL: a negated tsquery crashed the server process on a RUM index; NOT is a row filter.)
+    assert set(ids(run(filled, q="ferry -dawn"))) == {"lima"}
+    assert set(ids(run(filled, q="ferry"))) == {"east", "west", "lima"}  # positive control
+    assert "grain" in ids(run(filled, q="NOT ferry", per_page=20)) and run(filled, q="NOT ferry").total == 4

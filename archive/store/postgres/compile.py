@@ -89,8 +89,8 @@ class _Compiler:
     def cond(self, node, positive: bool = True) -> tuple[str, list, tuple[str, list] | None]:
         """(SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
 
-        Word conditions joined by AND, OR and NOT become one tsquery (``&&``, ``||``, ``!!``), so
-        the text index answers the whole query in one scan.
+        Word conditions joined by AND and OR become one tsquery (``&&``, ``||``), so the text index
+        answers the whole query in one scan.
         """
         if isinstance(node, (ql.And, ql.Or)):
             kids = [self.cond(c, positive) for c in node.children]
@@ -105,9 +105,9 @@ class _Compiler:
             parts = ([(f"tsv @@ {ts[0]}", ts[1])] if ts else []) + rest
             return "(" + op_sql.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps], None
         if isinstance(node, ql.Not):
-            sql, params, ts = self.cond(node.child, not positive)
-            if ts is not None:
-                return "", [], (f"(!! {ts[0]})", ts[1])
+            # Never a ``!!`` tsquery: the RUM index (1.3, Debian's postgresql-15-rum) crashes the
+            # server process on a negated tsquery; NOT over the match is a filter on the rows.
+            sql, params = self._sql(self.cond(node.child, not positive))
             return f"(NOT coalesce({sql}, false))", params, None
         if isinstance(node, ql.DateRange):
             return (*self._dates(node.start, node.end), None)
