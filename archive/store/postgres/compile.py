@@ -152,7 +152,8 @@ class _Compiler:
                     self.out.gids |= ids
                     self.out.placewords.update(fold(text).split())
                 sql, params = self._sql(cond)
-                return f"({sql} OR pids && %s::int[])", [*params, sorted(ids)], None
+                # The ids first: a row the place index found then needs no look at its tsvector.
+                return f"(pids && %s::int[] OR {sql})", [sorted(ids), *params], None
             return cond
         if f == "place":
             if text.strip().lstrip("-").isdigit():
@@ -165,7 +166,7 @@ class _Compiler:
             if positive:
                 self.out.gids |= set(ids)
                 self.out.placewords.update(key.split())
-            return f"(ptsv @@ {_PTQ} OR pids && %s::int[])", [key, ids], None
+            return f"(pids && %s::int[] OR ptsv @@ {_PTQ})", [ids, key], None
         if f == "country":
             key = fold(text)
             cc = self.countries.get(key) or (key if re.fullmatch(r"[a-z]{2}", key) else key.replace(" ", ""))

@@ -98,6 +98,7 @@ CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
 CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);
 CREATE INDEX IF NOT EXISTS articles_countries ON {SCHEMA}.articles USING gin (countries);
+CREATE INDEX IF NOT EXISTS articles_tags ON {SCHEMA}.articles USING gin (tags);
 CREATE INDEX IF NOT EXISTS articles_geom ON {SCHEMA}.articles USING gist (geom);
 CREATE INDEX IF NOT EXISTS articles_geog ON {SCHEMA}.articles USING gist ((geom::geography));
 CREATE INDEX IF NOT EXISTS articles_oldest ON {SCHEMA}.articles (day ASC NULLS LAST, seq);
