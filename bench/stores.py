@@ -14,6 +14,9 @@ Phases, in order:
 
 * ``ingest``: ``geoarchive ingest`` of the whole corpus (50k) into a new Whoosh index and
   into the PostgreSQL database, timed end to end (read, geotag, store); articles/s and the ratio.
+* ``copy``: a new PostgreSQL database filled from the Whoosh index with ``geoarchive copy``
+  (stored mentions, no geotagging), timed: to measure the current PostgreSQL store on a kept
+  ``--work`` folder without ingesting again (``--phases copy,search50k``).
 * ``search50k``: the 300 queries of queries.txt through ``Store.search`` exactly as the
   search page asks (20 hits, snippets, facets over all matches, suggestion; the web app's
   result caches are not involved), one warm-up pass each, then both stores interleaved
@@ -48,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "bench" / "out"
-PHASES = ("ingest", "search50k", "load", "search300k")
+PHASES = ("ingest", "copy", "search50k", "load", "search300k")
 #: The bench server's settings: durable, and memory for a 300k archive (the machine has 24 GB).
 PG_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "shared_buffers": "2GB",
                "effective_cache_size": "8GB", "work_mem": "32MB", "maintenance_work_mem": "512MB",
@@ -275,6 +278,18 @@ def main() -> int:
             log(f"ingest PostgreSQL: {p}")
             results["ingest"] = {"whoosh": w, "postgres": p, "ratio": round(p["per_s"] / w["per_s"], 2)}
             primary.execute("VACUUM ANALYZE", dbname="bench")
+        if "copy" in phases:
+            primary.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
+            cluster.create_database(primary, "bench")
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "archive", "copy", "-q", whoosh_dir, pg_url], cwd=ROOT,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"error: copy failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            seconds = time.perf_counter() - started
+            log(done.stdout.strip())
+            primary.execute("VACUUM ANALYZE", dbname="bench")
+            results["copy"] = {"seconds": round(seconds, 1)}
         stores = {"whoosh": open_store(whoosh_dir), "postgres": open_store(pg_url)}
         results["articles"] = {n: s.stats().articles for n, s in stores.items()}
 
@@ -330,6 +345,9 @@ def main() -> int:
 
 def report(r: dict) -> str:
     lines = [f"bench/stores.py, {r['started']}, {r['cpus']} CPUs" + (f", sample {r['sample']}" if r["sample"] else "")]
+    if "copy" in r:
+        lines.append(f"copy Whoosh -> PostgreSQL: {r['copy']['seconds']} s "
+                     f"({r['articles']['postgres'] / r['copy']['seconds']:.0f} articles/s)")
     if "ingest" in r:
         i = r["ingest"]
         lines.append(f"ingest end to end: Whoosh {i['whoosh']['per_s']}/s ({i['whoosh']['articles']} in "
