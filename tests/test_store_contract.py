@@ -148,3 +148,16 @@ def test_negated_words_alone_and_beside_others(filled):
     assert set(ids(run(filled, q="ferry -dawn"))) == {"lima"}
     assert set(ids(run(filled, q="ferry"))) == {"east", "west", "lima"}  # positive control
     assert "grain" in ids(run(filled, q="NOT ferry", per_page=20)) and run(filled, q="NOT ferry").total == 4
+
+
+def test_whole_archive_facets_follow_every_commit(store):
+    store.add(DOCS[:2])
+    before = run(store)
+    assert before.total == 2 and {f.value: f.count for f in before.facets["source"]} == {"Wire": 2}
+    store.add([DOCS[4]])  # Lima, Peru
+    after = run(store)
+    assert after.total == 3 and {f.value: f.count for f in after.facets["source"]} == {"Wire": 3}
+    assert [f.value for f in after.facets["country"]] == ["PE"]
+    with store.writer() as w:
+        w.delete("lima")
+    assert run(store).total == 2 and run(store).facets["country"] == ()

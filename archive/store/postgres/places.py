@@ -93,25 +93,26 @@ def place_summary(conn: psycopg.Connection, geonameid: int) -> PlaceSummary | No
     if row is None:
         return None
     place = _place(row)
-    sel = f"SELECT id, date, pids, mentions FROM {SCHEMA}.articles WHERE pids @> ARRAY[%s]::int[]"
-    (articles,) = conn.execute(f"SELECT count(*) FROM ({sel}) m", (geonameid,)).fetchone()
+    rows = conn.execute(f"""
+        WITH m AS MATERIALIZED (SELECT id, date, pids, mentions FROM {SCHEMA}.articles
+                                WHERE pids @> ARRAY[%s]::int[])
+        SELECT 'n', NULL, count(*), NULL::int FROM m
+        UNION ALL SELECT 's', sp.s, count(DISTINCT m.id), NULL FROM m, LATERAL (
+            SELECT x->>3 AS s FROM jsonb_array_elements(m.mentions) x WHERE (x->>4)::int = %s) sp GROUP BY sp.s
+        UNION ALL SELECT 'm', to_char(date, 'YYYY-MM'), count(*), NULL FROM m WHERE date IS NOT NULL GROUP BY 2
+        UNION ALL SELECT 'r', NULL, count(*), p FROM m, unnest(m.pids) p WHERE p <> %s GROUP BY p""",
+                        (geonameid, geonameid, geonameid)).fetchall()
+    articles = next(n for kind, _v, n, _g in rows if kind == "n")
     if not articles:
         return None
-    spellings = conn.execute(f"""
-        WITH m AS ({sel})
-        SELECT s, count(DISTINCT m.id) FROM m, LATERAL (
-            SELECT x->>3 AS s FROM jsonb_array_elements(m.mentions) x WHERE (x->>4)::int = %s) sp
-        GROUP BY s ORDER BY count(DISTINCT m.id) DESC, s""", (geonameid, geonameid)).fetchall()
-    months = conn.execute(f"""
-        WITH m AS ({sel}) SELECT to_char(date, 'YYYY-MM') AS mo, count(*) FROM m
-        WHERE date IS NOT NULL GROUP BY mo ORDER BY mo""", (geonameid,)).fetchall()
-    related = conn.execute(f"""
-        WITH m AS ({sel}), c AS (SELECT p AS gid, count(*) AS n FROM m, unnest(m.pids) p WHERE p <> %s GROUP BY p)
-        SELECT c.n, p.{_PLACE.replace(', ', ', p.')} FROM c JOIN {SCHEMA}.places p USING (gid)
-        ORDER BY c.n DESC, c.gid LIMIT 12""", (geonameid, geonameid)).fetchall()
-    return PlaceSummary(place=place, articles=articles, spellings=tuple((s, n) for s, n in spellings),
-                        months=tuple((m, n) for m, n in months),
-                        related=tuple(PlaceCount(_place(r), n) for n, *r in related))
+    spellings = sorted(((v, n) for kind, v, n, _g in rows if kind == "s"), key=lambda vn: (-vn[1], vn[0]))
+    months = sorted((v, n) for kind, v, n, _g in rows if kind == "m")
+    counts = sorted(((n, g) for kind, _v, n, g in rows if kind == "r"), key=lambda ng: (-ng[0], ng[1]))
+    places = {r[0]: _place(r) for r in conn.execute(
+        f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = ANY(%s)", ([g for _n, g in counts[:20]],))}
+    related = [PlaceCount(places[g], n) for n, g in counts[:20] if g in places][:12]
+    return PlaceSummary(place=place, articles=articles, spellings=tuple(spellings), months=tuple(months),
+                        related=tuple(related))
 
 
 def stats(conn: psycopg.Connection) -> IndexStats:
