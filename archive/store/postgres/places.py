@@ -94,14 +94,13 @@ def place_summary(conn: psycopg.Connection, geonameid: int) -> PlaceSummary | No
         return None
     place = _place(row)
     rows = conn.execute(f"""
-        WITH m AS MATERIALIZED (SELECT id, date, pids, mentions FROM {SCHEMA}.articles
-                                WHERE pids @> ARRAY[%s]::int[])
+        WITH m AS MATERIALIZED (SELECT date, pids, spell FROM {SCHEMA}.articles WHERE pids @> ARRAY[%s]::int[])
         SELECT 'n', NULL, count(*), NULL::int FROM m
-        UNION ALL SELECT 's', sp.s, count(DISTINCT m.id), NULL FROM m, LATERAL (
-            SELECT x->>3 AS s FROM jsonb_array_elements(m.mentions) x WHERE (x->>4)::int = %s) sp GROUP BY sp.s
+        UNION ALL SELECT 's', substr(x, %s), count(*), NULL FROM m, unnest(m.spell) x
+            WHERE starts_with(x, %s) GROUP BY x
         UNION ALL SELECT 'm', to_char(date, 'YYYY-MM'), count(*), NULL FROM m WHERE date IS NOT NULL GROUP BY 2
         UNION ALL SELECT 'r', NULL, count(*), p FROM m, unnest(m.pids) p WHERE p <> %s GROUP BY p""",
-                        (geonameid, geonameid, geonameid)).fetchall()
+                        (geonameid, len(f"{geonameid}|") + 1, f"{geonameid}|", geonameid)).fetchall()
     articles = next(n for kind, _v, n, _g in rows if kind == "n")
     if not articles:
         return None

@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   pids integer[] NOT NULL DEFAULT '{{}}',
   countries text[] NOT NULL DEFAULT '{{}}',
   tags text[] NOT NULL DEFAULT '{{}}',
+  spell text[] NOT NULL DEFAULT '{{}}',  -- 'gid|spelling' of each place as the article writes it
   places jsonb NOT NULL DEFAULT '[]',
   mentions jsonb NOT NULL DEFAULT '[]',
   nmentions integer NOT NULL DEFAULT 0,
@@ -93,7 +94,7 @@ CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
 -- only the matching rows' own small arrays, never a TOAST table.
 ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
   ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
-  ALTER COLUMN source SET STORAGE MAIN;
+  ALTER COLUMN source SET STORAGE MAIN, ALTER COLUMN spell SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
 CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);

@@ -28,7 +28,7 @@ _RETRIES = 5
 _ANALYZE_ROWS = 2000
 
 _COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
-            "placetext", "pids", "countries", "tags", "places", "mentions", "nmentions", "geom")
+            "placetext", "pids", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
 
 
 def article_row(ga: GeotaggedArticle) -> tuple:
@@ -48,6 +48,7 @@ def article_row(ga: GeotaggedArticle) -> tuple:
         [p.geonameid for p in places],
         sorted({p.country_code.lower() for p in places if p.country_code}),
         tags,
+        sorted({f"{m.place.geonameid}|{m.surface}" for m in ga.mentions}),
         json.dumps([[p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population] for p in places],
                    ensure_ascii=False),
         json.dumps([[m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)]
