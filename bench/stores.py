@@ -128,8 +128,9 @@ def search_times(stores: dict, qs: list[str]) -> dict:
     out = {name: {"p50_ms": round(statistics.median(t), 1), "p95_ms": round(pct(t, 95), 1),
                   "mean_ms": round(statistics.fmean(t), 1)} for name, t in times.items()}
     names = list(stores)
-    same = sum(a == b for a, b in zip(totals[names[0]], totals[names[1]], strict=True))
-    out["same_total"] = f"{same}/{len(requests)}"
+    differ = [(q, a, b) for q, a, b in zip(qs, totals[names[0]], totals[names[1]], strict=True) if a != b]
+    out["same_total"] = f"{len(qs) - len(differ)}/{len(requests)}"
+    out["differing_totals"] = [{"q": q, names[0]: a, names[1]: b} for q, a, b in differ]
     return out
 
 
@@ -358,7 +359,8 @@ def report(r: dict) -> str:
         if key in r:
             s = r[key]
             w, p = s["whoosh"], s["postgres"]
-            lines.append(f"{key}: Whoosh p50/p95 {w['p50_ms']}/{w['p95_ms']} ms, "
+            n = r.get("articles300k" if key == "search300k" else "articles", {}).get("whoosh", 0)
+            lines.append(f"{key} ({n} articles): Whoosh p50/p95 {w['p50_ms']}/{w['p95_ms']} ms, "
                          f"PostgreSQL {p['p50_ms']}/{p['p95_ms']} ms"
                          f": ratios {p['p50_ms'] / w['p50_ms']:.2f} / {p['p95_ms'] / w['p95_ms']:.2f}"
                          f" (same totals {s['same_total']})")
