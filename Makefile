@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 INDEX ?= index
 
-.PHONY: run test lint index bench clean browser
+.PHONY: run test lint index bench clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,20 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL, PostGIS and RUM for the PostgreSQL store's tests, which start a
+# throw-away server of their own (tests/pgserver.py); nothing is configured system-wide.
+PG_EXT := /usr/share/postgresql/15/extension
+postgres:
+	@if [ ! -x /usr/lib/postgresql/15/bin/initdb ] || [ ! -f $(PG_EXT)/postgis.control ] \
+	    || [ ! -f $(PG_EXT)/rum.control ]; then \
+	  echo "Installing Debian's postgresql, postgresql-15-postgis-3 and postgresql-15-rum for the store tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    postgresql postgresql-15-postgis-3 postgresql-15-rum >/dev/null; fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/mypy archive web
 	$(BIN)/python -m pytest

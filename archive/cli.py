@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -346,18 +347,32 @@ def geotag(files, overrides, demonyms, infer_home, fallback_user_agent, fallback
               help="Map tiles: a Leaflet URL template, or 'offline' for the country outlines the app serves "
                    "itself [default: OpenStreetMap].")
 @click.option("--debug", is_flag=True, help="Flask's debug server with reloader (never on a shared network).")
-def serve(index_dir, host, port, threads, workers, tiles, debug):
+@click.option("--read-replica", "read_replicas", multiple=True, metavar="URL",
+              help="A postgresql:// URL of a streaming replica of the --index database; searches are spread over "
+                   "the replicas and go on while the primary is down. Repeatable "
+                   "(env GEOARCHIVE_READ_REPLICAS, comma-separated).")
+def serve(index_dir, host, port, threads, workers, tiles, debug, read_replicas):
     """Serve the search pages, map and JSON API.
 
     \b
     Example:
         geoarchive serve --index index/ --port 5000
         geoarchive serve --tiles offline      # no tile server needed
+        geoarchive serve --index postgresql://archive@db1/news \\
+            --read-replica postgresql://archive@db2/news --read-replica postgresql://archive@db3/news
     """
     from archive.store import is_url, open_store
     from web import create_app
     from web import serve as serve_app
 
+    if not read_replicas:
+        read_replicas = tuple(u.strip() for u in os.environ.get("GEOARCHIVE_READ_REPLICAS", "").split(",") if u.strip())
+    bad = [u for u in read_replicas if not is_url(u)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a postgresql:// URL.", param_hint="'--read-replica'")
+    if read_replicas and not is_url(index_dir):
+        raise click.BadParameter("read replicas need a postgresql:// --index (a Whoosh index is one folder).",
+                                 param_hint="'--read-replica'")
     if not is_url(index_dir):
         folder = Path(index_dir)
         if not (folder / "_MAIN_LOCK").exists() and not any(folder.glob("*.toc")):
@@ -367,12 +382,67 @@ def serve(index_dir, host, port, threads, workers, tiles, debug):
         click.echo(f"warning: serving on {host}: anyone who can reach this address can read the archive.", err=True)
     app = create_app()  # settings from GEOARCHIVE_* variables, then the options given here
     app.config["INDEX"] = index_dir
+    app.config["READ_REPLICAS"] = tuple(read_replicas)
     if tiles:
         app.config["MAP_TILES"] = tiles
     # One line per request (logger web.requests), with times.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    click.echo(f"GeoArchive serving {open_store(index_dir).location} at http://{host}:{port}/", err=True)
+    try:
+        shown = open_store(index_dir, read_replicas=tuple(read_replicas)).location
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
+    if read_replicas:
+        from archive.store.postgres.connections import display_url
+
+        shown += " (searches on " + ", ".join(display_url(u) for u in read_replicas) + ")"
+    click.echo(f"GeoArchive serving {shown} at http://{host}:{port}/", err=True)
     if debug:
         app.run(host=host, port=port, debug=True)
         return
     serve_app(app, host=host, port=port, threads=threads, workers=workers)
+
+
+@cli.command("copy")
+@click.argument("source", metavar="SOURCE")
+@click.argument("target", metavar="TARGET")
+@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Articles per commit into TARGET; a killed copy keeps every finished batch.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for another writer's lock on a Whoosh TARGET.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; only errors and the summary line.")
+def copy_command(source, target, batch_size, lock_timeout, quiet):
+    """Copy an archive, with its place mentions, into another store (no geotagging again).
+
+    SOURCE and TARGET are each a Whoosh index folder or a postgresql:// URL
+    (password from PGPASSWORD or ~/.pgpass). Articles TARGET already holds
+    unchanged are skipped, so a copy that was stopped resumes when run again;
+    articles only TARGET holds are left alone.
+
+    \b
+    Examples:
+        geoarchive copy index/ postgresql://archive@db.example/news
+        geoarchive copy postgresql://archive@db.example/news backup-index/
+    """
+    from archive.store import open_store
+    from archive.store.transfer import copy_archive
+
+    bar = progress = None
+    try:
+        src, dst = open_store(source), open_store(target)
+        if not quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(unit=" articles", desc="copy", dynamic_ncols=True, file=sys.stderr, total=src.stats().articles)
+
+            def progress(done: int) -> None:
+                bar.n = done
+                bar.update(0)
+
+        report = copy_archive(src, dst, batch=batch_size, lock_timeout=lock_timeout, progress=progress)
+    except ArchiveError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(f"Copied {report.copied} articles with {report.mentions} place mentions "
+               f"({report.unchanged} already there) from {src.location} into {dst.location} in {report.seconds:.1f}s.")

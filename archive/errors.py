@@ -33,6 +33,10 @@ class IndexLockedError(ArchiveError):
     """Another writer holds the index lock."""
 
 
+class StoreUnavailableError(ArchiveError):
+    """No database server of the archive answered (a PostgreSQL primary or replica is down)."""
+
+
 class QueryError(ArchiveError, ValueError):
     """A search query or one of its parameters is invalid.
 

@@ -114,3 +114,12 @@ def local_nominatim(nominatim_server):
 
     return Nominatim(user_agent="geoarchive-tests", domain=nominatim_server.domain, scheme="http",
                      proxies={}, timeout=5)
+
+
+# A throw-away PostgreSQL server for the session (tests/pgserver.py): pg_cluster, pg_server, pg_url,
+# pg_replicated (a primary with two streaming replicas).
+from pgserver import _pg_replicated_servers, pg_cluster, pg_replicated, pg_server, pg_url  # noqa: E402, F401
+
+# The contract suite (tests/stores.py): store, make_store, archive_location, module_store_factory give
+# a fresh Store of each kind (Whoosh, PostgreSQL), so one test runs against every engine.
+from stores import archive_location, make_store, module_store_factory, store  # noqa: E402, F401

@@ -61,8 +61,9 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fuzz_index(tmp_path_factory):
-    index_dir = wf.build_index(tmp_path_factory.mktemp("fuzz-index"), extra=hostile_articles())
+def fuzz_index(module_store_factory):
+    """The fuzzed app's archive, of each kind (Whoosh, PostgreSQL)."""
+    index_dir = wf.build_index(module_store_factory.location(), extra=hostile_articles())
     app.config["INDEX_DIR"] = index_dir
     return index_dir
 

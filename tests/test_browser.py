@@ -26,8 +26,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    return wf.build_index(tmp_path_factory.mktemp("browser-index"))
+def index_dir(module_store_factory):
+    """The pages' archive, of each kind (Whoosh, PostgreSQL)."""
+    return wf.build_index(module_store_factory.location())
 
 
 @pytest.fixture(scope="module")
@@ -261,8 +262,8 @@ HOSTILE_URLS = ["/?q=hostile", "/article/hostile-1", "/place/990001", "/place/70
 
 
 @pytest.mark.parametrize("which", ["site", "fast_site"])
-def test_hostile_content_never_runs(context, which, request, tiles):
-    base = request.getfixturevalue(which)
+def test_hostile_content_never_runs(context, which, request, tiles, index_dir):
+    base = request.getfixturevalue(which)  # (index_dir: run against each store kind)
     page, watch = watched_page(context, {base, tiles})
     for path in HOSTILE_URLS:
         page.goto(base + path)

@@ -16,8 +16,9 @@ SAMPLE_TITLE = "Kremlin laments new United States sanctions after Putin-Obama me
 
 
 @pytest.fixture(scope="module")
-def seeded_index(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("index")
+def seeded_index(module_store_factory):
+    """The seeds ingested through the CLI into an archive of each kind (Whoosh, PostgreSQL)."""
+    index_dir = module_store_factory.location()
     result = CliRunner().invoke(cli, ["ingest", "--quiet", "--jobs", "1", "--index", str(index_dir), str(SEEDS)])
     assert result.exit_code == 0, result.output
     return index_dir
@@ -101,12 +102,12 @@ def test_ingest_folder_with_bad_files_names_each_skipped_file(tmp_path):
     assert json.loads(result.output)["total"] == 1
 
 
-def test_prune_removes_articles_whose_file_is_gone(tmp_path):
+def test_prune_removes_articles_whose_file_is_gone(tmp_path, archive_location):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("Floods in Bangladesh\n\nHeavy rain hit Dhaka on Monday.")
     (folder / "b.txt").write_text("Fires near Athens\n\nWildfires spread outside Athens, Greece.")
-    index_dir = tmp_path / "ix"
+    index_dir = archive_location
     runner = CliRunner()
     assert runner.invoke(cli, ["ingest", "-q", "-j", "1", "--index", str(index_dir), str(folder)]).exit_code == 0
     (folder / "b.txt").unlink()

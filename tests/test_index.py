@@ -1,4 +1,5 @@
-"""Tests for archive.store.whoosh.index: writing, updating, deleting, locking and stats on a real Whoosh index."""
+"""Writing, updating, deleting and stats: a contract run against every Store (tests/stores.py), plus
+the Whoosh index's own locking, multi-process writing and posting lists."""
 
 import datetime as dt
 import os
@@ -10,8 +11,11 @@ import pytest
 
 from archive.errors import IndexLockedError, IndexNotFoundError
 from archive.models import Article, GeotaggedArticle, Mention, Place
+from archive.store import open_store
+from archive.store.query import parse_request
+from archive.store.stored import content_hash
 from archive.store.whoosh import index
-from archive.store.whoosh.search import get_article, parse_request, search
+from archive.store.whoosh.search import search
 
 JARABULUS = Place(169179, "Jarābulus", 36.8175, 38.01111, "SY", "PPLA2", 24997)
 AZAZ = Place(172082, "I‘zāz", 36.58662, 37.04628, "SY", "PPLA2", 31534)
@@ -36,73 +40,117 @@ def tagged():
     )
 
 
-def test_add_and_get_article_round_trip(tmp_path, tagged):
-    assert index.add_articles(tmp_path / "ix", [tagged]) == 1
-    got = get_article(tmp_path / "ix", "a1")
+def test_add_and_get_article_round_trip(store, tagged):
+    assert store.add([tagged]) == 1
+    got = store.get_article("a1")
     assert got == tagged
     assert got.mentions[1].surface == "A'zaz" and got.mentions[1].place == AZAZ
-    assert get_article(tmp_path / "ix", "nope") is None
+    assert store.get_article("nope") is None
 
 
-def test_re_adding_is_idempotent(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    index.add_articles(ix, [tagged, make("a2")])
-    index.add_articles(ix, [tagged, make("a2")])
-    assert index.stats(ix).articles == 2
-    assert search(ix, parse_request({"q": "Jarabulus"})).total == 1
+def test_re_adding_is_idempotent(store, tagged):
+    store.add([tagged, make("a2")])
+    store.add([tagged, make("a2")])
+    assert store.stats().articles == 2
+    assert store.search(parse_request({"q": "Jarabulus"})).total == 1
 
 
-def test_commit_known_delete(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    with index.open_writer(ix) as w:
+def test_commit_known_delete(store, tagged):
+    with store.writer() as w:
         w.add(tagged)
         w.add(make("a2", origin="other.txt"))
         assert w.known() == {}  # nothing committed yet
         w.commit()
         known = w.known()
-        assert known["a1"] == ("feed.jsonl:a1", index.content_hash(tagged.article))
+        assert known["a1"] == ("feed.jsonl:a1", content_hash(tagged.article))
         assert known["a2"][0] == "other.txt"
         w.delete("a2")
-    with index.open_writer(ix) as w:
+    with store.writer() as w:
         assert set(w.known()) == {"a1"}
 
 
-def test_same_id_twice_in_one_batch_is_kept_once(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    with index.open_writer(ix) as w:
+def test_same_id_twice_in_one_batch_is_kept_once(store, tagged):
+    with store.writer() as w:
         w.add(make("a1", text="first version"))
         w.add(tagged)
         w.add(make("a3"))
         w.delete("a3")
-    assert index.stats(ix).articles == 1
-    assert get_article(ix, "a1") == tagged
+    assert store.stats().articles == 1
+    assert store.get_article("a1") == tagged
 
 
 def test_content_hash_ignores_origin_but_not_text():
     a = Article("x", "T", "body", origin="one.txt")
-    assert index.content_hash(a) == index.content_hash(Article("x", "T", "body", origin="two.txt"))
-    assert index.content_hash(a) != index.content_hash(Article("x", "T", "body changed", origin="one.txt"))
+    assert content_hash(a) == content_hash(Article("x", "T", "body", origin="two.txt"))
+    assert content_hash(a) != content_hash(Article("x", "T", "body changed", origin="one.txt"))
 
 
-def test_stats(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    index.add_articles(ix, [tagged, make("a2", text="Jarabulus again", mentions=[
+def test_stats(store, tagged):
+    store.add([tagged, make("a2", text="Jarabulus again", mentions=[
         mention("Jarabulus again", "Jarabulus", JARABULUS)])])
-    s = index.stats(ix)
+    s = store.stats()
     assert (s.articles, s.places, s.mentions) == (2, 2, 3)
     assert s.bytes > 0
     assert set(s.to_dict()) == {"articles", "places", "mentions", "bytes"}
 
 
-@pytest.mark.parametrize("make_dir", [False, True])
-def test_missing_index_is_reported(tmp_path, make_dir):
+def test_missing_archive_is_reported(store):
+    with pytest.raises(IndexNotFoundError, match="geoarchive ingest"):
+        store.stats()
+    with pytest.raises(IndexNotFoundError):
+        store.search(parse_request({"q": "x"}))
+
+
+def test_missing_whoosh_index_names_the_folder(tmp_path):
     ix = tmp_path / "index"
-    if make_dir:
-        ix.mkdir()
+    ix.mkdir()  # an empty folder is no index either
     with pytest.raises(IndexNotFoundError, match="No search index in .*geoarchive ingest"):
         index.stats(ix)
-    with pytest.raises(IndexNotFoundError):
-        search(ix, parse_request({"q": "x"}))
+
+
+def test_search_sees_new_commits(store, tagged):
+    store.add([make("a2", text="copper mines")])
+    assert store.search(parse_request({"q": "Jarabulus"})).total == 0
+    generation = store.generation()
+    store.add([tagged])
+    assert store.generation() != generation
+    assert store.search(parse_request({"q": "Jarabulus"})).total == 1
+
+
+def test_error_inside_writer_keeps_committed_batches(store, tagged):
+    with pytest.raises(RuntimeError):
+        with store.writer() as w:
+            w.add(tagged)
+            w.commit()
+            w.add(make("a2"))
+            raise RuntimeError("boom")
+    assert store.stats().articles == 1
+
+
+def test_sigkill_keeps_committed_batches(archive_location):
+    script = textwrap.dedent(f"""
+        import os, signal
+        from archive.store import open_store
+        from archive.models import Article, GeotaggedArticle
+        with open_store({archive_location!r}).writer() as w:
+            for i in range(30):
+                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "kept words")))
+            w.commit()
+            for i in range(30, 60):
+                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "lost words")))
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), capture_output=True)
+    assert proc.returncode == -9, proc.stderr.decode()
+    store = open_store(archive_location)
+    assert store.stats().articles == 30
+    assert store.search(parse_request({"q": "kept"})).total == 30
+    with store.writer(timeout=1) as w:  # the kill released the lock (Whoosh)
+        assert len(w.known()) == 30
+    store.close()
+
+
+# ---------------------------------------------------------------- the Whoosh index's own
 
 
 def test_second_writer_waits_then_names_the_holder(tmp_path):
@@ -116,25 +164,6 @@ def test_second_writer_waits_then_names_the_holder(tmp_path):
         pass
 
 
-def test_search_sees_new_commits(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    index.add_articles(ix, [make("a2", text="copper mines")])
-    assert search(ix, parse_request({"q": "Jarabulus"})).total == 0
-    index.add_articles(ix, [tagged])
-    assert search(ix, parse_request({"q": "Jarabulus"})).total == 1
-
-
-def test_error_inside_writer_keeps_committed_batches(tmp_path, tagged):
-    ix = tmp_path / "ix"
-    with pytest.raises(RuntimeError):
-        with index.open_writer(ix) as w:
-            w.add(tagged)
-            w.commit()
-            w.add(make("a2"))
-            raise RuntimeError("boom")
-    assert index.stats(ix).articles == 1
-
-
 def test_multiprocess_multisegment_writer(tmp_path):
     ix = tmp_path / "ix"
     with index.open_writer(ix, procs=2, multisegment=True) as w:
@@ -145,29 +174,6 @@ def test_multiprocess_multisegment_writer(tmp_path):
             w.add(make(f"m{i}", text=f"copper report number {i}"))
     assert index.stats(ix).articles == 60
     assert search(ix, parse_request({"q": "copper"})).total == 60
-
-
-def test_sigkill_keeps_committed_batches(tmp_path):
-    ix = tmp_path / "ix"
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        from archive.store.whoosh import index
-        from archive.models import Article, GeotaggedArticle
-        with index.open_writer(Path({str(ix)!r})) as w:
-            for i in range(30):
-                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "kept words")))
-            w.commit()
-            for i in range(30, 60):
-                w.add(GeotaggedArticle(Article(f"k{{i}}", "T", "lost words")))
-            os.kill(os.getpid(), signal.SIGKILL)
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), capture_output=True)
-    assert proc.returncode == -9
-    assert index.stats(ix).articles == 30
-    assert search(ix, parse_request({"q": "kept"})).total == 30
-    with index.open_writer(ix, timeout=1) as w:  # the kill released the lock
-        assert len(w.known()) == 30
 
 
 def test_term_ids_reads_every_posting_block(tmp_path):

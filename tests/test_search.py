@@ -1,4 +1,5 @@
-"""Tests for archive.store.whoosh.search and archive.store.query on a small real index written by the tests."""
+"""Search behaviour (archive.store.query and every Store): one suite run against each engine on a small
+real archive written by the tests (tests/stores.py)."""
 
 import datetime as dt
 
@@ -6,8 +7,7 @@ import pytest
 
 from archive.errors import QueryError
 from archive.models import Article, GeotaggedArticle, Mention, Place, SearchRequest
-from archive.store.whoosh.index import add_articles
-from archive.store.whoosh.search import parse_request, place_counts, place_summary, search
+from archive.store.query import parse_request
 
 JARABULUS = Place(169179, "Jarābulus", 36.8175, 38.01111, "SY", "PPLA2", 24997)
 AZAZ = Place(172082, "I‘zāz", 36.58662, 37.04628, "SY", "PPLA2", 31534)
@@ -59,14 +59,15 @@ ARTICLES += [
 
 
 @pytest.fixture(scope="module")
-def ix(tmp_path_factory):
-    path = tmp_path_factory.mktemp("search") / "index"
-    add_articles(path, ARTICLES)
-    return path
+def ix(module_store_factory):
+    """A Store of each kind holding ARTICLES."""
+    store = module_store_factory()
+    store.add(ARTICLES)
+    return store
 
 
 def run(ix, **params):
-    return search(ix, parse_request({k: str(v) for k, v in params.items()}))
+    return ix.search(parse_request({k: str(v) for k, v in params.items()}))
 
 
 def ids(page):
@@ -287,42 +288,41 @@ def test_parse_request_defaults_and_values():
 
 
 def test_place_counts_cover_all_matches(ix):
-    counts = place_counts(ix, parse_request({"q": "Azaz OR Moscow", "per_page": "1"}))
+    counts = ix.place_counts(parse_request({"q": "Azaz OR Moscow", "per_page": "1"}))
     by_id = {c.place.geonameid: c for c in counts}
     assert by_id[AZAZ.geonameid].count == 3 and by_id[MOSCOW.geonameid].count == 1
     assert len(by_id[AZAZ.geonameid].top) == 3
     assert ("moscow", "Kremlin answers sanctions") in by_id[MOSCOW.geonameid].top
     assert counts[0].place == AZAZ
-    assert len(place_counts(ix, parse_request({}), limit=2)) == 2
+    assert len(ix.place_counts(parse_request({}), limit=2)) == 2
 
 
 def test_place_summary(ix):
-    summary = place_summary(ix, AZAZ.geonameid)
+    summary = ix.place_summary(AZAZ.geonameid)
     assert summary.place == AZAZ and summary.articles == 3
     assert dict(summary.spellings) == {"A'zaz": 1, "I‘zāz": 1, "Azaz": 1}
     assert summary.months == (("2016-08", 1), ("2016-09", 1), ("2017-01", 1))
     assert {c.place.geonameid for c in summary.related} == {JARABULUS.geonameid, SYRIA.geonameid}
-    assert place_summary(ix, 1) is None
+    assert ix.place_summary(1) is None
 
 
 def test_place_counts_without_top_articles(ix):
-    counts = place_counts(ix, parse_request({"q": "Azaz"}), top=0)
+    counts = ix.place_counts(parse_request({"q": "Azaz"}), top=0)
     assert {c.place.geonameid: c.count for c in counts}[AZAZ.geonameid] == 3
     assert all(c.top == () for c in counts)
 
 
-def test_concurrent_searches_while_writing(tmp_path):
+def test_concurrent_searches_while_writing(store):
     import threading
 
-    path = tmp_path / "index"
-    add_articles(path, ARTICLES)
+    store.add(ARTICLES)
     errors = []
 
     def reader():
         try:
             for _ in range(15):
-                assert run(path, q="Azaz").total >= 3
-                assert run(path, q="grain", per_page=5).total >= 25
+                assert run(store, q="Azaz").total >= 3
+                assert run(store, q="grain", per_page=5).total >= 25
         except Exception as e:  # noqa: BLE001 - collected and reported below
             errors.append(e)
 
@@ -330,23 +330,21 @@ def test_concurrent_searches_while_writing(tmp_path):
     for t in threads:
         t.start()
     for i in range(5):
-        add_articles(path, [_article(f"new{i}", "Grain news", "More grain arrived.", None, "Reuters", [])])
+        store.add([_article(f"new{i}", "Grain news", "More grain arrived.", None, "Reuters", [])])
     for t in threads:
         t.join()
     assert not errors
-    assert run(path, q="grain").total == 30
+    assert run(store, q="grain").total == 30
 
 
-def test_cached_segment_data_survives_new_commits(tmp_path):
-    path = tmp_path / "index"
-    add_articles(path, ARTICLES[:5])
-    before = {c.place.geonameid: c.top for c in place_counts(path, parse_request({}))}
-    add_articles(path, [_article("late", "Late news from Lima", "Lima again.", None, "Reuters",
-                                 [("Lima", LIMA)])])
-    after = {c.place.geonameid: c for c in place_counts(path, parse_request({}))}
+def test_cached_segment_data_survives_new_commits(store):
+    store.add(ARTICLES[:5])
+    before = {c.place.geonameid: c.top for c in store.place_counts(parse_request({}))}
+    store.add([_article("late", "Late news from Lima", "Lima again.", None, "Reuters", [("Lima", LIMA)])])
+    after = {c.place.geonameid: c for c in store.place_counts(parse_request({}))}
     assert after[AZAZ.geonameid].top == before[AZAZ.geonameid]
     assert after[LIMA.geonameid].count == 2
-    assert run(path, q="Azaz", sort="newest").total == 3
+    assert run(store, q="Azaz", sort="newest").total == 3
 
 
 @pytest.mark.parametrize("q", ["date:[2016", "date:[yesterday TO now]"])

@@ -1,4 +1,5 @@
-"""The web pages and API through Flask's test client, on a real index built from webfixtures."""
+"""The web pages and API through Flask's test client, on a real archive of each kind (Whoosh, PostgreSQL)
+built from webfixtures."""
 
 from __future__ import annotations
 
@@ -169,17 +170,15 @@ def test_config_from_environment(monkeypatch, tmp_path):
     assert archive_store(app).location == str(tmp_path)
 
 
-def test_map_cache_sees_a_reindex(tmp_path):
-    from archive.store.whoosh.index import add_articles
-
-    index_dir = wf.build_index(tmp_path / "index")
+def test_map_cache_sees_a_reindex(archive_location):
+    index_dir = wf.build_index(archive_location)
     client = create_app({"TESTING": True, "INDEX_DIR": index_dir}).test_client()
     ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
     assert 2643743 not in ids
     assert "London" not in get(client, "/map").get_data(as_text=True)
     london = wf.Place(2643743, "London", 51.50853, -0.12574, "GB", "PPLC", 8961989)
     text = "Talks in London."
-    add_articles(index_dir, [wf.GeotaggedArticle(
+    wf.add_to(index_dir, [wf.GeotaggedArticle(
         wf.Article("london-1", "London talks", text), (wf.mention(text, "London", london),))])
     ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
     assert 2643743 in ids
@@ -354,7 +353,7 @@ def test_hit_place_chips_put_matched_places_first(client, url, first):
         assert places[1] == "524901"
 
 
-def test_place_page_of_a_region_with_a_negative_id(tmp_path):
+def test_place_page_of_a_region_with_a_negative_id(archive_location):
     """Regions missing from GeoNames' tables get synthetic negative ids; their pages and links work."""
     from archive.models import Article, GeotaggedArticle, Place
 
@@ -362,7 +361,7 @@ def test_place_page_of_a_region_with_a_negative_id(tmp_path):
     text = "Rain fell across England on Monday."
     doc = GeotaggedArticle(Article("rain-1", "Rain", text, None, None, "Wire"),
                            (wf.mention(text, "England", england),))
-    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path, [doc])}).test_client()
+    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(archive_location, [doc])}).test_client()
     html = get(client, "/article/rain-1").get_data(as_text=True)
     assert 'href="/place/-827503040"' in html
     response = get(client, "/place/-827503040")
@@ -371,11 +370,11 @@ def test_place_page_of_a_region_with_a_negative_id(tmp_path):
     assert "<h1>England</h1>" in html and 'href="/article/rain-1"' in html
 
 
-def test_article_ids_with_slashes_have_working_pages(tmp_path):
+def test_article_ids_with_slashes_have_working_pages(archive_location):
     from archive.models import Article, GeotaggedArticle
 
     odd = GeotaggedArticle(Article(id="feeds/world/2016-09-05", title="Slash id", text="Filed from nowhere."))
-    app = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path / "ix", extra=[odd])})
+    app = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(archive_location, extra=[odd])})
     client = app.test_client()
     hits = get(client, "/api/search?q=slash").get_json()["results"]
     assert [h["id"] for h in hits] == ["feeds/world/2016-09-05"]
@@ -386,27 +385,26 @@ def test_article_ids_with_slashes_have_working_pages(tmp_path):
     assert get(client, "/article/feeds%2Fworld%2F2016-09-05").status_code == 200
 
 
-def test_result_cache_sees_a_new_ingest(tmp_path):
+def test_result_cache_sees_a_new_ingest(archive_location):
     from archive.models import Article, GeotaggedArticle
-    from archive.store.whoosh.index import add_articles
 
-    index_dir = wf.build_index(tmp_path / "ix")
+    index_dir = wf.build_index(archive_location)
     client = create_app({"TESTING": True, "INDEX_DIR": index_dir, "SEARCH_CACHE_SIZE": 64}).test_client()
     before = get(client, "/api/search?q=zanzibar").get_json()["total"]
     assert get(client, "/api/search?q=zanzibar").get_json()["total"] == before  # answered from the cache
-    add_articles(index_dir, [GeotaggedArticle(Article(id="z1", title="Zanzibar ferry", text="A ferry."))])
+    wf.add_to(index_dir, [GeotaggedArticle(Article(id="z1", title="Zanzibar ferry", text="A ferry."))])
     assert get(client, "/api/search?q=zanzibar").get_json()["total"] == before + 1
     assert "Zanzibar ferry" in get(client, "/?q=zanzibar").get_data(as_text=True)
 
 
-def test_regions_with_negative_ids_filter_like_any_place(tmp_path):
+def test_regions_with_negative_ids_filter_like_any_place(archive_location):
     from archive.models import Article, GeotaggedArticle, Mention, Place
 
     england = Place(geonameid=-827503040, name="England", lat=52.9, lon=-1.5, country_code="GB", feature="ADM1")
     text = "Floods hit England again."
     ga = GeotaggedArticle(Article(id="e1", title="Floods", text=text),
                           (Mention("text", 11, 18, "England", england, 0.9),))
-    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(tmp_path / "ix", extra=[ga])}).test_client()
+    client = create_app({"TESTING": True, "INDEX_DIR": wf.build_index(archive_location, extra=[ga])}).test_client()
     data = get(client, "/api/search?q=floods&place=-827503040").get_json()
     assert [h["id"] for h in data["results"]] == ["e1"]
     assert get(client, "/?place=-827503040").status_code == 200
@@ -426,7 +424,7 @@ def test_country_labels_are_short_names_everywhere(client):
     assert country_name("RU") == "Russia" and country_name("IR") == "Iran"
 
 
-def test_issue_4_checks_through_the_api_on_a_real_ingest(tmp_path):
+def test_issue_4_checks_through_the_api_on_a_real_ingest(tmp_path, archive_location):
     """The sample and an A'zaz article, ingested for real (gazetteer, geotagger, index), then the API."""
     from pathlib import Path
 
@@ -438,8 +436,8 @@ def test_issue_4_checks_through_the_api_on_a_real_ingest(tmp_path):
     (folder / "sample.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "azaz.txt").write_text("Shelling near the border\n\nRebels in A'zaz, north of Aleppo in Syria, "
                                      "reported shelling overnight.", encoding="utf-8")
-    run_ingest([folder], tmp_path / "ix", IngestOptions(jobs=1))
-    client = create_app({"TESTING": True, "INDEX_DIR": tmp_path / "ix"}).test_client()
+    run_ingest([folder], archive_location, IngestOptions(jobs=1))
+    client = create_app({"TESTING": True, "INDEX_DIR": archive_location}).test_client()
 
     def api(query):
         return get(client, "/api/search?" + query).get_json()

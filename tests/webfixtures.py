@@ -99,21 +99,30 @@ def articles() -> list[GeotaggedArticle]:
     return [sample(), hostile(), *timeline_articles()]
 
 
-def build_index(index_dir: Path, extra: list[GeotaggedArticle] | None = None) -> Path:
-    """Write the test articles into a real index at ``index_dir``."""
-    from archive.store.whoosh.index import add_articles
+def build_index(location: str | Path, extra: list[GeotaggedArticle] | None = None) -> str | Path:
+    """Write the test articles into a real archive at ``location`` (a folder or a postgresql:// URL)."""
+    add_to(location, [*articles(), *(extra or [])])
+    return location
 
-    add_articles(index_dir, [*articles(), *(extra or [])])
-    return index_dir
+
+def add_to(location: str | Path, docs: list[GeotaggedArticle]) -> None:
+    """Store ``docs`` in the archive at ``location`` through the Store interface."""
+    from archive.store import open_store
+
+    store = open_store(location)
+    try:
+        store.add(docs)
+    finally:
+        store.close()
 
 
 # Fixtures and helpers shared by the test_web* modules (import them by name).
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    """A real index of the test articles, built once per module."""
-    return build_index(tmp_path_factory.mktemp("web-index"))
+def index_dir(module_store_factory):
+    """A real archive of the test articles of each kind (Whoosh folder, PostgreSQL URL), built once per module."""
+    return build_index(module_store_factory.location())
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
-from archive.errors import IndexNotFoundError, QueryError
+from archive.errors import IndexNotFoundError, QueryError, StoreUnavailableError
 from archive.store.query import parse_request
 from web import openapi
 from web.cache import cached
@@ -115,6 +115,6 @@ def healthz() -> tuple[Response, int]:
     """Whether the app is up and its index can be opened (503 if not)."""
     try:
         store().get_article("-healthz-")
-    except IndexNotFoundError as error:
+    except (IndexNotFoundError, StoreUnavailableError) as error:
         return jsonify({"ok": False, "error": str(error), "status": 503, "param": None}), 503
     return jsonify({"ok": True, "status": 200}), 200

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import IndexNotFoundError, QueryError
+from archive.errors import IndexNotFoundError, QueryError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ def _no_index(error: IndexNotFoundError) -> Response:
     return error_response(503, str(error))
 
 
+def _store_down(error: StoreUnavailableError) -> Response:
+    log.error("%s", error)  # names the servers tried (without passwords); the reader gets no addresses
+    return error_response(503, "The archive's database is not answering right now. Please try again in a minute.")
+
+
 def _http_error(error: HTTPException) -> Response:
     response = error_response(error.code or 500, error.description or error.name)
     if error.code == 405 and (allowed := error.get_response().headers.get("Allow")):
@@ -54,5 +59,6 @@ def register(app: Flask) -> None:
     """Install the error handlers on ``app``."""
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(IndexNotFoundError, _no_index)
+    app.register_error_handler(StoreUnavailableError, _store_down)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

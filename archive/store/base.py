@@ -114,6 +114,13 @@ class Store(ABC):
         """One stored article with its mentions, or None."""
 
     @abstractmethod
+    def iter_articles(self) -> Iterator[GeotaggedArticle]:
+        """Every stored article with its mentions, streamed in an engine-defined order.
+
+        For copying an archive to another store (``geoarchive copy``): memory stays flat.
+        """
+
+    @abstractmethod
     def place_counts(self, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
         """The places named by the request's hits, busiest first, each with up to ``top`` articles."""
 

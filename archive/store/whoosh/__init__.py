@@ -43,6 +43,9 @@ class WhooshStore(Store):
     def get_article(self, article_id: str) -> GeotaggedArticle | None:
         return _search.get_article(self.path, article_id)
 
+    def iter_articles(self) -> Iterator[GeotaggedArticle]:
+        return _search.iter_articles(self.path)
+
     def place_counts(self, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
         return _search.place_counts(self.path, request, limit=limit, top=top)
 

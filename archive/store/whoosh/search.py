@@ -637,6 +637,13 @@ def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
         return article_from_stored(lease.searcher.stored_fields(docnum))
 
 
+def iter_articles(index_dir: Path) -> Iterator[GeotaggedArticle]:
+    """Every stored article (deleted ones skipped), in index order; holds one searcher."""
+    with searching(index_dir) as lease:
+        for stored in lease.searcher.reader().all_stored_fields():
+            yield article_from_stored(stored)
+
+
 # ---------------------------------------------------------------- places
 
 

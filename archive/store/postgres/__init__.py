@@ -1,0 +1,125 @@
+"""The PostgreSQL store: an archive in a PostgreSQL + PostGIS database, for archives that
+outgrow one Whoosh index, written by many ingest processes and read through replicas.
+
+This package is the only place that imports ``psycopg``; :class:`PostgresStore` is its
+face to the rest of the archive (see :mod:`archive.store.base`). The password comes from
+the URL, ``PGPASSWORD`` or ``~/.pgpass`` and is never shown: :attr:`location` is the URL
+without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from typing import TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from archive.errors import IndexNotFoundError
+from archive.models import (
+    GeotaggedArticle,
+    IndexStats,
+    PlaceCount,
+    PlaceSummary,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+)
+from archive.store.base import Store, StoreWriter
+from archive.store.postgres import places as _places
+from archive.store.postgres import search as _search
+from archive.store.postgres.connections import Connections, display_url
+from archive.store.postgres.schema import SCHEMA
+from archive.store.postgres.writer import PostgresWriter
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+
+
+class PostgresStore(Store):
+    """An archive in the PostgreSQL database at ``url`` (tables created by the first writer).
+
+    ``read_replicas`` are URLs of streaming replicas of it: searches are spread over them.
+    """
+
+    def __init__(self, url: str, read_replicas: tuple[str, ...] | list[str] = ()):
+        self.url = url
+        self.location = display_url(url)
+        self.read_replicas = tuple(read_replicas)
+        self.connections = Connections(url, self.read_replicas)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r})"
+
+    def _missing(self) -> IndexNotFoundError:
+        return IndexNotFoundError(f"No archive in the database {self.location!r} yet. "
+                                  f"Build one with: geoarchive ingest seeds/ --index {self.location}")
+
+    def _read(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        try:
+            return self.connections.run_read(fn)
+        except pg_errors.UndefinedTable:
+            raise self._missing() from None
+
+    # -- writing --------------------------------------------------------------
+    def writer(self, *, timeout: float = 0.0, procs: int = 1) -> StoreWriter:
+        """A writer; any number may write at once (``timeout`` and ``procs`` do not apply)."""
+        return PostgresWriter(self.connections)
+
+    # -- reading --------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchPage:
+        return self._read(lambda conn: _search.search(conn, request))
+
+    def iter_hits(self, request: SearchRequest) -> Iterator[SearchHit]:
+        try:
+            with self.connections.read() as conn:
+                yield from _search.iter_hits(conn, request)
+        except pg_errors.UndefinedTable:
+            raise self._missing() from None
+
+    def get_article(self, article_id: str) -> GeotaggedArticle | None:
+        return self._read(lambda conn: _places.get_article(conn, article_id))
+
+    def iter_articles(self, batch: int = 500) -> Iterator[GeotaggedArticle]:
+        """Every article in id order, ``batch`` per query (each one a retried read, so a
+        replica failing half-way costs nothing)."""
+        after = None
+        while True:
+            rows = self._read(lambda conn, after=after: _places.articles_after(conn, after, batch))
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].article.id
+
+    def place_counts(self, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
+        return self._read(lambda conn: _places.place_counts(conn, request, limit=limit, top=top))
+
+    def place_summary(self, geonameid: int) -> PlaceSummary | None:
+        return self._read(lambda conn: _places.place_summary(conn, geonameid))
+
+    def stats(self) -> IndexStats:
+        return self._read(_places.stats)
+
+    def generation(self) -> Hashable:
+        def read(conn: psycopg.Connection):
+            row = conn.execute(f"SELECT generation FROM {SCHEMA}.meta").fetchone()
+            return row[0] if row else 0
+
+        try:
+            return self.connections.run_read(read)
+        except pg_errors.UndefinedTable:
+            return -1
+
+    def close(self) -> None:
+        self.connections.close()
+
+    def __del__(self) -> None:
+        # Close the pools from the thread dropping the store: left to the garbage collector, a
+        # pool may be finalized in one of its own worker threads, which cannot join itself.
+        connections = getattr(self, "connections", None)
+        if connections is not None:
+            try:
+                connections.close()
+            except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to release
+                pass

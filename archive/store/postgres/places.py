@@ -1,0 +1,125 @@
+"""Articles and places read back from PostgreSQL: one article, map counts, place pages, stats."""
+
+from __future__ import annotations
+
+import psycopg
+
+from archive.models import (
+    Article,
+    GeotaggedArticle,
+    IndexStats,
+    Mention,
+    Place,
+    PlaceCount,
+    PlaceSummary,
+    SearchRequest,
+)
+from archive.store.postgres.schema import SCHEMA
+from archive.store.postgres.search import order_clause, places_of, planned, where_clause
+
+_PLACE = "gid, name, lat, lon, cc, feature, population"
+
+
+def _place(row) -> Place:
+    return Place(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]))
+
+
+_ARTICLE = "id, title, body, date, url, source, author, origin, places, mentions"
+
+
+def get_article(conn: psycopg.Connection, article_id: str) -> GeotaggedArticle | None:
+    row = conn.execute(f"SELECT {_ARTICLE} FROM {SCHEMA}.articles WHERE id = %s", (article_id,)).fetchone()
+    return None if row is None else _article(row)
+
+
+def articles_after(conn: psycopg.Connection, after: str | None, limit: int) -> list[GeotaggedArticle]:
+    """Up to ``limit`` articles in id order, from the first id past ``after`` (None: the start)."""
+    where, params = ("id > %s", [after]) if after is not None else ("true", [])
+    rows = conn.execute(f"SELECT {_ARTICLE} FROM {SCHEMA}.articles WHERE {where} ORDER BY id LIMIT %s",
+                        [*params, limit]).fetchall()
+    return [_article(row) for row in rows]
+
+
+def _article(row) -> GeotaggedArticle:
+    aid, title, body, date, url, source, author, origin, places, mentions = row
+    by_id = {p.geonameid: p for p in places_of(places)}
+    ms = tuple(Mention(f, start, end, surface, by_id[gid], score)
+               for f, start, end, surface, gid, score in mentions or () if gid in by_id)
+    return GeotaggedArticle(Article(aid, title, body, date, url, source, author, origin), ms)
+
+
+def place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
+    """Places named by all matches, busiest first, each with up to ``top`` articles (ranked ones first)."""
+    with planned(conn):
+        return _place_counts(conn, req, limit, top)
+
+
+def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top: int) -> list[PlaceCount]:
+    compiled, where, params = where_clause(conn, req)
+    rows = conn.execute(f"""
+        WITH m AS MATERIALIZED (SELECT pids FROM {SCHEMA}.articles WHERE {where}),
+        c AS (SELECT p AS gid, count(*) AS n FROM m, unnest(m.pids) p GROUP BY p)
+        SELECT c.n, p.{_PLACE.replace(', ', ', p.')} FROM c JOIN {SCHEMA}.places p USING (gid)
+        ORDER BY c.n DESC, c.gid LIMIT %s""", [*params, limit]).fetchall()
+    counts = [(n, _place(r)) for n, *r in rows]
+    if top <= 0 or not counts:
+        return [PlaceCount(p, n) for n, p in counts]
+    score, score_params, order, order_params = order_clause(conn, req, compiled)
+    ranked = [r[0] for r in conn.execute(
+        f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
+        [*score_params, *params, *order_params]).fetchall()]
+    best: dict[int, list[tuple[str, str]]] = {}
+    chosen = [p.geonameid for _n, p in counts]
+    # Each place's first ``top`` articles: ranked ones first, then in insertion order. Places that
+    # the ranked articles already fill skip the ordering of their other articles (the busy ones).
+    for gid, aid, title in conn.execute(f"""
+            WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
+            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a
+                               LEFT JOIN r USING (id) WHERE {where}),
+            pr AS MATERIALIZED (SELECT p, m.seq, m.rk FROM m, unnest(m.pids) p),
+            c AS (SELECT unnest(%s::int[]) AS p),
+            f AS (SELECT p FROM pr WHERE rk IS NOT NULL GROUP BY p HAVING count(*) >= %s),
+            e AS (SELECT pr.p, pr.seq, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
+                  FROM pr JOIN c USING (p) LEFT JOIN f USING (p) WHERE pr.rk IS NOT NULL OR f.p IS NULL)
+            SELECT e.p, m.id, m.title FROM e JOIN m USING (seq) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
+            [ranked, *params, chosen, top, top]):
+        best.setdefault(gid, []).append((aid, title))
+    return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
+
+
+def place_summary(conn: psycopg.Connection, geonameid: int) -> PlaceSummary | None:
+    """Spellings, articles per month and co-occurring places of one place, or None if unknown."""
+    row = conn.execute(f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = %s", (geonameid,)).fetchone()
+    if row is None:
+        return None
+    place = _place(row)
+    rows = conn.execute(f"""
+        WITH m AS MATERIALIZED (SELECT date, pids, spell FROM {SCHEMA}.articles WHERE pids @> ARRAY[%s]::int[])
+        SELECT 'n', NULL, count(*), NULL::int FROM m
+        UNION ALL SELECT 's', substr(x, %s), count(*), NULL FROM m, unnest(m.spell) x
+            WHERE starts_with(x, %s) GROUP BY x
+        UNION ALL SELECT 'm', to_char(date, 'YYYY-MM'), count(*), NULL FROM m WHERE date IS NOT NULL GROUP BY 2
+        UNION ALL SELECT 'r', NULL, count(*), p FROM m, unnest(m.pids) p WHERE p <> %s GROUP BY p""",
+                        (geonameid, len(f"{geonameid}|") + 1, f"{geonameid}|", geonameid)).fetchall()
+    articles = next(n for kind, _v, n, _g in rows if kind == "n")
+    if not articles:
+        return None
+    spellings = sorted(((v, n) for kind, v, n, _g in rows if kind == "s"), key=lambda vn: (-vn[1], vn[0]))
+    months = sorted((v, n) for kind, v, n, _g in rows if kind == "m")
+    counts = sorted(((n, g) for kind, _v, n, g in rows if kind == "r"), key=lambda ng: (-ng[0], ng[1]))
+    places = {r[0]: _place(r) for r in conn.execute(
+        f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = ANY(%s)", ([g for _n, g in counts[:20]],))}
+    related = [PlaceCount(places[g], n) for n, g in counts[:20] if g in places][:12]
+    return PlaceSummary(place=place, articles=articles, spellings=tuple(spellings), months=tuple(months),
+                        related=tuple(related))
+
+
+def stats(conn: psycopg.Connection) -> IndexStats:
+    row = conn.execute(f"""
+        SELECT (SELECT count(*) FROM {SCHEMA}.articles),
+               (SELECT count(DISTINCT p) FROM {SCHEMA}.articles, unnest(pids) p),
+               (SELECT coalesce(sum(nmentions), 0) FROM {SCHEMA}.articles),
+               (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r')""",
+                       (SCHEMA,)).fetchone()
+    return IndexStats(articles=row[0], places=row[1], mentions=int(row[2]), bytes=int(row[3] or 0))

@@ -1,0 +1,168 @@
+"""The PostgreSQL archive's tables, created idempotently by the first writer.
+
+Everything lives in the ``geoarchive`` schema:
+
+* ``articles``: one row per article, with what search needs kept on the row itself: a
+  weighted ``tsv`` (title A, body B) and the title's own ``ttsv`` generated from the text, folded place words
+  (``ptsv``), the GeoNames ids, country codes and source/year used by filters and facets,
+  the places and mentions as JSON (hit lists and the article page), and a MultiPoint of
+  its places (bbox and radius filters through GiST indexes);
+* ``places``: the place table (id, name, coordinates, country, feature, population);
+* ``place_names``: folded names and spellings -> GeoNames ids (``place:Azaz``, plain words);
+* ``vocab``: words of the archive (lexemes ``l``, folded place words ``p``, title words
+  ``w``) for wildcards, fuzzy terms and did-you-mean (pg_trgm);
+* ``meta``: the generation counter bumped by every commit.
+
+Only the English stemmer is used, without a stop-word list, so "to be or not to be" is
+indexed word for word.
+"""
+
+from __future__ import annotations
+
+SCHEMA = "geoarchive"
+TS_CONFIG = "geoarchive.english"
+#: Bumped when the tables change shape.
+VERSION = 1
+
+_LOCK_KEY = 0x6A0A1C11  # pg_advisory_xact_lock key: one schema creator at a time
+
+EXTENSIONS = ("postgis", "pg_trgm", "fuzzystrmatch")
+#: Used when the server has it (Debian: postgresql-15-rum): ranks top hits and checks phrases
+#: from the index, without reading every match's tsvector.
+OPTIONAL_EXTENSIONS = ("rum",)
+#: The text index: RUM when available, else GIN.
+RUM_INDEX = "articles_tsv_rum"
+
+DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
+                 WHERE n.nspname = '{SCHEMA}' AND d.dictname = 'english_stem_all') THEN
+    CREATE TEXT SEARCH DICTIONARY {SCHEMA}.english_stem_all (TEMPLATE = snowball, Language = english);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+                 WHERE n.nspname = '{SCHEMA}' AND c.cfgname = 'english') THEN
+    CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = pg_catalog.english);
+    ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG}
+      ALTER MAPPING FOR asciiword, word, hword, hword_part, hword_asciipart, asciihword
+      WITH {SCHEMA}.english_stem_all;
+  END IF;
+END $$;
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  version integer NOT NULL,
+  generation bigint NOT NULL DEFAULT 0
+);
+INSERT INTO {SCHEMA}.meta (version) VALUES ({VERSION}) ON CONFLICT DO NOTHING;
+
+CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.article_seq;
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
+  id text COLLATE "C" PRIMARY KEY,  -- byte order: cheap comparisons, the same on every server
+  seq bigint NOT NULL DEFAULT nextval('{SCHEMA}.article_seq'),
+  title text NOT NULL,
+  body text NOT NULL,
+  date date,
+  day integer,
+  year integer,
+  url text,
+  source text,
+  author text,
+  origin text,
+  chash text NOT NULL,
+  placetext text NOT NULL DEFAULT '',
+  pids integer[] NOT NULL DEFAULT '{{}}',
+  countries text[] NOT NULL DEFAULT '{{}}',
+  tags text[] NOT NULL DEFAULT '{{}}',
+  spell text[] NOT NULL DEFAULT '{{}}',  -- 'gid|spelling' of each place as the article writes it
+  places jsonb NOT NULL DEFAULT '[]',
+  mentions jsonb NOT NULL DEFAULT '[]',
+  nmentions integer NOT NULL DEFAULT 0,
+  geom geometry(MultiPoint, 4326),
+  tsv tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, title), 'A') ||
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, body), 'B')) STORED,
+  ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
+  stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
+);
+ALTER TABLE {SCHEMA}.articles ADD COLUMN IF NOT EXISTS ttsv tsvector
+  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, title)) STORED;
+CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
+-- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
+-- only the matching rows' own small arrays, never a TOAST table.
+ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
+  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
+  ALTER COLUMN source SET STORAGE MAIN, ALTER COLUMN spell SET STORAGE MAIN;
+CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
+CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
+CREATE INDEX IF NOT EXISTS articles_pids ON {SCHEMA}.articles USING gin (pids);
+CREATE INDEX IF NOT EXISTS articles_countries ON {SCHEMA}.articles USING gin (countries);
+CREATE INDEX IF NOT EXISTS articles_tags ON {SCHEMA}.articles USING gin (tags);
+CREATE INDEX IF NOT EXISTS articles_geom ON {SCHEMA}.articles USING gist (geom);
+CREATE INDEX IF NOT EXISTS articles_geog ON {SCHEMA}.articles USING gist ((geom::geography));
+CREATE INDEX IF NOT EXISTS articles_oldest ON {SCHEMA}.articles (day ASC NULLS LAST, seq);
+CREATE INDEX IF NOT EXISTS articles_newest ON {SCHEMA}.articles (day DESC NULLS LAST, seq);
+CREATE INDEX IF NOT EXISTS articles_source ON {SCHEMA}.articles (source);
+CREATE INDEX IF NOT EXISTS articles_origin ON {SCHEMA}.articles (origin);
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.places (
+  gid integer PRIMARY KEY,
+  name text NOT NULL,
+  lat double precision NOT NULL,
+  lon double precision NOT NULL,
+  cc text,
+  feature text NOT NULL,
+  population bigint NOT NULL DEFAULT 0
+);
+
+ALTER TABLE {SCHEMA}.places ADD COLUMN IF NOT EXISTS pt geometry(Point, 4326)
+  GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED;
+CREATE INDEX IF NOT EXISTS places_pt ON {SCHEMA}.places USING gist (pt);
+CREATE INDEX IF NOT EXISTS places_geog ON {SCHEMA}.places USING gist ((pt::geography));
+CREATE INDEX IF NOT EXISTS places_countries ON {SCHEMA}.places (upper(cc)) WHERE feature LIKE 'PCL%';
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.place_names (
+  key text NOT NULL,
+  gid integer NOT NULL,
+  PRIMARY KEY (key, gid)
+);
+
+CREATE TABLE IF NOT EXISTS {SCHEMA}.vocab (
+  kind "char" NOT NULL,
+  word text NOT NULL,
+  PRIMARY KEY (kind, word)
+);
+CREATE INDEX IF NOT EXISTS vocab_pattern ON {SCHEMA}.vocab (kind, word text_pattern_ops);
+CREATE INDEX IF NOT EXISTS vocab_trgm ON {SCHEMA}.vocab USING gin (word gin_trgm_ops);
+"""
+
+
+def ensure_schema(conn) -> None:
+    """Create the extensions and tables if missing (safe to run from several writers at once)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        have = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
+        available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+        for ext in EXTENSIONS + tuple(e for e in OPTIONAL_EXTENSIONS if e in available):
+            if ext not in have:
+                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
+        conn.execute(DDL)
+        if "rum" in available:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {RUM_INDEX} ON {SCHEMA}.articles "
+                         "USING rum (tsv rum_tsvector_ops)")
+        else:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS articles_tsv ON {SCHEMA}.articles USING gin (tsv)")
+
+
+def has_rum(conn) -> bool:
+    """Whether the archive's text index is a RUM index (ranking by ``<=>`` from the index)."""
+    row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.{RUM_INDEX}",)).fetchone()
+    return row[0] is not None
+
+
+def schema_exists(conn) -> bool:
+    """Whether the archive's tables are there (a reader's question; creates nothing)."""
+    row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()
+    return row[0] is not None

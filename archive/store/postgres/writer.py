@@ -1,0 +1,177 @@
+"""Writing articles to PostgreSQL: each batch one transaction, upserted by article id.
+
+Several writers (processes, machines) may write the same archive at once: rows are
+written in id order so overlapping batches wait for each other instead of deadlocking,
+and a batch that still meets a deadlock or serialization failure is retried whole. A
+killed writer loses only its batch in flight; every committed batch stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from archive.models import GeotaggedArticle
+from archive.store.base import Known, StoreWriter
+from archive.store.postgres.schema import SCHEMA, ensure_schema, schema_exists
+from archive.store.stored import content_hash, fold
+
+log = logging.getLogger(__name__)
+
+_TITLE_WORD = re.compile(r"\w+", re.UNICODE)
+_RETRIES = 5
+#: A batch this large changes the table's statistics: ANALYZE it (autovacuum may lag a bulk load).
+_ANALYZE_ROWS = 2000
+
+_COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
+            "placetext", "pids", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
+
+
+def article_row(ga: GeotaggedArticle) -> tuple:
+    """The ``articles`` row of one article (see schema.py)."""
+    a = ga.article
+    places = ga.places
+    names = [p.name for p in places] + [m.surface for m in ga.mentions]
+    tags = a.extra.get("places") if a.extra else None
+    tags = [str(t).lower().replace(" ", "-") for t in tags] if isinstance(tags, list) else []
+    geom = None
+    if places:
+        geom = "SRID=4326;MULTIPOINT(" + ",".join(f"({p.lon!r} {p.lat!r})" for p in places) + ")"
+    return (
+        a.id, a.title, a.text, a.date, a.date.toordinal() if a.date else None, a.date.year if a.date else None,
+        a.url, a.source, a.author, a.origin, content_hash(a),
+        " ; ".join(fold(n) for n in dict.fromkeys(names)),
+        [p.geonameid for p in places],
+        sorted({p.country_code.lower() for p in places if p.country_code}),
+        tags,
+        sorted({f"{m.place.geonameid}|{m.surface}" for m in ga.mentions}),
+        json.dumps([[p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population] for p in places],
+                   ensure_ascii=False),
+        json.dumps([[m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)]
+                    for m in ga.mentions], ensure_ascii=False),
+        len(ga.mentions),
+        geom,
+    )
+
+
+class PostgresWriter(StoreWriter):
+    """Buffers adds and deletes; :meth:`commit` writes them in one transaction."""
+
+    def __init__(self, connections):
+        self._connections = connections
+        self._ops: dict[str, GeotaggedArticle | None] = {}  # id -> article, or None to delete
+        self._ready = False
+        self.committed = 0
+
+    def _ensure(self, conn) -> None:
+        if not self._ready:
+            if not schema_exists(conn):
+                ensure_schema(conn)
+            self._ready = True
+
+    def known(self) -> Known:
+        with self._connections.write() as conn:
+            self._ensure(conn)
+            rows = conn.execute(f"SELECT id, origin, chash FROM {SCHEMA}.articles").fetchall()
+        return {aid: (origin, chash) for aid, origin, chash in rows}
+
+    def add(self, ga: GeotaggedArticle) -> None:
+        self._ops.pop(ga.article.id, None)  # the latest of two copies wins, as in Whoosh
+        self._ops[ga.article.id] = ga
+
+    def delete(self, article_id: str) -> None:
+        self._ops.pop(article_id, None)
+        self._ops[article_id] = None
+
+    def commit(self) -> None:
+        if not self._ops:
+            return
+        ops, self._ops = self._ops, {}
+        for attempt in range(_RETRIES):
+            try:
+                with self._connections.write() as conn:
+                    self._ensure(conn)
+                    with conn.transaction():
+                        _write_batch(conn, ops)
+                break
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.UniqueViolation) as e:
+                if attempt == _RETRIES - 1:
+                    self._ops = ops
+                    raise
+                log.info("batch of %d retried after %s", len(ops), type(e).__name__)
+        self.committed += len(ops)
+        if len(ops) >= _ANALYZE_ROWS:
+            with self._connections.write() as conn:
+                conn.execute(f"ANALYZE {SCHEMA}.articles")
+
+    def close(self) -> None:
+        self.commit()
+
+    def cancel(self) -> None:
+        self._ops = {}
+
+
+def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | None]) -> None:
+    deletes = sorted(aid for aid, ga in ops.items() if ga is None)
+    adds = [ops[aid] for aid in sorted(aid for aid, ga in ops.items() if ga is not None)]
+    if deletes:
+        conn.execute(f"DELETE FROM {SCHEMA}.articles WHERE id = ANY(%s)", (deletes,))
+    if adds:
+        _write_places(conn, adds)
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS ga_batch (LIKE {SCHEMA}.articles INCLUDING DEFAULTS) "
+                     "ON COMMIT DELETE ROWS")
+        with conn.cursor().copy(f"COPY ga_batch ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for ga in adds:
+                copy.write_row(article_row(ga))
+        cols = ", ".join(_COLUMNS)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "id")
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.articles ({cols}) SELECT {cols} FROM ga_batch ORDER BY id "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}, seq = nextval('{SCHEMA}.article_seq')")
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.vocab (kind, word) SELECT DISTINCT 'l', w FROM {SCHEMA}.articles a, "
+            "unnest(tsvector_to_array(a.tsv)) w WHERE a.id IN (SELECT id FROM ga_batch) AND length(w) < 60 "
+            "ORDER BY 2 ON CONFLICT DO NOTHING")
+        words = set()
+        for ga in adds:
+            words.update(("w", w.lower()) for w in _TITLE_WORD.findall(ga.article.title) if len(w) < 60)
+        _insert_vocab(conn, words)
+    conn.execute(f"UPDATE {SCHEMA}.meta SET generation = generation + 1")
+
+
+def _write_places(conn: psycopg.Connection, adds: list[GeotaggedArticle]) -> None:
+    places, names, words = {}, set(), set()
+    for ga in adds:
+        for p in ga.places:
+            places[p.geonameid] = p
+            names.add((fold(p.name), p.geonameid))
+        for m in ga.mentions:
+            names.add((fold(m.surface), m.place.geonameid))
+    for key, _gid in names:
+        words.update(("p", w) for w in key.split() if len(w) < 60)
+    if places:
+        rows = [places[g] for g in sorted(places)]
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.places (gid, name, lat, lon, cc, feature, population) "
+            "SELECT * FROM unnest(%s::int[], %s::text[], %s::float8[], %s::float8[], %s::text[], %s::text[], "
+            "%s::int8[]) ON CONFLICT DO NOTHING",
+            ([p.geonameid for p in rows], [p.name for p in rows], [p.lat for p in rows], [p.lon for p in rows],
+             [p.country_code for p in rows], [p.feature for p in rows], [p.population for p in rows]))
+    names = sorted(n for n in names if n[0])
+    if names:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.place_names (key, gid) SELECT * FROM unnest(%s::text[], %s::int[]) "
+            "ON CONFLICT DO NOTHING", ([k for k, _g in names], [g for _k, g in names]))
+    _insert_vocab(conn, words)
+
+
+def _insert_vocab(conn: psycopg.Connection, words: set[tuple[str, str]]) -> None:
+    if words:
+        rows = sorted(words)
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.vocab (kind, word) SELECT * FROM unnest(%s::\"char\"[], %s::text[]) "
+            "ON CONFLICT DO NOTHING", ([k for k, _w in rows], [w for _k, w in rows]))
