@@ -84,9 +84,12 @@ class PostgresStore(Store):
     def iter_articles(self, batch: int = 500) -> Iterator[GeotaggedArticle]:
         """Every article in id order, ``batch`` per query (each one a retried read, so a
         replica failing half-way costs nothing)."""
-        after = None
+        after: str | None = None
         while True:
-            rows = self._read(lambda conn, after=after: _places.articles_after(conn, after, batch))
+            def read(conn: psycopg.Connection, after: str | None = after) -> list[GeotaggedArticle]:
+                return _places.articles_after(conn, after, batch)
+
+            rows = self._read(read)
             yield from rows
             if len(rows) < batch:
                 return
@@ -102,7 +105,7 @@ class PostgresStore(Store):
         return self._read(_places.stats)
 
     def generation(self) -> Hashable:
-        def read(conn: psycopg.Connection):
+        def read(conn: psycopg.Connection) -> int:
             row = conn.execute(f"SELECT generation FROM {SCHEMA}.meta").fetchone()
             return row[0] if row else 0
 

@@ -24,6 +24,11 @@ _PTQ = "phraseto_tsquery('simple', %s)"
 _WEIGHT = {"title": "a", "text": "b"}
 _MAX_EXPANSIONS = 500
 
+#: (SQL, params) of a condition.
+Sql = tuple[str, list]
+#: (SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
+Cond = tuple[str, list, Sql | None]
+
 
 @dataclass
 class Compiled:
@@ -82,11 +87,11 @@ class _Compiler:
         return self._sql(self.cond(node, positive))
 
     @staticmethod
-    def _sql(cond) -> tuple[str, list]:
+    def _sql(cond: Cond) -> Sql:
         sql, params, ts = cond
         return (f"tsv @@ {ts[0]}", list(ts[1])) if ts is not None else (sql, params)
 
-    def cond(self, node, positive: bool = True) -> tuple[str, list, tuple[str, list] | None]:
+    def cond(self, node, positive: bool = True) -> Cond:
         """(SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
 
         Word conditions joined by AND and OR become one tsquery (``&&``, ``||``), so the text index
@@ -96,7 +101,7 @@ class _Compiler:
             kids = [self.cond(c, positive) for c in node.children]
             op_ts, op_sql = (" && ", " AND ") if isinstance(node, ql.And) else (" || ", " OR ")
             ts_kids = [k[2] for k in kids if k[2] is not None]
-            ts = None
+            ts: Sql | None = None
             if ts_kids:
                 ts = ("(" + op_ts.join(t[0] for t in ts_kids) + ")", [p for t in ts_kids for p in t[1]])
             rest = [(k[0], k[1]) for k in kids if k[2] is None]
@@ -111,6 +116,8 @@ class _Compiler:
             return f"(NOT coalesce({sql}, false))", params, None
         if isinstance(node, ql.DateRange):
             return (*self._dates(node.start, node.end), None)
+        if isinstance(node, ql.Every):
+            return "TRUE", [], None
         if isinstance(node, (ql.Term, ql.Phrase)):
             return self._term(node, positive)
         if isinstance(node, ql.Wildcard):
@@ -130,7 +137,7 @@ class _Compiler:
             params.append(end)
         return ("(" + " AND ".join(parts) + ")" if parts else "date IS NOT NULL"), params
 
-    def _text(self, fieldname, tq: str, tq_params: list, positive: bool):
+    def _text(self, fieldname, tq: str, tq_params: list, positive: bool) -> Cond:
         if positive:
             self.out.rank.append((tq, tq_params))
             self._titles.append(fieldname == "title")
@@ -140,8 +147,10 @@ class _Compiler:
             return f"(tsv @@ {tq} AND ts_filter(tsv, '{{b}}') @@ {tq})", tq_params * 2, None
         return "", [], (tq, list(tq_params))
 
-    def _term(self, node, positive: bool) -> tuple[str, list]:
-        f, text = node.field, node.text
+    def _term(self, node, positive: bool) -> Cond:
+        # The server's parser would read "<script>alert" as an HTML tag and drop it (an empty
+        # tsquery, which matches anything under AND): angle brackets are only punctuation here.
+        f, text = node.field, re.sub(r"[<>]", " ", node.text)
         if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
@@ -162,11 +171,11 @@ class _Compiler:
                     self.out.gids.add(gid)
                 return "pids @> ARRAY[%s]::int[]", [gid], None
             key = fold(text)
-            ids = sorted(self.names.get(key, ()))
+            found = sorted(self.names.get(key, ()))
             if positive:
-                self.out.gids |= set(ids)
+                self.out.gids |= set(found)
                 self.out.placewords.update(key.split())
-            return f"(pids && %s::int[] OR ptsv @@ {_PTQ})", [ids, key], None
+            return f"(pids && %s::int[] OR ptsv @@ {_PTQ})", [found, key], None
         if f == "country":
             key = fold(text)
             cc = self.countries.get(key) or (key if re.fullmatch(r"[a-z]{2}", key) else key.replace(" ", ""))
@@ -193,7 +202,7 @@ class _Compiler:
                 (kind, _like(pattern[:1]) + "%", pattern, fuzzy, fuzzy, _MAX_EXPANSIONS)).fetchall()
         return [w for (w,) in rows]
 
-    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None):
+    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None) -> Cond:
         if f in (None, "title", "text", "source"):
             words = self._vocab("l", pattern, fuzzy)
             if positive:

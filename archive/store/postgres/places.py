@@ -122,4 +122,5 @@ def stats(conn: psycopg.Connection) -> IndexStats:
                (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r')""",
                        (SCHEMA,)).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always answers one row
     return IndexStats(articles=row[0], places=row[1], mentions=int(row[2]), bytes=int(row[3] or 0))

@@ -181,7 +181,7 @@ def _facet_counts(conn, req, where: str, params: list) -> tuple[int, dict[str, C
         # transaction's snapshot, so they match the rows it sees).
         # (The table's oid tells a database dropped and made again under the same name apart.)
         row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
-        key = (conn.info.host, conn.info.port, conn.info.dbname, *row)
+        key = (conn.info.host, conn.info.port, conn.info.dbname, *(row or ()))
         if key not in _WHOLE:
             if len(_WHOLE) >= 8:
                 _WHOLE.clear()
@@ -200,7 +200,7 @@ def _count_facets(conn, req, where: str, params: list) -> tuple[int, dict[str, C
         UNION ALL SELECT 'source', source, count(*) FROM m WHERE source IS NOT NULL GROUP BY source
         UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year""",
                     params).fetchall()
-    counts = {name: Counter() for name in FACET_LIMITS}
+    counts: dict[str, Counter] = {name: Counter() for name in FACET_LIMITS}
     total = 0
     for kind, value, n in rows:
         if kind == "t":
@@ -218,7 +218,7 @@ def _facets(conn, counts: dict[str, Counter], req: SearchRequest) -> dict[str, t
     gids = [int(v) for v in shown["place"] if v.lstrip("-").isdigit()]
     ccs = [v for v in shown["country"] if v]
     names = dict(conn.execute(f"SELECT gid, name FROM {SCHEMA}.places WHERE gid = ANY(%s)", (gids,)).fetchall())
-    countries = {}
+    countries: dict[str, str] = {}
     for cc, name in conn.execute(f"SELECT upper(cc), name FROM {SCHEMA}.places WHERE upper(cc) = ANY(%s) "
                                  "AND feature LIKE 'PCL%%' ORDER BY gid", (ccs,)).fetchall():
         countries.setdefault(cc, name)
@@ -274,7 +274,7 @@ def _suggest(conn: psycopg.Connection, text: str) -> str | None:
             f"tsvector_to_array(to_tsvector('{TS_CONFIG}', %s)))) "
             f"OR EXISTS (SELECT 1 FROM {SCHEMA}.vocab WHERE kind = 'p' AND word = %s)",
             (word, fold(word).replace(" ", ""))).fetchone()
-        return bool(row[0])
+        return row is not None and bool(row[0])
 
     def correct(word: str) -> str | None:
         for kind, probe in (("p", fold(word).replace(" ", "")), ("w", word.lower())):

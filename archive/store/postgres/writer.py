@@ -15,7 +15,7 @@ import re
 import psycopg
 from psycopg import errors as pg_errors
 
-from archive.models import GeotaggedArticle
+from archive.models import GeotaggedArticle, Place
 from archive.store.base import Known, StoreWriter
 from archive.store.postgres.schema import SCHEMA, ensure_schema, schema_exists
 from archive.store.stored import content_hash, fold
@@ -117,7 +117,7 @@ class PostgresWriter(StoreWriter):
 
 def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | None]) -> None:
     deletes = sorted(aid for aid, ga in ops.items() if ga is None)
-    adds = [ops[aid] for aid in sorted(aid for aid, ga in ops.items() if ga is not None)]
+    adds = [ga for _aid, ga in sorted(ops.items(), key=lambda kv: kv[0]) if ga is not None]
     if deletes:
         conn.execute(f"DELETE FROM {SCHEMA}.articles WHERE id = ANY(%s)", (deletes,))
     if adds:
@@ -136,7 +136,7 @@ def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | Non
             f"INSERT INTO {SCHEMA}.vocab (kind, word) SELECT DISTINCT 'l', w FROM {SCHEMA}.articles a, "
             "unnest(tsvector_to_array(a.tsv)) w WHERE a.id IN (SELECT id FROM ga_batch) AND length(w) < 60 "
             "ORDER BY 2 ON CONFLICT DO NOTHING")
-        words = set()
+        words: set[tuple[str, str]] = set()
         for ga in adds:
             words.update(("w", w.lower()) for w in _TITLE_WORD.findall(ga.article.title) if len(w) < 60)
         _insert_vocab(conn, words)
@@ -144,7 +144,9 @@ def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | Non
 
 
 def _write_places(conn: psycopg.Connection, adds: list[GeotaggedArticle]) -> None:
-    places, names, words = {}, set(), set()
+    places: dict[int, Place] = {}
+    names: set[tuple[str, int]] = set()
+    words: set[tuple[str, str]] = set()
     for ga in adds:
         for p in ga.places:
             places[p.geonameid] = p
@@ -161,11 +163,11 @@ def _write_places(conn: psycopg.Connection, adds: list[GeotaggedArticle]) -> Non
             "%s::int8[]) ON CONFLICT DO NOTHING",
             ([p.geonameid for p in rows], [p.name for p in rows], [p.lat for p in rows], [p.lon for p in rows],
              [p.country_code for p in rows], [p.feature for p in rows], [p.population for p in rows]))
-    names = sorted(n for n in names if n[0])
-    if names:
+    keyed = sorted(n for n in names if n[0])
+    if keyed:
         conn.execute(
             f"INSERT INTO {SCHEMA}.place_names (key, gid) SELECT * FROM unnest(%s::text[], %s::int[]) "
-            "ON CONFLICT DO NOTHING", ([k for k, _g in names], [g for _k, g in names]))
+            "ON CONFLICT DO NOTHING", ([k for k, _g in keyed], [g for _k, g in keyed]))
     _insert_vocab(conn, words)
 
 
