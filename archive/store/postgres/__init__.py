@@ -29,7 +29,7 @@ from archive.store.base import Store, StoreWriter
 from archive.store.postgres import places as _places
 from archive.store.postgres import search as _search
 from archive.store.postgres.connections import Connections, display_url
-from archive.store.postgres.schema import SCHEMA
+from archive.store.postgres.schema import SCHEMA, check_version
 from archive.store.postgres.writer import PostgresWriter
 
 __all__ = ["PostgresStore"]
@@ -57,15 +57,19 @@ class PostgresStore(Store):
                                   f"Build one with: geoarchive ingest seeds/ --index {self.location}")
 
     def _read(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        def checked(conn: psycopg.Connection) -> T:
+            check_version(conn, self.location)
+            return fn(conn)
+
         try:
-            return self.connections.run_read(fn)
+            return self.connections.run_read(checked)
         except pg_errors.UndefinedTable:
             raise self._missing() from None
 
     # -- writing --------------------------------------------------------------
     def writer(self, *, timeout: float = 0.0, procs: int = 1) -> StoreWriter:
         """A writer; any number may write at once (``timeout`` and ``procs`` do not apply)."""
-        return PostgresWriter(self.connections)
+        return PostgresWriter(self.connections, self.location)
 
     # -- reading --------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchPage:
@@ -74,6 +78,7 @@ class PostgresStore(Store):
     def iter_hits(self, request: SearchRequest) -> Iterator[SearchHit]:
         try:
             with self.connections.read() as conn:
+                check_version(conn, self.location)
                 yield from _search.iter_hits(conn, request)
         except pg_errors.UndefinedTable:
             raise self._missing() from None

@@ -16,6 +16,7 @@ import psycopg
 from archive.errors import QueryError
 from archive.models import SearchRequest
 from archive.store import querylang as ql
+from archive.store.centrality import ABOUT_THRESHOLD, percent
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG
 from archive.store.stored import fold
 
@@ -246,6 +247,9 @@ def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     return c.out
 
 
+#: The highest centrality (percent) an article gives any of the places of the ``%s::int[]`` parameter.
+CENT_SQL = "(SELECT coalesce(max(u.c), 0) FROM unnest(pids, pcent) AS u(p, c) WHERE u.p = ANY(%s::int[]))"
+
 #: Up to this many places in a bbox or radius, the filter is "names one of these places" (the
 #: places' GiST index, then the articles' GIN on pids); past it, the articles' own GiST index
 #: on the MultiPoint of their places is cheaper.
@@ -259,6 +263,10 @@ def filters(req: SearchRequest, conn: psycopg.Connection | None = None) -> tuple
     if req.place is not None:
         parts.append("pids @> ARRAY[%s]::int[]")
         params.append(req.place)
+    if req.about is not None:
+        # The GIN index on pids finds the place's articles; their own arrays say how central it is.
+        parts.append(f"(pids @> ARRAY[%s]::int[] AND {CENT_SQL} >= %s)")
+        params += [req.about, [req.about], percent(ABOUT_THRESHOLD)]
     if req.country:
         parts.append("countries @> ARRAY[%s]::text[]")
         params.append(req.country.lower())

@@ -70,19 +70,18 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top:
         [*score_params, *params, *order_params]).fetchall()]
     best: dict[int, list[tuple[str, str]]] = {}
     chosen = [p.geonameid for _n, p in counts]
-    # Each place's first ``top`` articles: ranked ones first, then in insertion order. Places that
-    # the ranked articles already fill skip the ordering of their other articles (the busy ones).
+    # Each place's first ``top`` articles: those most central to it (archive.store.centrality),
+    # ties by the request's ranking (ranked ones first), then in insertion order.
     for gid, aid, title in conn.execute(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
-            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a
+            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, a.pcent, r.rk FROM {SCHEMA}.articles a
                                LEFT JOIN r USING (id) WHERE {where}),
-            pr AS MATERIALIZED (SELECT p, m.seq, m.rk FROM m, unnest(m.pids) p),
             c AS (SELECT unnest(%s::int[]) AS p),
-            f AS (SELECT p FROM pr WHERE rk IS NOT NULL GROUP BY p HAVING count(*) >= %s),
-            e AS (SELECT pr.p, pr.seq, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
-                  FROM pr JOIN c USING (p) LEFT JOIN f USING (p) WHERE pr.rk IS NOT NULL OR f.p IS NULL)
+            e AS (SELECT u.p, m.seq, row_number() OVER (PARTITION BY u.p ORDER BY u.pc DESC, m.rk NULLS LAST,
+                                                           m.seq) AS rn
+                  FROM m, unnest(m.pids, m.pcent) AS u(p, pc) JOIN c USING (p))
             SELECT e.p, m.id, m.title FROM e JOIN m USING (seq) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
-            [ranked, *params, chosen, top, top]):
+            [ranked, *params, chosen, top]):
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
 

@@ -11,7 +11,12 @@ Everything lives in the ``geoarchive`` schema:
 * ``place_names``: folded names and spellings -> GeoNames ids (``place:Azaz``, plain words);
 * ``vocab``: words of the archive (lexemes ``l``, folded place words ``p``, title words
   ``w``) for wildcards, fuzzy terms and did-you-mean (pg_trgm);
-* ``meta``: the generation counter bumped by every commit.
+* ``meta``: the schema version and the generation counter bumped by every commit.
+
+Each article keeps its places most central first (``archive.store.centrality``): ``pids``
+and, aligned with it, ``pcent`` (centrality in percent, rounded as the Whoosh store keeps it),
+for ``about=`` and for ranking a place's articles. A database made by an older version (no
+``pcent``) is refused with the command that copies it into a new one (:func:`check_version`).
 
 Only the English stemmer is used, without a stop-word list, so "to be or not to be" is
 indexed word for word.
@@ -19,10 +24,12 @@ indexed word for word.
 
 from __future__ import annotations
 
+from archive.errors import IndexSchemaError
+
 SCHEMA = "geoarchive"
 TS_CONFIG = "geoarchive.english"
-#: Bumped when the tables change shape.
-VERSION = 1
+#: Bumped when the tables change shape. 2: ``pcent`` (each place's centrality, with ``pids``).
+VERSION = 2
 
 _LOCK_KEY = 0x6A0A1C11  # pg_advisory_xact_lock key: one schema creator at a time
 
@@ -74,6 +81,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   chash text NOT NULL,
   placetext text NOT NULL DEFAULT '',
   pids integer[] NOT NULL DEFAULT '{{}}',
+  pcent smallint[] NOT NULL DEFAULT '{{}}',  -- centrality in percent of each place in pids (same order)
   countries text[] NOT NULL DEFAULT '{{}}',
   tags text[] NOT NULL DEFAULT '{{}}',
   spell text[] NOT NULL DEFAULT '{{}}',  -- 'gid|spelling' of each place as the article writes it
@@ -93,7 +101,7 @@ CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
 -- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
 -- only the matching rows' own small arrays, never a TOAST table.
 ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
-  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
+  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN pcent SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
   ALTER COLUMN source SET STORAGE MAIN, ALTER COLUMN spell SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
@@ -166,3 +174,28 @@ def schema_exists(conn) -> bool:
     """Whether the archive's tables are there (a reader's question; creates nothing)."""
     row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()
     return row[0] is not None
+
+
+OLD_SCHEMA = (
+    "The archive in the database {location!r} was built by an older GeoArchive (schema {found}: its "
+    "articles have no place centrality), so place ranking and about= would be wrong. Rebuild it into a new "
+    "database from your files (geoarchive ingest --index postgresql://.../NEW <your files>) and use that one."
+)
+
+_CHECKED: set[tuple] = set()
+
+
+def check_version(conn, location: str) -> None:
+    """Raise IndexSchemaError when the archive's tables are older than this version's.
+
+    Remembered once a database passed (per server, database and ``meta`` table).
+    """
+    row = conn.execute(f"SELECT version, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
+    if row is None:
+        return
+    key = (conn.info.host, conn.info.port, conn.info.dbname, row[1])
+    if key in _CHECKED:
+        return
+    if row[0] < VERSION:
+        raise IndexSchemaError(OLD_SCHEMA.format(location=location, found=row[0]))
+    _CHECKED.add(key)

@@ -18,14 +18,17 @@ from psycopg import errors as pg_errors
 
 from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
+from archive.store.centrality import RANK_FLOOR
 from archive.store.facets import country_name, top_facets
-from archive.store.postgres.compile import Compiled, compile_query, filters
+from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
 from archive.store.query import suggest_words
 from archive.store.snippet import Highlighter, candidate_pattern
 from archive.store.stored import fold
 
 FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
+#: What a named place adds to a hit's text score (ts_rank of a word is about 0.1 to 0.7).
+_PLACE_MATCH = 0.5
 _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
 
 
@@ -57,9 +60,18 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     streams the matches best first (``tsv <=> q``, i.e. 1 / ts_rank with weights title 1.0,
     body 0.4), so only the page's rows are read; otherwise ``ts_rank`` orders every match (plus
     a little for the places the query named), ties by insertion order.
+
+    When the request names places (``place=``, ``about=``, ``place:`` or place-name words), the
+    hits rank by those places' centrality (archive.store.centrality), as in the Whoosh store:
+    without text words by centrality, then newest, then insertion order; with them each text
+    score is scaled by ``RANK_FLOOR + (1 - RANK_FLOOR) * centrality``.
     """
+    central = sorted((compiled.gids if compiled is not None else set())
+                     | {g for g in (req.place, req.about) if g is not None})
+    if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
+        return (f"{CENT_SQL} / 100.0", [central], f"{CENT_SQL} DESC, day DESC NULLS LAST, seq", [central])
     if compiled is not None and req.sort == "relevance" and compiled.rank:
-        if compiled.ts is not None and _rum(conn):
+        if compiled.ts is not None and not central and _rum(conn):
             tq, params = compiled.ts
             # Streamed from the index only without filters; with them the plan may sort instead, and
             # a sort needs the tie-break to page consistently (equal ranks are common).
@@ -70,8 +82,13 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
         vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
         rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})"
         if compiled.gids:
-            rank += " + CASE WHEN pids && %s::int[] THEN 0.05 ELSE 0 END"
+            # A place the query names scores like a matched word (as the place field does in the
+            # Whoosh store), so that its centrality, below, weighs in the ranking.
+            rank += f" + CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
             params = [*params, sorted(compiled.gids)]
+        if central:
+            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {CENT_SQL} / 100.0)"
+            params = [*params, central]
         return rank, params, "score DESC, seq", []
     if req.sort == "oldest":
         return "0", [], "day ASC NULLS LAST, seq", []
@@ -79,8 +96,8 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
 
 
 def _filtered(req: SearchRequest) -> bool:
-    return any(v is not None for v in (req.place, req.country, req.source, req.year, req.date_from, req.date_to,
-                                       req.bbox, req.near))
+    return any(v is not None for v in (req.place, req.about, req.country, req.source, req.year, req.date_from,
+                                       req.date_to, req.bbox, req.near))
 
 
 @contextmanager
@@ -159,11 +176,12 @@ def _hit(row, highlight: Highlighter | None, req: SearchRequest) -> SearchHit:
 
 
 def matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
-    """A hit's places, those the request matched first (place filter, query, country filter)."""
+    """A hit's places, those the request matched first (place or about filter, query, country
+    filter); each group (and the rest) most central to the article first, as stored."""
     country = (req.country or "").upper()
 
     def rank(p: Place) -> int:
-        if p.geonameid == req.place:
+        if p.geonameid in (req.place, req.about):
             return 0
         if p.geonameid in gids:
             return 1

@@ -17,7 +17,8 @@ from psycopg import errors as pg_errors
 
 from archive.models import GeotaggedArticle, Place
 from archive.store.base import Known, StoreWriter
-from archive.store.postgres.schema import SCHEMA, ensure_schema, schema_exists
+from archive.store.centrality import centrality, percent
+from archive.store.postgres.schema import SCHEMA, check_version, ensure_schema, schema_exists
 from archive.store.stored import content_hash, fold
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,16 @@ _RETRIES = 5
 _ANALYZE_ROWS = 2000
 
 _COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
-            "placetext", "pids", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
+            "placetext", "pids", "pcent", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
 
 
 def article_row(ga: GeotaggedArticle) -> tuple:
     """The ``articles`` row of one article (see schema.py)."""
     a = ga.article
-    places = ga.places
+    scores = centrality(ga)
+    order = {p.geonameid: i for i, p in enumerate(ga.places)}
+    # Most central first (as the Whoosh store keeps them): a hit's places lead with the story's own.
+    places = sorted(ga.places, key=lambda p: (-scores.get(p.geonameid, 0.0), order[p.geonameid]))
     names = [p.name for p in places] + [m.surface for m in ga.mentions]
     tags = a.extra.get("places") if a.extra else None
     tags = [str(t).lower().replace(" ", "-") for t in tags] if isinstance(tags, list) else []
@@ -46,6 +50,7 @@ def article_row(ga: GeotaggedArticle) -> tuple:
         a.url, a.source, a.author, a.origin, content_hash(a),
         " ; ".join(fold(n) for n in dict.fromkeys(names)),
         [p.geonameid for p in places],
+        [percent(scores.get(p.geonameid, 0.0)) for p in places],
         sorted({p.country_code.lower() for p in places if p.country_code}),
         tags,
         sorted({f"{m.place.geonameid}|{m.surface}" for m in ga.mentions}),
@@ -61,8 +66,9 @@ def article_row(ga: GeotaggedArticle) -> tuple:
 class PostgresWriter(StoreWriter):
     """Buffers adds and deletes; :meth:`commit` writes them in one transaction."""
 
-    def __init__(self, connections):
+    def __init__(self, connections, location: str = ""):
         self._connections = connections
+        self._location = location
         self._ops: dict[str, GeotaggedArticle | None] = {}  # id -> article, or None to delete
         self._ready = False
         self.committed = 0
@@ -71,6 +77,7 @@ class PostgresWriter(StoreWriter):
         if not self._ready:
             if not schema_exists(conn):
                 ensure_schema(conn)
+            check_version(conn, self._location)  # never writes new rows beside old ones
             self._ready = True
 
     def known(self) -> Known:
@@ -89,6 +96,9 @@ class PostgresWriter(StoreWriter):
 
     def commit(self) -> None:
         if not self._ops:
+            if not self._ready:  # a writer that wrote nothing still leaves an (empty) archive, as in Whoosh
+                with self._connections.write() as conn:
+                    self._ensure(conn)
             return
         ops, self._ops = self._ops, {}
         for attempt in range(_RETRIES):
