@@ -325,6 +325,26 @@ def parse(text: str) -> Node:
     return node
 
 
+def drop_stop_words(node: Node, stop_words: frozenset[str]) -> Node:
+    """Drop bare stop words (on title, text or no field) from AND groups that have other clauses.
+
+    Phrases keep theirs ("siege of Aleppo"); a group of stop words only keeps them all. The
+    Whoosh store does the same on its own tree, so "the war" ranks as "war" in both stores.
+    """
+    if isinstance(node, And):
+        kids = tuple(drop_stop_words(c, stop_words) for c in node.children)
+        kept = tuple(c for c in kids if not (isinstance(c, Term) and c.field in (None, "title", "text")
+                                             and c.text.lower() in stop_words))
+        if kept and len(kept) < len(kids):
+            return And(kept) if len(kept) > 1 else kept[0]
+        return And(kids)
+    if isinstance(node, Or):
+        return Or(tuple(drop_stop_words(c, stop_words) for c in node.children))
+    if isinstance(node, Not):
+        return Not(drop_stop_words(node.child, stop_words))
+    return node
+
+
 def walk(node: Node):
     """Every node of the tree, depth first."""
     yield node

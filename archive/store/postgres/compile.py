@@ -18,6 +18,7 @@ from archive.models import SearchRequest
 from archive.store import querylang as ql
 from archive.store.centrality import ABOUT_THRESHOLD, percent
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG
+from archive.store.query import STOP_WORDS
 from archive.store.stored import fold
 
 _TQ = f"phraseto_tsquery('{TS_CONFIG}', %s)"
@@ -46,6 +47,14 @@ class Compiled:
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
     gids: set[int] = field(default_factory=set)
+
+
+_POSSESSIVE = re.compile(r"(\w)['’]s\b")
+
+
+def drop_possessive(text: str) -> str:
+    """"Britain's" -> "Britain": what the stored vectors drop (schema.py, as the Whoosh analyzer does)."""
+    return _POSSESSIVE.sub(r"\1", text)
 
 
 def tsquery_literal(words) -> str:
@@ -153,6 +162,8 @@ class _Compiler:
         # tsquery, which matches anything under AND): angle brackets are only punctuation here.
         f, text = node.field, re.sub(r"[<>]", " ", node.text)
         if f in (None, "title", "text"):
+            text = drop_possessive(text)
+        if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
             cond = self._text(f, _TQ, [text], positive)
@@ -238,7 +249,7 @@ class _Compiler:
 
 def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     """The query ``text`` as SQL (QueryError for a query that cannot be read)."""
-    tree = ql.parse(text)
+    tree = ql.drop_stop_words(ql.parse(text), STOP_WORDS)
     c = _Compiler(conn, tree)
     sql, params, ts = c.cond(tree)
     c.out.ts = ts

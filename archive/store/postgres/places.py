@@ -6,6 +6,7 @@ import psycopg
 
 from archive.models import (
     Article,
+    Coverage,
     GeotaggedArticle,
     IndexStats,
     Mention,
@@ -123,3 +124,15 @@ def stats(conn: psycopg.Connection) -> IndexStats:
                        (SCHEMA,)).fetchone()
     assert row is not None  # an aggregate without GROUP BY always answers one row
     return IndexStats(articles=row[0], places=row[1], mentions=int(row[2]), bytes=int(row[3] or 0))
+
+
+def coverage(conn: psycopg.Connection) -> Coverage:
+    """Sources with article counts, oldest and newest dates, undated articles: one aggregate query."""
+    rows = conn.execute(f"""
+        SELECT 's', source, count(*), NULL::date, NULL::date FROM {SCHEMA}.articles
+            WHERE source IS NOT NULL AND source <> '' GROUP BY source
+        UNION ALL SELECT 'd', NULL, count(*) FILTER (WHERE date IS NULL), min(date), max(date)
+            FROM {SCHEMA}.articles""").fetchall()
+    sources = sorted(((src, n) for kind, src, n, _f, _l in rows if kind == "s"), key=lambda sn: (-sn[1], sn[0]))
+    undated, first, last = next((n, f, la) for kind, _s, n, f, la in rows if kind == "d")
+    return Coverage(sources=tuple(sources), first=first, last=last, undated=int(undated))

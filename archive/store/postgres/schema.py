@@ -19,7 +19,7 @@ for ``about=`` and for ranking a place's articles. A database made by an older v
 ``pcent``) is refused with the command that copies it into a new one (:func:`check_version`).
 
 Only the English stemmer is used, without a stop-word list, so "to be or not to be" is
-indexed word for word.
+indexed word for word; only the possessive 's is dropped ("Britain's" is indexed as "Britain").
 """
 
 from __future__ import annotations
@@ -39,6 +39,14 @@ EXTENSIONS = ("postgis", "pg_trgm", "fuzzystrmatch")
 OPTIONAL_EXTENSIONS = ("rum",)
 #: The text index: RUM when available, else GIN.
 RUM_INDEX = "articles_tsv_rum"
+
+
+
+def _plain(column: str) -> str:
+    """SQL of ``column`` without possessive 's ("Britain's" -> "Britain"), as the Whoosh analyzer
+    drops it: "Britain economy" finds "Britain's economy" (compile.py drops it from queries)."""
+    return f"regexp_replace({column}, '(\\w)[''’]s\\M', '\\1', 'g')"
+
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -90,13 +98,13 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   nmentions integer NOT NULL DEFAULT 0,
   geom geometry(MultiPoint, 4326),
   tsv tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('{TS_CONFIG}'::regconfig, title), 'A') ||
-    setweight(to_tsvector('{TS_CONFIG}'::regconfig, body), 'B')) STORED,
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")}), 'A') ||
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("body")}), 'B')) STORED,
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
   stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
 );
 ALTER TABLE {SCHEMA}.articles ADD COLUMN IF NOT EXISTS ttsv tsvector
-  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, title)) STORED;
+  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")})) STORED;
 CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
 -- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
 -- only the matching rows' own small arrays, never a TOAST table.

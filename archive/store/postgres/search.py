@@ -22,7 +22,7 @@ from archive.store.centrality import RANK_FLOOR
 from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
-from archive.store.query import suggest_words
+from archive.store.query import STOP_WORDS, suggest_words
 from archive.store.snippet import Highlighter, candidate_pattern
 from archive.store.stored import fold
 
@@ -265,6 +265,9 @@ def _highlighter(conn, compiled: Compiled | None, req: SearchRequest, bodies: li
                 f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
                 "FROM unnest(%s::text[]) t)", (compiled.texts,)).fetchone()
             stems |= set(found)
+    stop = _stop_stems(conn)
+    if stems - stop:
+        stems -= stop  # mark "siege" and "Aleppo" of "siege of Aleppo", not every "of" (as Whoosh)
     if req.place is not None:
         gids.add(req.place)
     cache: dict[str, str | None] = {}
@@ -281,6 +284,19 @@ def _highlighter(conn, compiled: Compiled | None, req: SearchRequest, bodies: li
         return cache.get(word.lower())
 
     return Highlighter(stems, placewords, gids, stem)
+
+
+_STOP_STEMS: set[str] = set()
+
+
+def _stop_stems(conn: psycopg.Connection) -> set[str]:
+    """The stop words as the server's stemmer indexes them (the same on every server)."""
+    if not _STOP_STEMS:
+        (found,) = conn.execute(
+            f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
+            "FROM unnest(%s::text[]) t)", (sorted(STOP_WORDS),)).fetchone() or ([],)
+        _STOP_STEMS.update(found)
+    return _STOP_STEMS
 
 
 def _suggest(conn: psycopg.Connection, text: str) -> str | None:
