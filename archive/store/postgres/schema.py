@@ -43,9 +43,11 @@ RUM_INDEX = "articles_tsv_rum"
 
 
 def _plain(column: str) -> str:
-    """SQL of ``column`` without possessive 's ("Britain's" -> "Britain"), as the Whoosh analyzer
-    drops it: "Britain economy" finds "Britain's economy" (compile.py drops it from queries)."""
-    return f"regexp_replace({column}, '(\\w)[''’]s\\M', '\\1', 'g')"
+    """SQL of ``column`` as the text index reads it, the same as the Whoosh analyzer: without
+    possessive 's ("Britain economy" finds "Britain's economy"), and with angle brackets as
+    spaces (the server's parser would take "<script>" for an HTML tag and drop the word).
+    compile.py treats query words alike."""
+    return f"regexp_replace(translate({column}, '<>', '  '), '(\\w)[''’]s\\M', '\\1', 'g')"
 
 
 DDL = f"""
