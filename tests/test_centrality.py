@@ -75,8 +75,9 @@ MENTION_ALEPPO = ["passing", "beria"]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    s = open_store(tmp_path_factory.mktemp("centrality") / "index")
+def store(module_store_factory):
+    """The stories in a store of each kind (tests/stores.py): both engines rank alike."""
+    s = module_store_factory()
     s.add(list(stories().values()))
     return s
 
@@ -278,3 +279,26 @@ def test_real_geotagger_ranks_reporting_above_beria(tmp_path, tagger):
     if "beria" not in found:
         pytest.skip("the geotagger no longer reads 'Beria' as Aleppo; the hand-built stories above cover ranking")
     assert found == ["report", "beria"]
+
+
+def test_older_postgres_archive_is_refused_with_a_clear_message(pg_url, pg_cluster):
+    """A database written before centrality was stored (schema 1, no ``pcent``) is refused, not misread."""
+    from archive.errors import IndexSchemaError
+    from archive.store.postgres import schema
+
+    store = open_store(pg_url)
+    store.add([stories()["report"]])
+    assert store.search(SearchRequest(place=ALEPPO.geonameid)).total == 1  # positive control
+    dbname = pg_url.rsplit("/", 1)[1]
+    pg_cluster.primary.execute("ALTER TABLE geoarchive.articles DROP COLUMN pcent", dbname=dbname)
+    pg_cluster.primary.execute("UPDATE geoarchive.meta SET version = 1", dbname=dbname)
+    schema._CHECKED.clear()  # a database is checked once per process: this one changed under it
+    old = open_store(pg_url)
+    want = f"The archive in the database {old.location!r} was built by an older GeoArchive (schema 1"
+    for call in (lambda: old.search(SearchRequest(q="convoy")), old.stats, lambda: old.place_summary(1),
+                 lambda: list(old.iter_hits(SearchRequest())), lambda: old.add([stories()["convoy"]])):
+        with pytest.raises(IndexSchemaError) as e:
+            call()
+        assert str(e.value).startswith(want) and "geoarchive ingest --index postgresql://" in str(e.value)
+    store.close()
+    old.close()

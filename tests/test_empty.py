@@ -1,13 +1,15 @@
 """An archive with no articles (fresh, or every file skipped) answers 0 everywhere, never 500.
 
-Real parts only: a real Whoosh index created by a writer that wrote nothing (what an ingest whose
-files were all skipped leaves behind), the real CLI and the real Flask app. Each check has a
+Real parts only: a real archive of each kind (a Whoosh index, a database on the tests' own
+PostgreSQL server) created by a writer that wrote nothing (what an ingest whose files were all
+skipped leaves behind), the real CLI and the real Flask app. Each check has a
 positive control: the same calls on an index holding one article find it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -36,19 +38,22 @@ def _one_article() -> GeotaggedArticle:
 
 
 @pytest.fixture(scope="module")
-def empty_index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("empty") / "index"
-    with open_store(path).writer():
+def empty_index(module_store_factory) -> str:
+    """The location of an empty archive of each kind (tests/stores.py)."""
+    store = module_store_factory()
+    with store.writer():
         pass  # a writer that writes nothing: what an ingest of only skipped files leaves
-    assert any(path.glob("*.toc")), "the index exists (it is empty, not missing)"
-    return path
+    if module_store_factory.kind == "whoosh":
+        assert any(Path(store.location).glob("*.toc")), "the index exists (it is empty, not missing)"
+    return store.location
 
 
 @pytest.fixture(scope="module")
-def one_index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("one") / "index"
-    open_store(path).add([_one_article()])
-    return path
+def one_index(module_store_factory) -> str:
+    """The location of an archive of the same kind holding one article."""
+    store = module_store_factory()
+    store.add([_one_article()])
+    return store.location
 
 
 @pytest.mark.parametrize("req", REQUESTS, ids=lambda r: r.q or f"filters-{r.place or r.sort}")

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from archive.cli import cli
 from archive.exports import CSV_COLUMNS, neutralise
 from archive.models import Article, GeotaggedArticle
+from archive.store.centrality import main_first
 from web import create_app
 
 #: Cells a spreadsheet would run as formulas, in every text column an article has.
@@ -35,8 +36,9 @@ def formula_articles() -> list[GeotaggedArticle]:
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    return wf.build_index(tmp_path_factory.mktemp("export-index"), extra=formula_articles())
+def index_dir(module_store_factory):
+    """The web test articles and the formula stories in an archive of each kind (tests/stores.py)."""
+    return wf.build_index(module_store_factory.location(), extra=formula_articles())
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,11 @@ def test_csv_export_has_every_result_with_its_places_and_provenance(client):
     ids = list(dict.fromkeys(r["id"] for r in rows))
     assert len(ids) == 9 and ids == all_ids(client, "q=jarabulus")
     sample = [r for r in rows if r["id"] == "sample-jarabulus"]
-    assert [r["place"] for r in sample] == ["Jarābulus", "Syria", "I‘zāz", "Moscow", "United States", "Laos"]
+    # The place the query names first, then the story's places most central first (archive.store.centrality).
+    names = {p.geonameid: p.name for p in wf.sample().places}
+    central = [names[g] for g in main_first(wf.sample()) if g != wf.JARABULUS.geonameid]
+    assert len(central) == 5 and central != sorted(central)
+    assert [r["place"] for r in sample] == [wf.JARABULUS.name, *central]
     assert [r["place_rank"] for r in sample] == ["1", "2", "3", "4", "5", "6"]
     usa = next(r for r in sample if r["geonameid"] == "6252001")
     assert (float(usa["lat"]), float(usa["lon"])) == (39.76, -98.5)  # a negative number stays a number

@@ -28,8 +28,9 @@ def odd_articles() -> list[GeotaggedArticle]:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    index_dir = wf.build_index(tmp_path_factory.mktemp("feed-index"), extra=odd_articles())
+def client(module_store_factory):
+    """The app over the test articles in an archive of each kind (tests/stores.py)."""
+    index_dir = wf.build_index(module_store_factory.location(), extra=odd_articles())
     return create_app({"TESTING": True, "INDEX_DIR": index_dir, "LOG_REQUESTS": False}).test_client()
 
 

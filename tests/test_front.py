@@ -16,8 +16,9 @@ from web import create_app
 
 
 @pytest.fixture
-def index_dir(tmp_path):
-    return wf.build_index(tmp_path / "index")
+def index_dir(archive_location):
+    """The web test articles in a new archive of each kind (tests/stores.py)."""
+    return wf.build_index(archive_location)
 
 
 def make_client(index_dir):
@@ -86,22 +87,23 @@ def test_front_page_is_computed_once_per_generation(index_dir):
         assert cached(("front",), build_front) is not first
 
 
-def test_missing_archive_says_so(tmp_path):
-    body = front(make_client(tmp_path / "nothing-here"))
+def test_missing_archive_says_so(archive_location):
+    body = front(make_client(archive_location))  # nothing written there: no folder, no tables
     assert "The archive is empty" in body and "geoarchive ingest" in body
     assert "front-numbers" not in body
 
 
-def test_empty_index_says_so(tmp_path):
-    store = open_store(tmp_path / "empty")
+def test_empty_index_says_so(make_store):
+    store = make_store()
     with store.writer():
         pass  # an index with no articles (every file skipped, say)
     assert store.stats().articles == 0
-    body = front(make_client(tmp_path / "empty"))
+    assert store.coverage() == Coverage()
+    body = front(make_client(store.location))
     assert "The archive is empty" in body and "no index has been built" not in body
 
 
-def test_coverage_whoosh_matches_the_interface_default(index_dir):
+def test_coverage_matches_the_interface_default(index_dir):
     store = open_store(index_dir)
     open_store(index_dir).add([GeotaggedArticle(Article("undated-x", "No date", "Nothing.", None, None, None))])
     fast = store.coverage()

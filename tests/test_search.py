@@ -218,7 +218,7 @@ def test_hostile_text_is_escaped_in_snippets(ix):
 
 @pytest.mark.parametrize(("q", "message"), [
     ("AND OR", "has no words to search for"),
-    ("the", "has no words to search for"),
+    # ("the" is a query now: stop words are indexed, see test_stopwords.py)
     ('"', "has no words to search for"),
     ("(((", "has no words to search for"),
     ('title:"', "has no words to search for"),

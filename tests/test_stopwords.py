@@ -1,6 +1,7 @@
 """Stop words are indexed: phrases of common words are found, and match exactly.
 
-The behaviour every store must share (the PostgreSQL store's suite can reuse these cases):
+The behaviour every store shares (the cases below run against Whoosh and PostgreSQL; the
+old-index checks at the end are the Whoosh index's own):
 
 * ``"to be or not to be"``, ``"The Who"``, ``"Let It Be"`` find the texts with those words in
   that order, and only those;
@@ -38,9 +39,9 @@ TEXTS = {
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("stop") / "index"
-    s = open_store(path)
+def store(module_store_factory):
+    """The texts in a store of each kind (tests/stores.py)."""
+    s = module_store_factory()
     s.add([GeotaggedArticle(Article(k, t, x, dt.date(2020, 1, 1 + i))) for i, (k, (t, x)) in enumerate(TEXTS.items())])
     return s
 

@@ -58,6 +58,11 @@ class Fuzzy:
 
 
 @dataclass(frozen=True)
+class Every:
+    """``*`` alone: every article (as Whoosh reads it)."""
+
+
+@dataclass(frozen=True)
 class DateRange:
     """Articles dated from ``start`` to ``end`` inclusive (None: open)."""
 
@@ -67,20 +72,20 @@ class DateRange:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    child: object
+    child: Node
 
 
-Node = Term | Phrase | Wildcard | Fuzzy | DateRange | And | Or | Not
+Node = Term | Phrase | Wildcard | Fuzzy | DateRange | Every | And | Or | Not
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -109,6 +114,8 @@ def _tokens(text: str) -> list[tuple[str, str, bool]]:
     pos = 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
+        # The alternatives cover every character (``word`` takes all but spaces, brackets, quotes).
+        assert m is not None and m.lastgroup is not None, (text, pos)
         kind, value = m.lastgroup, m.group(0)
         pos = m.end()
         if kind == "ws":
@@ -239,6 +246,8 @@ class _Parser:
         m = re.fullmatch(r"(.+?)~(\d?)", value)
         if m and re.search(r"\w", m.group(1)):
             return Fuzzy(field, m.group(1).lower(), min(2, int(m.group(2) or 1)))
+        if value == "*" and field is None:
+            return Every()
         if "*" in value or "?" in value:
             stem = re.split(r"[*?]", value)[0]
             if len(stem) < 2:
@@ -292,14 +301,8 @@ def _day(text: str, value: str, first: bool) -> dt.date:
 
 
 def _date_value(text: str, value: str) -> DateRange:
-    for op in (">=", "<=", ">", "<"):
-        if value.startswith(op):
-            rest = value[len(op):]
-            if op.startswith(">"):
-                return DateRange(_day(text, rest, first=op == ">="), None) if op == ">=" else \
-                    DateRange(_day(text, rest, first=False) + dt.timedelta(days=1), None)
-            return DateRange(None, _day(text, rest, first=op != "<=")) if op == "<=" else \
-                DateRange(None, _day(text, rest, first=True) - dt.timedelta(days=1))
+    # Only days, months and years (and [a TO b] ranges): "date:>2016" is refused with the
+    # date hint, as the Whoosh store's parser refuses it.
     return DateRange(_day(text, value, first=True), _day(text, value, first=False))
 
 
@@ -319,6 +322,26 @@ def parse(text: str) -> Node:
         raise QueryError(unparsed(text), param="q") from None
     if node is None:
         raise QueryError(f"The query {text!r} has no words to search for.", param="q")
+    return node
+
+
+def drop_stop_words(node: Node, stop_words: frozenset[str]) -> Node:
+    """Drop bare stop words (on title, text or no field) from AND groups that have other clauses.
+
+    Phrases keep theirs ("siege of Aleppo"); a group of stop words only keeps them all. The
+    Whoosh store does the same on its own tree, so "the war" ranks as "war" in both stores.
+    """
+    if isinstance(node, And):
+        kids = tuple(drop_stop_words(c, stop_words) for c in node.children)
+        kept = tuple(c for c in kids if not (isinstance(c, Term) and c.field in (None, "title", "text")
+                                             and c.text.lower() in stop_words))
+        if kept and len(kept) < len(kids):
+            return And(kept) if len(kept) > 1 else kept[0]
+        return And(kids)
+    if isinstance(node, Or):
+        return Or(tuple(drop_stop_words(c, stop_words) for c in node.children))
+    if isinstance(node, Not):
+        return Not(drop_stop_words(node.child, stop_words))
     return node
 
 

@@ -17,6 +17,7 @@ from psycopg import errors as pg_errors
 
 from archive.errors import IndexNotFoundError
 from archive.models import (
+    Coverage,
     GeotaggedArticle,
     IndexStats,
     PlaceCount,
@@ -29,7 +30,7 @@ from archive.store.base import Store, StoreWriter
 from archive.store.postgres import places as _places
 from archive.store.postgres import search as _search
 from archive.store.postgres.connections import Connections, display_url
-from archive.store.postgres.schema import SCHEMA
+from archive.store.postgres.schema import SCHEMA, check_version
 from archive.store.postgres.writer import PostgresWriter
 
 __all__ = ["PostgresStore"]
@@ -57,15 +58,19 @@ class PostgresStore(Store):
                                   f"Build one with: geoarchive ingest seeds/ --index {self.location}")
 
     def _read(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        def checked(conn: psycopg.Connection) -> T:
+            check_version(conn, self.location)
+            return fn(conn)
+
         try:
-            return self.connections.run_read(fn)
+            return self.connections.run_read(checked)
         except pg_errors.UndefinedTable:
             raise self._missing() from None
 
     # -- writing --------------------------------------------------------------
     def writer(self, *, timeout: float = 0.0, procs: int = 1) -> StoreWriter:
         """A writer; any number may write at once (``timeout`` and ``procs`` do not apply)."""
-        return PostgresWriter(self.connections)
+        return PostgresWriter(self.connections, self.location)
 
     # -- reading --------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchPage:
@@ -74,6 +79,7 @@ class PostgresStore(Store):
     def iter_hits(self, request: SearchRequest) -> Iterator[SearchHit]:
         try:
             with self.connections.read() as conn:
+                check_version(conn, self.location)
                 yield from _search.iter_hits(conn, request)
         except pg_errors.UndefinedTable:
             raise self._missing() from None
@@ -84,9 +90,12 @@ class PostgresStore(Store):
     def iter_articles(self, batch: int = 500) -> Iterator[GeotaggedArticle]:
         """Every article in id order, ``batch`` per query (each one a retried read, so a
         replica failing half-way costs nothing)."""
-        after = None
+        after: str | None = None
         while True:
-            rows = self._read(lambda conn, after=after: _places.articles_after(conn, after, batch))
+            def read(conn: psycopg.Connection, after: str | None = after) -> list[GeotaggedArticle]:
+                return _places.articles_after(conn, after, batch)
+
+            rows = self._read(read)
             yield from rows
             if len(rows) < batch:
                 return
@@ -101,8 +110,12 @@ class PostgresStore(Store):
     def stats(self) -> IndexStats:
         return self._read(_places.stats)
 
+    def coverage(self) -> Coverage:
+        """Sources and date span in one aggregate query (not the base class's pass over every hit)."""
+        return self._read(_places.coverage)
+
     def generation(self) -> Hashable:
-        def read(conn: psycopg.Connection):
+        def read(conn: psycopg.Connection) -> int:
             row = conn.execute(f"SELECT generation FROM {SCHEMA}.meta").fetchone()
             return row[0] if row else 0
 

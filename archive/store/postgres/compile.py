@@ -16,13 +16,20 @@ import psycopg
 from archive.errors import QueryError
 from archive.models import SearchRequest
 from archive.store import querylang as ql
+from archive.store.centrality import ABOUT_THRESHOLD, percent
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG
+from archive.store.query import STOP_WORDS
 from archive.store.stored import fold
 
 _TQ = f"phraseto_tsquery('{TS_CONFIG}', %s)"
 _PTQ = "phraseto_tsquery('simple', %s)"
 _WEIGHT = {"title": "a", "text": "b"}
 _MAX_EXPANSIONS = 500
+
+#: (SQL, params) of a condition.
+Sql = tuple[str, list]
+#: (SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
+Cond = tuple[str, list, Sql | None]
 
 
 @dataclass
@@ -40,6 +47,14 @@ class Compiled:
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
     gids: set[int] = field(default_factory=set)
+
+
+_POSSESSIVE = re.compile(r"(\w)['’]s\b")
+
+
+def drop_possessive(text: str) -> str:
+    """"Britain's" -> "Britain": what the stored vectors drop (schema.py, as the Whoosh analyzer does)."""
+    return _POSSESSIVE.sub(r"\1", text)
 
 
 def tsquery_literal(words) -> str:
@@ -82,11 +97,11 @@ class _Compiler:
         return self._sql(self.cond(node, positive))
 
     @staticmethod
-    def _sql(cond) -> tuple[str, list]:
+    def _sql(cond: Cond) -> Sql:
         sql, params, ts = cond
         return (f"tsv @@ {ts[0]}", list(ts[1])) if ts is not None else (sql, params)
 
-    def cond(self, node, positive: bool = True) -> tuple[str, list, tuple[str, list] | None]:
+    def cond(self, node, positive: bool = True) -> Cond:
         """(SQL, params, ts): ``ts`` is (tsquery SQL, params) when the condition is ``tsv @@ ts``.
 
         Word conditions joined by AND and OR become one tsquery (``&&``, ``||``), so the text index
@@ -96,7 +111,7 @@ class _Compiler:
             kids = [self.cond(c, positive) for c in node.children]
             op_ts, op_sql = (" && ", " AND ") if isinstance(node, ql.And) else (" || ", " OR ")
             ts_kids = [k[2] for k in kids if k[2] is not None]
-            ts = None
+            ts: Sql | None = None
             if ts_kids:
                 ts = ("(" + op_ts.join(t[0] for t in ts_kids) + ")", [p for t in ts_kids for p in t[1]])
             rest = [(k[0], k[1]) for k in kids if k[2] is None]
@@ -111,6 +126,8 @@ class _Compiler:
             return f"(NOT coalesce({sql}, false))", params, None
         if isinstance(node, ql.DateRange):
             return (*self._dates(node.start, node.end), None)
+        if isinstance(node, ql.Every):
+            return "TRUE", [], None
         if isinstance(node, (ql.Term, ql.Phrase)):
             return self._term(node, positive)
         if isinstance(node, ql.Wildcard):
@@ -130,7 +147,7 @@ class _Compiler:
             params.append(end)
         return ("(" + " AND ".join(parts) + ")" if parts else "date IS NOT NULL"), params
 
-    def _text(self, fieldname, tq: str, tq_params: list, positive: bool):
+    def _text(self, fieldname, tq: str, tq_params: list, positive: bool) -> Cond:
         if positive:
             self.out.rank.append((tq, tq_params))
             self._titles.append(fieldname == "title")
@@ -140,8 +157,12 @@ class _Compiler:
             return f"(tsv @@ {tq} AND ts_filter(tsv, '{{b}}') @@ {tq})", tq_params * 2, None
         return "", [], (tq, list(tq_params))
 
-    def _term(self, node, positive: bool) -> tuple[str, list]:
-        f, text = node.field, node.text
+    def _term(self, node, positive: bool) -> Cond:
+        # The server's parser would read "<script>alert" as an HTML tag and drop it (an empty
+        # tsquery, which matches anything under AND): angle brackets are only punctuation here.
+        f, text = node.field, re.sub(r"[<>]", " ", node.text)
+        if f in (None, "title", "text"):
+            text = drop_possessive(text)
         if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
@@ -162,11 +183,11 @@ class _Compiler:
                     self.out.gids.add(gid)
                 return "pids @> ARRAY[%s]::int[]", [gid], None
             key = fold(text)
-            ids = sorted(self.names.get(key, ()))
+            found = sorted(self.names.get(key, ()))
             if positive:
-                self.out.gids |= set(ids)
+                self.out.gids |= set(found)
                 self.out.placewords.update(key.split())
-            return f"(pids && %s::int[] OR ptsv @@ {_PTQ})", [ids, key], None
+            return f"(pids && %s::int[] OR ptsv @@ {_PTQ})", [found, key], None
         if f == "country":
             key = fold(text)
             cc = self.countries.get(key) or (key if re.fullmatch(r"[a-z]{2}", key) else key.replace(" ", ""))
@@ -193,7 +214,7 @@ class _Compiler:
                 (kind, _like(pattern[:1]) + "%", pattern, fuzzy, fuzzy, _MAX_EXPANSIONS)).fetchall()
         return [w for (w,) in rows]
 
-    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None):
+    def _expanded(self, f, pattern: str, positive: bool, fuzzy: int | None) -> Cond:
         if f in (None, "title", "text", "source"):
             words = self._vocab("l", pattern, fuzzy)
             if positive:
@@ -228,7 +249,7 @@ class _Compiler:
 
 def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     """The query ``text`` as SQL (QueryError for a query that cannot be read)."""
-    tree = ql.parse(text)
+    tree = ql.drop_stop_words(ql.parse(text), STOP_WORDS)
     c = _Compiler(conn, tree)
     sql, params, ts = c.cond(tree)
     c.out.ts = ts
@@ -236,6 +257,9 @@ def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     c.out.title_only = bool(c._titles) and all(c._titles)
     return c.out
 
+
+#: The highest centrality (percent) an article gives any of the places of the ``%s::int[]`` parameter.
+CENT_SQL = "(SELECT coalesce(max(u.c), 0) FROM unnest(pids, pcent) AS u(p, c) WHERE u.p = ANY(%s::int[]))"
 
 #: Up to this many places in a bbox or radius, the filter is "names one of these places" (the
 #: places' GiST index, then the articles' GIN on pids); past it, the articles' own GiST index
@@ -250,6 +274,10 @@ def filters(req: SearchRequest, conn: psycopg.Connection | None = None) -> tuple
     if req.place is not None:
         parts.append("pids @> ARRAY[%s]::int[]")
         params.append(req.place)
+    if req.about is not None:
+        # The GIN index on pids finds the place's articles; their own arrays say how central it is.
+        parts.append(f"(pids @> ARRAY[%s]::int[] AND {CENT_SQL} >= %s)")
+        params += [req.about, [req.about], percent(ABOUT_THRESHOLD)]
     if req.country:
         parts.append("countries @> ARRAY[%s]::text[]")
         params.append(req.country.lower())

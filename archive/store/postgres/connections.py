@@ -196,7 +196,7 @@ class Connections:
                     log.info("read on %s failed (%s); retrying on the next server", server.shown, type(e).__name__)
                 last = e
             finally:
-                if conn is not None:
+                if pool is not None and conn is not None:
                     pool.putconn(conn)
         raise StoreUnavailableError(self._unavailable("No database server answered the read")) from last
 

@@ -6,6 +6,7 @@ import psycopg
 
 from archive.models import (
     Article,
+    Coverage,
     GeotaggedArticle,
     IndexStats,
     Mention,
@@ -70,19 +71,18 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top:
         [*score_params, *params, *order_params]).fetchall()]
     best: dict[int, list[tuple[str, str]]] = {}
     chosen = [p.geonameid for _n, p in counts]
-    # Each place's first ``top`` articles: ranked ones first, then in insertion order. Places that
-    # the ranked articles already fill skip the ordering of their other articles (the busy ones).
+    # Each place's first ``top`` articles: those most central to it (archive.store.centrality),
+    # ties by the request's ranking (ranked ones first), then in insertion order.
     for gid, aid, title in conn.execute(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
-            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, r.rk FROM {SCHEMA}.articles a
+            m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, a.pcent, r.rk FROM {SCHEMA}.articles a
                                LEFT JOIN r USING (id) WHERE {where}),
-            pr AS MATERIALIZED (SELECT p, m.seq, m.rk FROM m, unnest(m.pids) p),
             c AS (SELECT unnest(%s::int[]) AS p),
-            f AS (SELECT p FROM pr WHERE rk IS NOT NULL GROUP BY p HAVING count(*) >= %s),
-            e AS (SELECT pr.p, pr.seq, row_number() OVER (PARTITION BY pr.p ORDER BY pr.rk NULLS LAST, pr.seq) AS rn
-                  FROM pr JOIN c USING (p) LEFT JOIN f USING (p) WHERE pr.rk IS NOT NULL OR f.p IS NULL)
+            e AS (SELECT u.p, m.seq, row_number() OVER (PARTITION BY u.p ORDER BY u.pc DESC, m.rk NULLS LAST,
+                                                           m.seq) AS rn
+                  FROM m, unnest(m.pids, m.pcent) AS u(p, pc) JOIN c USING (p))
             SELECT e.p, m.id, m.title FROM e JOIN m USING (seq) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
-            [ranked, *params, chosen, top, top]):
+            [ranked, *params, chosen, top]):
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
 
@@ -122,4 +122,17 @@ def stats(conn: psycopg.Connection) -> IndexStats:
                (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r')""",
                        (SCHEMA,)).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always answers one row
     return IndexStats(articles=row[0], places=row[1], mentions=int(row[2]), bytes=int(row[3] or 0))
+
+
+def coverage(conn: psycopg.Connection) -> Coverage:
+    """Sources with article counts, oldest and newest dates, undated articles: one aggregate query."""
+    rows = conn.execute(f"""
+        SELECT 's', source, count(*), NULL::date, NULL::date FROM {SCHEMA}.articles
+            WHERE source IS NOT NULL AND source <> '' GROUP BY source
+        UNION ALL SELECT 'd', NULL, count(*) FILTER (WHERE date IS NULL), min(date), max(date)
+            FROM {SCHEMA}.articles""").fetchall()
+    sources = sorted(((src, n) for kind, src, n, _f, _l in rows if kind == "s"), key=lambda sn: (-sn[1], sn[0]))
+    undated, first, last = next((n, f, la) for kind, _s, n, f, la in rows if kind == "d")
+    return Coverage(sources=tuple(sources), first=first, last=last, undated=int(undated))

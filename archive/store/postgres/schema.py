@@ -11,18 +11,25 @@ Everything lives in the ``geoarchive`` schema:
 * ``place_names``: folded names and spellings -> GeoNames ids (``place:Azaz``, plain words);
 * ``vocab``: words of the archive (lexemes ``l``, folded place words ``p``, title words
   ``w``) for wildcards, fuzzy terms and did-you-mean (pg_trgm);
-* ``meta``: the generation counter bumped by every commit.
+* ``meta``: the schema version and the generation counter bumped by every commit.
+
+Each article keeps its places most central first (``archive.store.centrality``): ``pids``
+and, aligned with it, ``pcent`` (centrality in percent, rounded as the Whoosh store keeps it),
+for ``about=`` and for ranking a place's articles. A database made by an older version (no
+``pcent``) is refused with the command that copies it into a new one (:func:`check_version`).
 
 Only the English stemmer is used, without a stop-word list, so "to be or not to be" is
-indexed word for word.
+indexed word for word; only the possessive 's is dropped ("Britain's" is indexed as "Britain").
 """
 
 from __future__ import annotations
 
+from archive.errors import IndexSchemaError
+
 SCHEMA = "geoarchive"
 TS_CONFIG = "geoarchive.english"
-#: Bumped when the tables change shape.
-VERSION = 1
+#: Bumped when the tables change shape. 2: ``pcent`` (each place's centrality, with ``pids``).
+VERSION = 2
 
 _LOCK_KEY = 0x6A0A1C11  # pg_advisory_xact_lock key: one schema creator at a time
 
@@ -32,6 +39,16 @@ EXTENSIONS = ("postgis", "pg_trgm", "fuzzystrmatch")
 OPTIONAL_EXTENSIONS = ("rum",)
 #: The text index: RUM when available, else GIN.
 RUM_INDEX = "articles_tsv_rum"
+
+
+
+def _plain(column: str) -> str:
+    """SQL of ``column`` as the text index reads it, the same as the Whoosh analyzer: without
+    possessive 's ("Britain economy" finds "Britain's economy"), and with angle brackets as
+    spaces (the server's parser would take "<script>" for an HTML tag and drop the word).
+    compile.py treats query words alike."""
+    return f"regexp_replace(translate({column}, '<>', '  '), '(\\w)[''’]s\\M', '\\1', 'g')"
+
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -74,6 +91,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   chash text NOT NULL,
   placetext text NOT NULL DEFAULT '',
   pids integer[] NOT NULL DEFAULT '{{}}',
+  pcent smallint[] NOT NULL DEFAULT '{{}}',  -- centrality in percent of each place in pids (same order)
   countries text[] NOT NULL DEFAULT '{{}}',
   tags text[] NOT NULL DEFAULT '{{}}',
   spell text[] NOT NULL DEFAULT '{{}}',  -- 'gid|spelling' of each place as the article writes it
@@ -82,18 +100,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   nmentions integer NOT NULL DEFAULT 0,
   geom geometry(MultiPoint, 4326),
   tsv tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('{TS_CONFIG}'::regconfig, title), 'A') ||
-    setweight(to_tsvector('{TS_CONFIG}'::regconfig, body), 'B')) STORED,
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")}), 'A') ||
+    setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("body")}), 'B')) STORED,
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
   stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
 );
 ALTER TABLE {SCHEMA}.articles ADD COLUMN IF NOT EXISTS ttsv tsvector
-  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, title)) STORED;
+  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")})) STORED;
 CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
 -- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
 -- only the matching rows' own small arrays, never a TOAST table.
 ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
-  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
+  ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN pcent SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
   ALTER COLUMN source SET STORAGE MAIN, ALTER COLUMN spell SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
 CREATE INDEX IF NOT EXISTS articles_stsv ON {SCHEMA}.articles USING gin (stsv);
@@ -166,3 +184,28 @@ def schema_exists(conn) -> bool:
     """Whether the archive's tables are there (a reader's question; creates nothing)."""
     row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()
     return row[0] is not None
+
+
+OLD_SCHEMA = (
+    "The archive in the database {location!r} was built by an older GeoArchive (schema {found}: its "
+    "articles have no place centrality), so place ranking and about= would be wrong. Rebuild it into a new "
+    "database from your files (geoarchive ingest --index postgresql://.../NEW <your files>) and use that one."
+)
+
+_CHECKED: set[tuple] = set()
+
+
+def check_version(conn, location: str) -> None:
+    """Raise IndexSchemaError when the archive's tables are older than this version's.
+
+    Remembered once a database passed (per server, database and ``meta`` table).
+    """
+    row = conn.execute(f"SELECT version, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
+    if row is None:
+        return
+    key = (conn.info.host, conn.info.port, conn.info.dbname, row[1])
+    if key in _CHECKED:
+        return
+    if row[0] < VERSION:
+        raise IndexSchemaError(OLD_SCHEMA.format(location=location, found=row[0]))
+    _CHECKED.add(key)

@@ -18,14 +18,17 @@ from psycopg import errors as pg_errors
 
 from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
+from archive.store.centrality import RANK_FLOOR
 from archive.store.facets import country_name, top_facets
-from archive.store.postgres.compile import Compiled, compile_query, filters
+from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
-from archive.store.query import suggest_words
+from archive.store.query import STOP_WORDS, suggest_words
 from archive.store.snippet import Highlighter, candidate_pattern
 from archive.store.stored import fold
 
 FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
+#: What a named place adds to a hit's text score (ts_rank of a word is about 0.1 to 0.7).
+_PLACE_MATCH = 0.5
 _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
 
 
@@ -57,9 +60,18 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     streams the matches best first (``tsv <=> q``, i.e. 1 / ts_rank with weights title 1.0,
     body 0.4), so only the page's rows are read; otherwise ``ts_rank`` orders every match (plus
     a little for the places the query named), ties by insertion order.
+
+    When the request names places (``place=``, ``about=``, ``place:`` or place-name words), the
+    hits rank by those places' centrality (archive.store.centrality), as in the Whoosh store:
+    without text words by centrality, then newest, then insertion order; with them each text
+    score is scaled by ``RANK_FLOOR + (1 - RANK_FLOOR) * centrality``.
     """
+    central = sorted((compiled.gids if compiled is not None else set())
+                     | {g for g in (req.place, req.about) if g is not None})
+    if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
+        return (f"{CENT_SQL} / 100.0", [central], f"{CENT_SQL} DESC, day DESC NULLS LAST, seq", [central])
     if compiled is not None and req.sort == "relevance" and compiled.rank:
-        if compiled.ts is not None and _rum(conn):
+        if compiled.ts is not None and not central and _rum(conn):
             tq, params = compiled.ts
             # Streamed from the index only without filters; with them the plan may sort instead, and
             # a sort needs the tie-break to page consistently (equal ranks are common).
@@ -70,8 +82,13 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
         vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
         rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})"
         if compiled.gids:
-            rank += " + CASE WHEN pids && %s::int[] THEN 0.05 ELSE 0 END"
+            # A place the query names scores like a matched word (as the place field does in the
+            # Whoosh store), so that its centrality, below, weighs in the ranking.
+            rank += f" + CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
             params = [*params, sorted(compiled.gids)]
+        if central:
+            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {CENT_SQL} / 100.0)"
+            params = [*params, central]
         return rank, params, "score DESC, seq", []
     if req.sort == "oldest":
         return "0", [], "day ASC NULLS LAST, seq", []
@@ -79,8 +96,8 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
 
 
 def _filtered(req: SearchRequest) -> bool:
-    return any(v is not None for v in (req.place, req.country, req.source, req.year, req.date_from, req.date_to,
-                                       req.bbox, req.near))
+    return any(v is not None for v in (req.place, req.about, req.country, req.source, req.year, req.date_from,
+                                       req.date_to, req.bbox, req.near))
 
 
 @contextmanager
@@ -159,11 +176,12 @@ def _hit(row, highlight: Highlighter | None, req: SearchRequest) -> SearchHit:
 
 
 def matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
-    """A hit's places, those the request matched first (place filter, query, country filter)."""
+    """A hit's places, those the request matched first (place or about filter, query, country
+    filter); each group (and the rest) most central to the article first, as stored."""
     country = (req.country or "").upper()
 
     def rank(p: Place) -> int:
-        if p.geonameid == req.place:
+        if p.geonameid in (req.place, req.about):
             return 0
         if p.geonameid in gids:
             return 1
@@ -181,7 +199,7 @@ def _facet_counts(conn, req, where: str, params: list) -> tuple[int, dict[str, C
         # transaction's snapshot, so they match the rows it sees).
         # (The table's oid tells a database dropped and made again under the same name apart.)
         row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
-        key = (conn.info.host, conn.info.port, conn.info.dbname, *row)
+        key = (conn.info.host, conn.info.port, conn.info.dbname, *(row or ()))
         if key not in _WHOLE:
             if len(_WHOLE) >= 8:
                 _WHOLE.clear()
@@ -200,7 +218,7 @@ def _count_facets(conn, req, where: str, params: list) -> tuple[int, dict[str, C
         UNION ALL SELECT 'source', source, count(*) FROM m WHERE source IS NOT NULL GROUP BY source
         UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year""",
                     params).fetchall()
-    counts = {name: Counter() for name in FACET_LIMITS}
+    counts: dict[str, Counter] = {name: Counter() for name in FACET_LIMITS}
     total = 0
     for kind, value, n in rows:
         if kind == "t":
@@ -218,7 +236,7 @@ def _facets(conn, counts: dict[str, Counter], req: SearchRequest) -> dict[str, t
     gids = [int(v) for v in shown["place"] if v.lstrip("-").isdigit()]
     ccs = [v for v in shown["country"] if v]
     names = dict(conn.execute(f"SELECT gid, name FROM {SCHEMA}.places WHERE gid = ANY(%s)", (gids,)).fetchall())
-    countries = {}
+    countries: dict[str, str] = {}
     for cc, name in conn.execute(f"SELECT upper(cc), name FROM {SCHEMA}.places WHERE upper(cc) = ANY(%s) "
                                  "AND feature LIKE 'PCL%%' ORDER BY gid", (ccs,)).fetchall():
         countries.setdefault(cc, name)
@@ -247,6 +265,9 @@ def _highlighter(conn, compiled: Compiled | None, req: SearchRequest, bodies: li
                 f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
                 "FROM unnest(%s::text[]) t)", (compiled.texts,)).fetchone()
             stems |= set(found)
+    stop = _stop_stems(conn)
+    if stems - stop:
+        stems -= stop  # mark "siege" and "Aleppo" of "siege of Aleppo", not every "of" (as Whoosh)
     if req.place is not None:
         gids.add(req.place)
     cache: dict[str, str | None] = {}
@@ -265,6 +286,19 @@ def _highlighter(conn, compiled: Compiled | None, req: SearchRequest, bodies: li
     return Highlighter(stems, placewords, gids, stem)
 
 
+_STOP_STEMS: set[str] = set()
+
+
+def _stop_stems(conn: psycopg.Connection) -> set[str]:
+    """The stop words as the server's stemmer indexes them (the same on every server)."""
+    if not _STOP_STEMS:
+        (found,) = conn.execute(
+            f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
+            "FROM unnest(%s::text[]) t)", (sorted(STOP_WORDS),)).fetchone() or ([],)
+        _STOP_STEMS.update(found)
+    return _STOP_STEMS
+
+
 def _suggest(conn: psycopg.Connection, text: str) -> str | None:
     """The query with unknown words replaced by the closest archive words or place names."""
 
@@ -274,7 +308,7 @@ def _suggest(conn: psycopg.Connection, text: str) -> str | None:
             f"tsvector_to_array(to_tsvector('{TS_CONFIG}', %s)))) "
             f"OR EXISTS (SELECT 1 FROM {SCHEMA}.vocab WHERE kind = 'p' AND word = %s)",
             (word, fold(word).replace(" ", ""))).fetchone()
-        return bool(row[0])
+        return row is not None and bool(row[0])
 
     def correct(word: str) -> str | None:
         for kind, probe in (("p", fold(word).replace(" ", "")), ("w", word.lower())):

@@ -15,9 +15,10 @@ import re
 import psycopg
 from psycopg import errors as pg_errors
 
-from archive.models import GeotaggedArticle
+from archive.models import GeotaggedArticle, Place
 from archive.store.base import Known, StoreWriter
-from archive.store.postgres.schema import SCHEMA, ensure_schema, schema_exists
+from archive.store.centrality import centrality, percent
+from archive.store.postgres.schema import SCHEMA, check_version, ensure_schema, schema_exists
 from archive.store.stored import content_hash, fold
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,16 @@ _RETRIES = 5
 _ANALYZE_ROWS = 2000
 
 _COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
-            "placetext", "pids", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
+            "placetext", "pids", "pcent", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
 
 
 def article_row(ga: GeotaggedArticle) -> tuple:
     """The ``articles`` row of one article (see schema.py)."""
     a = ga.article
-    places = ga.places
+    scores = centrality(ga)
+    order = {p.geonameid: i for i, p in enumerate(ga.places)}
+    # Most central first (as the Whoosh store keeps them): a hit's places lead with the story's own.
+    places = sorted(ga.places, key=lambda p: (-scores.get(p.geonameid, 0.0), order[p.geonameid]))
     names = [p.name for p in places] + [m.surface for m in ga.mentions]
     tags = a.extra.get("places") if a.extra else None
     tags = [str(t).lower().replace(" ", "-") for t in tags] if isinstance(tags, list) else []
@@ -46,6 +50,7 @@ def article_row(ga: GeotaggedArticle) -> tuple:
         a.url, a.source, a.author, a.origin, content_hash(a),
         " ; ".join(fold(n) for n in dict.fromkeys(names)),
         [p.geonameid for p in places],
+        [percent(scores.get(p.geonameid, 0.0)) for p in places],
         sorted({p.country_code.lower() for p in places if p.country_code}),
         tags,
         sorted({f"{m.place.geonameid}|{m.surface}" for m in ga.mentions}),
@@ -61,8 +66,9 @@ def article_row(ga: GeotaggedArticle) -> tuple:
 class PostgresWriter(StoreWriter):
     """Buffers adds and deletes; :meth:`commit` writes them in one transaction."""
 
-    def __init__(self, connections):
+    def __init__(self, connections, location: str = ""):
         self._connections = connections
+        self._location = location
         self._ops: dict[str, GeotaggedArticle | None] = {}  # id -> article, or None to delete
         self._ready = False
         self.committed = 0
@@ -71,6 +77,7 @@ class PostgresWriter(StoreWriter):
         if not self._ready:
             if not schema_exists(conn):
                 ensure_schema(conn)
+            check_version(conn, self._location)  # never writes new rows beside old ones
             self._ready = True
 
     def known(self) -> Known:
@@ -89,6 +96,9 @@ class PostgresWriter(StoreWriter):
 
     def commit(self) -> None:
         if not self._ops:
+            if not self._ready:  # a writer that wrote nothing still leaves an (empty) archive, as in Whoosh
+                with self._connections.write() as conn:
+                    self._ensure(conn)
             return
         ops, self._ops = self._ops, {}
         for attempt in range(_RETRIES):
@@ -117,7 +127,7 @@ class PostgresWriter(StoreWriter):
 
 def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | None]) -> None:
     deletes = sorted(aid for aid, ga in ops.items() if ga is None)
-    adds = [ops[aid] for aid in sorted(aid for aid, ga in ops.items() if ga is not None)]
+    adds = [ga for _aid, ga in sorted(ops.items(), key=lambda kv: kv[0]) if ga is not None]
     if deletes:
         conn.execute(f"DELETE FROM {SCHEMA}.articles WHERE id = ANY(%s)", (deletes,))
     if adds:
@@ -136,7 +146,7 @@ def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | Non
             f"INSERT INTO {SCHEMA}.vocab (kind, word) SELECT DISTINCT 'l', w FROM {SCHEMA}.articles a, "
             "unnest(tsvector_to_array(a.tsv)) w WHERE a.id IN (SELECT id FROM ga_batch) AND length(w) < 60 "
             "ORDER BY 2 ON CONFLICT DO NOTHING")
-        words = set()
+        words: set[tuple[str, str]] = set()
         for ga in adds:
             words.update(("w", w.lower()) for w in _TITLE_WORD.findall(ga.article.title) if len(w) < 60)
         _insert_vocab(conn, words)
@@ -144,7 +154,9 @@ def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | Non
 
 
 def _write_places(conn: psycopg.Connection, adds: list[GeotaggedArticle]) -> None:
-    places, names, words = {}, set(), set()
+    places: dict[int, Place] = {}
+    names: set[tuple[str, int]] = set()
+    words: set[tuple[str, str]] = set()
     for ga in adds:
         for p in ga.places:
             places[p.geonameid] = p
@@ -161,11 +173,11 @@ def _write_places(conn: psycopg.Connection, adds: list[GeotaggedArticle]) -> Non
             "%s::int8[]) ON CONFLICT DO NOTHING",
             ([p.geonameid for p in rows], [p.name for p in rows], [p.lat for p in rows], [p.lon for p in rows],
              [p.country_code for p in rows], [p.feature for p in rows], [p.population for p in rows]))
-    names = sorted(n for n in names if n[0])
-    if names:
+    keyed = sorted(n for n in names if n[0])
+    if keyed:
         conn.execute(
             f"INSERT INTO {SCHEMA}.place_names (key, gid) SELECT * FROM unnest(%s::text[], %s::int[]) "
-            "ON CONFLICT DO NOTHING", ([k for k, _g in names], [g for _k, g in names]))
+            "ON CONFLICT DO NOTHING", ([k for k, _g in keyed], [g for _k, g in keyed]))
     _insert_vocab(conn, words)
 
 

@@ -236,6 +236,9 @@ def _unparsed(text: str) -> str:
 def _parse_q(lease, text: str):
     """Parse the user's query into (Whoosh query, GeoNames ids its ``place:`` clauses name), or raise QueryError."""
     tables = _tables(lease)
+    if text.split() and all(w in ("AND", "OR", "NOT", "ANDNOT") for w in text.split()):
+        # Operators alone (the shared query language reads them so; Whoosh would search "and").
+        raise QueryError(f"The query {text!r} has no words to search for.", param="q")
     try:
         q = tables["parser"].parse(text)
     except Exception:  # Whoosh raises bare exceptions for some range and date syntax
