@@ -65,12 +65,12 @@ def examples(store: Store, places: tuple[PlaceCount, ...], coverage: Coverage) -
         first = towns[0]
         summary = store.place_summary(first.place.geonameid)
         name = present.common_name(first.place.name, summary.spellings) if summary else first.place.name
-        out.append(Example(name, {"place": str(first.place.geonameid)}, f"{first.count} articles"))
+        out.append(Example(name, {"place": str(first.place.geonameid)}, f"{_articles(first.count)}"))
         if summary and summary.related:
             other = summary.related[0]
             out.append(Example(f"{name} with {other.place.name}",
                                {"place": str(first.place.geonameid), "q": f"place:{other.place.geonameid}"},
-                               f"{other.count} articles name both"))
+                               f"{_articles(other.count)} name both"))
     if len(towns) > 1:
         second = towns[1]
         summary = store.place_summary(second.place.geonameid)
@@ -81,7 +81,7 @@ def examples(store: Store, places: tuple[PlaceCount, ...], coverage: Coverage) -
             name = present.common_name(second.place.name, summary.spellings)
             out.append(Example(f"{name} in {dt.date(year, mon, 1):%B %Y}",
                                {"place": str(second.place.geonameid), "from": f"{month}-01",
-                                "to": f"{month}-{last:02d}"}, f"{n} articles, its busiest month"))
+                                "to": f"{month}-{last:02d}"}, f"{_articles(n)}, its busiest month"))
     countries = [pc for pc in places if (pc.place.feature or "").startswith("PCL") and pc.place.country_code]
     if countries:
         c = countries[0].place
@@ -89,6 +89,11 @@ def examples(store: Store, places: tuple[PlaceCount, ...], coverage: Coverage) -
                            {"country": c.country_code or ""}, "every place in the country"))
     if coverage.sources:
         source, n = coverage.sources[0]
-        out.append(Example(f"From {source}", {"source": source, "sort": "newest"}, f"{n} articles"))
+        out.append(Example(f"From {source}", {"source": source, "sort": "newest"}, _articles(n)))
     return out
 
+
+
+def _articles(n: int) -> str:
+    """'1 article', '2 articles'."""
+    return f"{n:,} article" if n == 1 else f"{n:,} articles"
