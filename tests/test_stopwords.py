@@ -114,7 +114,7 @@ def old_index(tmp_path):
     from whoosh import index as wi
     from whoosh.analysis import StemmingAnalyzer
 
-    from archive.store.whoosh.index import SCHEMA_MARK, make_schema
+    from archive.store.whoosh.schema import SCHEMA_MARK, make_schema
 
     schema = make_schema()
     schema.remove(SCHEMA_MARK)

@@ -295,7 +295,7 @@ def help_examples(client) -> list[str]:
 def test_help_documents_the_whole_query_language(client):
     from urllib.parse import parse_qsl, urlsplit
 
-    from archive.store.whoosh.search import QUERY_FIELDS
+    from archive.store.whoosh.parsing import QUERY_FIELDS
 
     urls = help_examples(client)
     queries = [dict(parse_qsl(urlsplit(u).query)).get("q", "") for u in urls]

@@ -1,6 +1,7 @@
 """The per-app result and map caches (web/cache.py) really cache, forget on a commit, and store nothing at size 0.
 
-Calls into the real search are counted by wrapping ``archive.store.whoosh.search``'s functions
+Calls into the real search are counted by wrapping ``archive.store.whoosh.search.search`` and
+``archive.store.whoosh.places.place_counts``
 (the wrapped function still runs on the real index); a cached answer makes no call.
 """
 
@@ -11,6 +12,7 @@ import webfixtures as wf
 from webfixtures import get
 
 from archive.models import Article, GeotaggedArticle
+from archive.store.whoosh import places as archive_places
 from archive.store.whoosh import search as archive_search
 from archive.store.whoosh.index import add_articles
 from web import create_app
@@ -21,14 +23,15 @@ from web.cache import MapCache
 def calls(monkeypatch):
     """Counts of calls into the library's search and place_counts, made through the web app."""
     counts = {"search": 0, "place_counts": 0}
+    modules = {"search": archive_search, "place_counts": archive_places}
     for name in counts:
-        real = getattr(archive_search, name)
+        real = getattr(modules[name], name)
 
         def counting(*args, _real=real, _name=name, **kwargs):
             counts[_name] += 1
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(archive_search, name, counting)
+        monkeypatch.setattr(modules[name], name, counting)
     return counts
 
 

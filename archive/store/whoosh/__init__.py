@@ -21,6 +21,7 @@ from archive.models import (
 )
 from archive.store.base import Store, StoreWriter
 from archive.store.whoosh import index as _index
+from archive.store.whoosh import places as _places
 from archive.store.whoosh import search as _search
 
 
@@ -47,10 +48,10 @@ class WhooshStore(Store):
         return _search.iter_articles(self.path)
 
     def place_counts(self, request: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
-        return _search.place_counts(self.path, request, limit=limit, top=top)
+        return _places.place_counts(self.path, request, limit=limit, top=top)
 
     def place_summary(self, geonameid: int) -> PlaceSummary | None:
-        return _search.place_summary(self.path, geonameid)
+        return _places.place_summary(self.path, geonameid)
 
     def stats(self) -> IndexStats:
         return _index.stats(self.path)

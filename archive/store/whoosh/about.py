@@ -12,7 +12,7 @@ from whoosh.collectors import TopCollector
 
 from archive.store.centrality import ABOUT_THRESHOLD, RANK_FLOOR, percent
 from archive.store.stored import parse_centrality_term
-from archive.store.whoosh.index import term_ids
+from archive.store.whoosh.segments import term_ids
 
 FIELD = "pcent"
 

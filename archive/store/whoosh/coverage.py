@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 from archive.models import Coverage
-from archive.store.whoosh.index import searching
-from archive.store.whoosh.search import _leaves, _live
+from archive.store.whoosh.segments import _leaves, _live
+from archive.store.whoosh.shelf import searching
 
 
 def coverage(index_dir: Path) -> Coverage:

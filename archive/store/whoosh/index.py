@@ -1,23 +1,7 @@
-"""The Whoosh index: schema, writing GeotaggedArticles, and opening it for search.
+"""The Whoosh index's writing side: the writer (lock, batches), stats and generation.
 
-Only this module and ``search.py`` import Whoosh; everything leaving them is a plain
-value from ``models.py``.
-
-Besides the text fields, every article carries its places in several forms so that
-search can answer place questions from the index alone:
-
-* ``pid``: GeoNames ids (filters, place facet, map counts);
-* ``pinfo``: one term per place, ``gid|name|lat|lon|cc|feature|population`` (the place
-  table, read back from the lexicon);
-* ``pspell``: ``gid|surface`` (spellings seen and how many articles used each);
-* ``place``: the place names and spellings, folded to ASCII (``place:`` queries, did-you-mean);
-* ``geo``: a geohash per place (bbox and radius filters by prefix lookup);
-* ``pcent``: ``gid|NNN``, how central each place is to the article in percent
-  (``archive.store.centrality``): ``about=`` filters and place ranking.
-
-Title and text keep every word, stop words included ("to be or not to be", "The Who"), with
-positions, so phrases match exactly (schema 2). An index written with schema 1 (stop words
-dropped, no ``pcent``) is refused with :class:`IndexSchemaError` naming the rebuild command.
+The schema is in ``schema.py``, opening the index for search in ``shelf.py``. Only this
+package imports Whoosh; everything leaving it is a plain value from ``models.py``.
 """
 
 from __future__ import annotations
@@ -26,186 +10,26 @@ import fcntl
 import logging
 import os
 import socket
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from io import BytesIO
+from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-from whoosh import columns, fields, index
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer, StopFilter
+from whoosh import index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import BufferFile
-from whoosh.index import EmptyIndexError, LockError
+from whoosh.index import LockError
 
-from archive.errors import IndexLockedError, IndexNotFoundError, IndexSchemaError
+from archive.errors import IndexLockedError
 from archive.models import GeotaggedArticle, IndexStats
 from archive.store.base import StoreWriter
-from archive.store.stored import content_hash, fold, to_document
+from archive.store.stored import content_hash, to_document
+from archive.store.whoosh.schema import FoldFilter, check_schema, make_schema  # noqa: F401 (FoldFilter: see schema.py)
+from archive.store.whoosh.shelf import open_index
 
 __all__ = ["IndexWriter", "add_articles", "content_hash", "open_writer", "stats"]
 
 log = logging.getLogger(__name__)
 
 _LOCKNAME = "GEOARCHIVE.lock"
-
-
-def _buffer_files_without_copies() -> None:
-    """Stop Whoosh copying every memory-mapped file it opens (a fix to whoosh 2.7's BufferFile).
-
-    ``BufferFile.__init__`` wraps the mmap slice in ``BytesIO(buf)``, which copies it: each new
-    searcher copied each column file it read, ~430 MB for the 50,000-article corpus, so a
-    server's eight threads held ~7 GB and a new searcher cost ~0.5 s of CPU. Reads by position
-    use the slice itself; the BytesIO only serves seek/read, so it is now made on first use.
-    """
-    if getattr(BufferFile, "_lazy_bytesio", False):
-        return
-
-    def __init__(self, buf, name=None, onclose=None):
-        self._buf, self._name, self.onclose = buf, name, onclose
-        self.is_real = self.is_closed = False
-
-    def get_file(self):
-        if "_bytesio" not in self.__dict__:
-            self.__dict__["_bytesio"] = BytesIO(self._buf)
-        return self.__dict__["_bytesio"]
-
-    def set_file(self, value):
-        self.__dict__["_bytesio"] = value
-
-    def close(self):
-        if self.is_closed:
-            raise ValueError(f"{self._name!r} is already closed")
-        if self.onclose:
-            self.onclose(self)
-        if "_bytesio" in self.__dict__:
-            self.__dict__["_bytesio"].close()
-        self.is_closed = True
-
-    BufferFile.__init__ = __init__
-    BufferFile.file = property(get_file, set_file)
-    BufferFile.close = close
-    BufferFile.flush = lambda self: None  # read-only: nothing to flush
-    BufferFile._lazy_bytesio = True
-
-
-_buffer_files_without_copies()
-_MISSING_MSG = "No search index in {dir!r}. Build one with: geoarchive ingest seeds/"
-
-
-class FoldFilter(Filter):
-    """Fold a token to lower-case ASCII letters and digits (A'zaz, I‘zāz -> azaz, izaz)."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = fold(t.text)
-            if t.text:
-                yield t
-
-
-def place_analyzer():
-    """Words of place names: apostrophes kept inside words, folded to ASCII, stop words dropped."""
-    return RegexTokenizer(r"\w+(?:['‘’`]\w+)*") | LowercaseFilter() | FoldFilter() | StopFilter()
-
-
-def _terms_field() -> fields.KEYWORD:
-    """A field that indexes SEP-separated values verbatim (one term each, no scoring)."""
-    f = fields.KEYWORD(scorable=False)
-    f.analyzer = RegexTokenizer(r"[^\x1f]+")
-    return f
-
-
-#: Present (as an empty stored field) in every index with schema 2; schema 1 indexes lack it.
-SCHEMA_MARK = "schema_2"
-_OLD_SCHEMA_MSG = (
-    "The index in {dir!r} was built by an older GeoArchive (index schema 1: stop words were not indexed "
-    "and places have no centrality), so phrases and place ranking would be wrong. Rebuild it from your "
-    "files into a new folder: geoarchive ingest --index {new} <your files>; then use --index {new} "
-    "(or move it in place of {dir!r})."
-)
-
-
-def make_schema() -> fields.Schema:
-    """The archive's Whoosh schema (schema 2)."""
-    # No stop list: every word is indexed with its position, so "The Who" and "to be or not to
-    # be" can be found and phrases match exactly. Queries drop stop words outside quotes
-    # (search.py), as Lucene's common-terms handling does, so they do not sway ranking. Only the
-    # possessive "s" that the tokenizer splits off "Trump's" is dropped (positions renumbered, as
-    # Lucene's EnglishPossessiveFilter does): "Trump's" finds Trump, and "Trump administration"
-    # finds "Trump's administration".
-    stem = StemmingAnalyzer(stoplist=frozenset({"s"}), minsize=1)
-    return fields.Schema(
-        id=fields.ID(unique=True, stored=True, sortable=True),
-        title=fields.TEXT(analyzer=stem, stored=True, field_boost=2.0, spelling=True),
-        text=fields.TEXT(analyzer=stem, stored=True),
-        place=fields.TEXT(analyzer=place_analyzer()),
-        country=fields.KEYWORD(lowercase=True, scorable=False),
-        source=fields.TEXT(analyzer=stem),
-        src=_terms_field(),  # exact source name: filter and facet
-        year=fields.ID(),
-        date=fields.DATETIME(),
-        sort_old=fields.COLUMN(columns.NumericColumn("i", default=2**31 - 1)),
-        sort_new=fields.COLUMN(columns.NumericColumn("i", default=0)),
-        places=fields.KEYWORD(lowercase=True, scorable=False),  # Reuters PLACES tags, if any
-        pid=fields.KEYWORD(scorable=False),
-        pinfo=_terms_field(),
-        pspell=_terms_field(),
-        geo=fields.KEYWORD(scorable=False),
-        ctitle=fields.COLUMN(columns.VarBytesColumn()),
-        origin=fields.COLUMN(columns.VarBytesColumn()),
-        chash=fields.COLUMN(columns.VarBytesColumn()),
-        nmentions=fields.COLUMN(columns.NumericColumn("I", default=0)),
-        meta=fields.STORED(),  # date, url, source, author, origin
-        m=fields.STORED(),  # mentions: (field, start, end, surface, gid, score)
-        pl=fields.STORED(),  # places, most central first: (gid, name, lat, lon, cc, feature, population)
-        pcent=_terms_field(),
-        **{SCHEMA_MARK: fields.STORED()},
-    )
-
-
-def check_schema(ix, index_dir: Path):
-    """Return the Whoosh index ``ix`` if this version can read it, else raise IndexSchemaError."""
-    if SCHEMA_MARK not in ix.schema.names():
-        ix.close()
-        folder = str(index_dir).rstrip("/")
-        raise IndexSchemaError(_OLD_SCHEMA_MSG.format(dir=f"{folder}/", new=f"{folder}-v2"))
-    return ix
-
-
-def term_ids(reader, fieldname: str, btext: bytes) -> np.ndarray:
-    """Docnums (deleted ones included) of a term in one segment reader, as a numpy array.
-
-    Reads Whoosh's posting blocks directly (a pickled tuple of delta-encoded ids each) instead
-    of stepping a matcher one id at a time (1.3-3x faster here; more where there are no positions).
-    """
-    if (fieldname, btext) not in reader:
-        return np.zeros(0, dtype=np.int64)
-    m = reader.postings(fieldname, btext)
-    while hasattr(m, "child"):  # FilterMatcher wraps segments with deletions
-        m = m.child
-    if not (hasattr(m, "_read_data") and hasattr(m, "_next_block") and not getattr(m, "_byteids", True)):
-        return np.fromiter(m.all_ids(), dtype=np.int64)  # inlined short lists and other codecs
-    chunks = []
-    while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas = m._data[0]
-        chunks.append(np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))))
-        m._next_block()
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
-
-
-def open_index(index_dir: Path):
-    """Open an existing index or raise IndexNotFoundError (returns a Whoosh index; internal)."""
-    index_dir = Path(index_dir)
-    try:
-        if not index_dir.is_dir():
-            raise EmptyIndexError
-        return check_schema(FileStorage(str(index_dir)).open_index(), index_dir)
-    except EmptyIndexError:
-        raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{index_dir}/")) from None
 
 
 class IndexWriter(StoreWriter):
@@ -326,7 +150,6 @@ class IndexWriter(StoreWriter):
             self._lock_fd = -1
 
 
-
 def open_writer(index_dir: Path, *, timeout: float = 0.0, procs: int = 1, multisegment: bool = False,
                 limitmb: int = 256) -> IndexWriter:
     """Open the index at ``index_dir`` for writing, creating it if missing.
@@ -407,82 +230,3 @@ def generation(index_dir: Path) -> tuple:
     except OSError:
         return ()
 
-
-class _Shelf:
-    """Open searchers of one index, reused across calls and threads (one searcher per thread at a time).
-
-    Whoosh searchers hold open files and are not safe to share between threads, so each
-    call leases one; a new index generation (another commit) retires the old ones.
-    """
-
-    def __init__(self, index_dir: Path):
-        self.index_dir = index_dir
-        self.lock = threading.Lock()
-        self.build_lock = threading.RLock()
-        self.ix = None
-        self.generation = None
-        self.idle: list = []
-        self.derived: dict = {}  # per-generation data computed by search.py (place tables ...)
-        self.segments: dict = {}  # per-segment data (facet arrays), kept while the segment lives
-
-    def lease(self):
-        with self.lock:
-            if self.ix is None:
-                self.ix = open_index(self.index_dir)
-            latest = self.ix.latest_generation()
-            if latest < 0:
-                self._retire()
-                self.ix = None
-                raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{self.index_dir}/"))
-            if latest != self.generation:
-                self._retire()
-                self.generation = latest
-                self.derived = {}
-            if self.idle:
-                return self.idle.pop(), self.generation
-            generation = self.generation
-        try:
-            return self.ix.searcher(), generation
-        except EmptyIndexError:
-            raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{self.index_dir}/")) from None
-
-    def give_back(self, searcher, generation) -> None:
-        with self.lock:
-            if generation == self.generation and searcher.up_to_date() and len(self.idle) < 8:
-                self.idle.append(searcher)
-                return
-        searcher.close()
-
-    def _retire(self) -> None:
-        for s in self.idle:
-            s.close()
-        self.idle = []
-
-
-_SHELVES: dict[str, _Shelf] = {}
-_SHELVES_LOCK = threading.Lock()
-
-
-class Lease:
-    """A searcher borrowed from the shelf plus the shelf's caches (internal to index/search)."""
-
-    def __init__(self, shelf: _Shelf, searcher):
-        self.searcher = searcher
-        self.derived = shelf.derived
-        self.segments = shelf.segments
-        self.build_lock = shelf.build_lock
-
-
-@contextmanager
-def searching(index_dir: Path) -> Iterator[Lease]:
-    """Borrow an up-to-date searcher of the index (internal to index.py and search.py)."""
-    key = os.path.realpath(index_dir)
-    with _SHELVES_LOCK:
-        shelf = _SHELVES.get(key)
-        if shelf is None:
-            shelf = _SHELVES[key] = _Shelf(Path(index_dir))
-    searcher, generation = shelf.lease()
-    try:
-        yield Lease(shelf, searcher)
-    finally:
-        shelf.give_back(searcher, generation)
