@@ -166,3 +166,51 @@ def test_stop_list_is_whooshs_so_both_stores_agree():
     from archive.store.query import STOP_WORDS
 
     assert STOP_WORDS == WHOOSH and "the" in STOP_WORDS
+
+
+_PRE_LAYOUT_MODULE = '''
+from whoosh.analysis import Filter
+
+
+class FoldFilter(Filter):
+    """Stands in for archive.index.FoldFilter, which the previous release pickled into its schema."""
+
+    def __call__(self, tokens):
+        yield from tokens
+'''
+
+_PRE_LAYOUT_BUILD = '''
+import sys
+from whoosh import fields, index
+from whoosh.analysis import RegexTokenizer
+from gone_module import FoldFilter
+
+analyzer = RegexTokenizer() | FoldFilter()
+schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT(analyzer=analyzer))
+index.create_in(sys.argv[1], schema).writer().commit()
+'''
+
+
+def test_an_index_whose_schema_names_a_module_that_is_gone_gets_the_rebuild_message(tmp_path):
+    """Indexes of the release before the layout of stages pickled ``archive.index.FoldFilter``:
+    they cannot even be unpickled now, and must get the rebuild message, not a traceback."""
+    import subprocess
+    import sys
+
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "gone_module.py").write_text(_PRE_LAYOUT_MODULE, encoding="utf-8")
+    path = tmp_path / "pre-layout"
+    path.mkdir()
+    subprocess.run([sys.executable, "-c", _PRE_LAYOUT_BUILD, str(path)], check=True, cwd=mods,
+                   env={"PYTHONPATH": str(mods), "PATH": "/usr/bin:/bin"})
+    assert any(path.glob("_MAIN_*.toc"))  # the index is there, written by the stand-in
+    store = open_store(path)
+    with pytest.raises(IndexSchemaError, match="built by an older GeoArchive"):
+        store.search(SearchRequest(q="war"))
+    with pytest.raises(IndexSchemaError, match="built by an older GeoArchive"):
+        store.writer()
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"id": "a", "title": "War", "text": "War again."}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "-q", "-j", "1", "--index", str(path), str(src)])
+    assert result.exit_code == 1 and "built by an older GeoArchive" in result.output, result.output

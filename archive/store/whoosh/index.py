@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
@@ -22,7 +21,7 @@ from archive.errors import IndexLockedError
 from archive.models import GeotaggedArticle, IndexStats
 from archive.store.base import StoreWriter
 from archive.store.stored import content_hash, to_document
-from archive.store.whoosh.schema import FoldFilter, check_schema, make_schema  # noqa: F401 (FoldFilter: see schema.py)
+from archive.store.whoosh.schema import FoldFilter, make_schema, open_checked  # noqa: F401 (FoldFilter: see schema.py)
 from archive.store.whoosh.shelf import open_index
 
 __all__ = ["IndexWriter", "add_articles", "content_hash", "open_writer", "stats"]
@@ -48,8 +47,10 @@ class IndexWriter(StoreWriter):
         self._multisegment = multisegment
         self._limitmb = limitmb
         storage = FileStorage(str(self.index_dir))
-        if index.exists_in(str(self.index_dir)):
-            self._ix = check_schema(storage.open_index(), self.index_dir)  # never mix schemas in one index
+        # Any table of contents means an index is there (whoosh's exists_in would unpickle it
+        # unguarded); open_checked refuses an older one, so schemas never mix in one index.
+        if any(self.index_dir.glob("_MAIN_*.toc")):
+            self._ix = open_checked(storage, self.index_dir)
         else:
             self._ix = storage.create_index(make_schema())
         self._writer = None

@@ -19,6 +19,7 @@ dropped, no ``pcent``) is refused with :class:`IndexSchemaError` naming the rebu
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from whoosh import columns, fields
@@ -101,6 +102,28 @@ def make_schema() -> fields.Schema:
         pcent=_terms_field(),
         **{SCHEMA_MARK: fields.STORED()},
     )
+
+
+def open_checked(storage, index_dir: Path):
+    """``storage.open_index()``, checked by :func:`check_schema`.
+
+    Whoosh pickles the schema, naming the analyzer classes by module: an index written by a
+    GeoArchive whose modules lived elsewhere (``archive.index`` before the layout of stages)
+    cannot even be unpickled. That is an older index too, and gets the same rebuild message.
+    """
+    try:
+        ix = storage.open_index()
+    except (ImportError, AttributeError, pickle.UnpicklingError) as e:
+        # Whoosh leaves the table-of-contents file open when unpickling fails: close it.
+        tb = e.__traceback__
+        while tb is not None:
+            close = getattr(tb.tb_frame.f_locals.get("stream"), "close", None)
+            if callable(close):
+                close()
+            tb = tb.tb_next
+        folder = str(index_dir).rstrip("/")
+        raise IndexSchemaError(_OLD_SCHEMA_MSG.format(dir=f"{folder}/", new=f"{folder}-v2")) from None
+    return check_schema(ix, index_dir)
 
 
 def check_schema(ix, index_dir: Path):

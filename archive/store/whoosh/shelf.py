@@ -19,7 +19,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.index import EmptyIndexError
 
 from archive.errors import IndexNotFoundError
-from archive.store.whoosh.schema import check_schema
+from archive.store.whoosh.schema import open_checked
 
 
 def _buffer_files_without_copies() -> None:
@@ -71,7 +71,7 @@ def open_index(index_dir: Path):
     try:
         if not index_dir.is_dir():
             raise EmptyIndexError
-        return check_schema(FileStorage(str(index_dir)).open_index(), index_dir)
+        return open_checked(FileStorage(str(index_dir)), index_dir)
     except EmptyIndexError:
         raise IndexNotFoundError(_MISSING_MSG.format(dir=f"{index_dir}/")) from None
 
