@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from archive.models import GeotaggedArticle, Mention
+from archive.models import GeotaggedArticle, Mention, Place, SearchRequest
 
 #: ``about=`` keeps articles whose centrality for the place is at least this.
 ABOUT_THRESHOLD = 0.5
@@ -137,3 +137,18 @@ def main_first(ga: GeotaggedArticle) -> list[int]:
     scores = centrality(ga)
     order = {p.geonameid: i for i, p in enumerate(ga.places)}
     return sorted(order, key=lambda gid: (-scores.get(gid, 0.0), order[gid]))
+
+
+def matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
+    """A hit's places, those the request matched first: the place (or about) filter's, the query's
+    (``gids``), the country filter's; each group (and the rest) keeps its order, most central first."""
+    country = (req.country or "").upper()
+
+    def rank(p: Place) -> int:
+        if p.geonameid in (req.place, req.about):
+            return 0
+        if p.geonameid in gids:
+            return 1
+        return 2 if country and (p.country_code or "").upper() == country else 3
+
+    return tuple(sorted(places, key=rank))

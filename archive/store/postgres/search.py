@@ -18,7 +18,7 @@ from psycopg import errors as pg_errors
 
 from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
-from archive.store.centrality import RANK_FLOOR
+from archive.store.centrality import RANK_FLOOR, matched_first
 from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
@@ -175,19 +175,6 @@ def _hit(row, highlight: Highlighter | None, req: SearchRequest) -> SearchHit:
                      score=float(score or 0.0), places=places)
 
 
-def matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
-    """A hit's places, those the request matched first (place or about filter, query, country
-    filter); each group (and the rest) most central to the article first, as stored."""
-    country = (req.country or "").upper()
-
-    def rank(p: Place) -> int:
-        if p.geonameid in (req.place, req.about):
-            return 0
-        if p.geonameid in gids:
-            return 1
-        return 2 if country and (p.country_code or "").upper() == country else 3
-
-    return tuple(sorted(places, key=rank))
 
 
 _WHOLE: dict[tuple, tuple[int, dict[str, Counter]]] = {}  # (database, generation) -> the archive's facets

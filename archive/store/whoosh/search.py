@@ -48,12 +48,12 @@ from archive.errors import QueryError
 from archive.models import (
     FacetCount,
     GeotaggedArticle,
-    Place,
     SearchHit,
     SearchPage,
     SearchRequest,
 )
 from archive.store import geohash
+from archive.store.centrality import matched_first
 from archive.store.facets import country_name, order_by_day, top_facets
 from archive.store.query import parse_request
 from archive.store.stored import article_from_stored, places_from_stored
@@ -221,7 +221,7 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
                 id=stored["id"], title=stored.get("title", ""),
                 date=dt.date.fromisoformat(date_s) if date_s else None, source=source, url=url,
                 snippet=highlight(stored.get("text", ""), stored.get("m", ())), score=float(score),
-                places=_matched_first(places_from_stored(stored), highlight.gids, req),
+                places=matched_first(places_from_stored(stored), highlight.gids, req),
             ))
         facets = _facets(lease, leaves, masks, req)
         suggestion = _suggest(lease, req.q) if req.q and total < 5 else None
@@ -248,19 +248,6 @@ def iter_hits(index_dir: Path, request: SearchRequest) -> Iterator[SearchHit]:
             )
 
 
-def _matched_first(places: tuple[Place, ...], gids: set[int], req: SearchRequest) -> tuple[Place, ...]:
-    """A hit's places, those the request matched first: the place (or about) filter's, the query's,
-    the country filter's; each group (and the rest) most central to the article first."""
-    country = (req.country or "").upper()
-
-    def rank(p: Place) -> int:
-        if p.geonameid in (req.place, req.about):
-            return 0
-        if p.geonameid in gids:
-            return 1
-        return 2 if country and (p.country_code or "").upper() == country else 3
-
-    return tuple(sorted(places, key=rank))
 
 
 def get_article(index_dir: Path, article_id: str) -> GeotaggedArticle | None:
