@@ -180,7 +180,7 @@ class Bare:
     def __init__(self, index_dir: Path):
         self.ix = wi.open_dir(str(index_dir))
         self.parser = MultifieldParser(["title", "text"], self.ix.schema)
-        self.searcher = self.ix.searcher()  # kept open, as archive.store.whoosh.search keeps its own
+        self.searcher = self.ix.searcher()  # kept open, as the store keeps its own (whoosh/shelf.py)
 
     def run(self, q: str, snippets: bool = True) -> tuple[float, float, int]:
         t, c = time.perf_counter(), time.process_time()

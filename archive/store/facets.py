@@ -1,6 +1,6 @@
 """Counting over a whole result set with numpy, segment by segment.
 
-search.py turns each index segment's facet fields into a :class:`Column` once (they
+The Whoosh engine (whoosh/segments.py) turns each index segment's facet fields into a :class:`Column` once (they
 never change while the segment lives) and a result set into per-segment boolean masks;
 this module does the counting and the doc -> values lookups without touching Whoosh.
 """

@@ -1,7 +1,7 @@
 """Build a highlighted HTML snippet from an article's text.
 
 The text is HTML-escaped and the words that matched the query are wrapped in ``<mark>``.
-Matching is decided by a ``matches(word)`` callable (search.py passes one that compares
+Matching is decided by a ``matches(word)`` callable (each engine passes one that compares
 stems with the query's terms), so this module knows nothing about the index. A regex
 built from the query's stems finds candidate words quickly, which keeps snippets cheap
 on long articles.

@@ -1,7 +1,8 @@
 """How an article is stored in the index: the document written and the model rebuilt from it.
 
-Plain Python (no Whoosh): ``index.py`` writes :func:`to_document`'s dict and
-``search.py`` turns stored fields back into models with the other functions here.
+Plain Python (no Whoosh): the Whoosh engine writes :func:`to_document`'s dict (``whoosh/index.py``)
+and turns stored fields back into models with the other functions here (``whoosh/search.py``,
+``whoosh/places.py``).
 """
 
 from __future__ import annotations
