@@ -277,6 +277,7 @@ class Geotagger:
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
+            _add_beside(ctx2, found, chosen)
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k, k in certain)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
@@ -321,6 +322,17 @@ def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
             if not any(ctx.at_home(c) for c in by_key.get(key, ())):
                 return True
     return False
+
+
+def _add_beside(ctx: Context, found: list, chosen: dict[str, tuple[Candidate, float]]) -> None:
+    """Note where each name written just after a confidently placed town is: "Pandi, Bulacan"
+    names the Bulacan beside Pandi (a district or its seat), whatever else the story names."""
+    for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
+        if f1 != f2 or t1[s1.end : s2.start] != ", " or s1.key == s2.key or s1.key not in chosen:
+            continue
+        town, conf = chosen[s1.key]
+        if conf >= SECOND_PASS_CONFIDENCE and town.place.feature not in ("PCLI", "CONT", "ADM1"):
+            ctx.beside.setdefault(s2.key, []).append((town.place.lat, town.place.lon))
 
 
 def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
