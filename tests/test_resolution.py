@@ -453,3 +453,15 @@ def test_a_name_written_after_a_town_is_the_one_beside_it(tagger):
     assert found.get(at(text, "Bulacan")) == BULACAN_LUZON
     text = "Hogs at a farm in Bulacan fell ill, and so did pigs in Davao del Sur and South Cotabato."
     assert spans(tagger.tag_text(text)).get(at(text, "Bulacan")) == BULACAN_MINDANAO  # no town beside it
+
+
+NEWPORT_SHROPSHIRE, NEWPORT_WALES, SHROPSHIRE = 2641595, 2641598, 2638655
+
+
+def test_a_town_written_before_its_county_is_the_one_in_it(tagger):
+    text = "A barn fire broke out in Newport, Shropshire, on Sunday night."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Shropshire")) == SHROPSHIRE
+    assert found.get(at(text, "Newport")) == NEWPORT_SHROPSHIRE
+    text = "A barn fire broke out in Newport on Sunday night."
+    assert spans(tagger.tag_text(text)).get(at(text, "Newport")) == NEWPORT_WALES  # no county beside it

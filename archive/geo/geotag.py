@@ -325,14 +325,20 @@ def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
 
 
 def _add_beside(ctx: Context, found: list, chosen: dict[str, tuple[Candidate, float]]) -> None:
-    """Note where each name written just after a confidently placed town is: "Pandi, Bulacan"
-    names the Bulacan beside Pandi (a district or its seat), whatever else the story names."""
+    """Note where each name written just after a confidently placed town is, and each town
+    written just before a confidently placed county: "Pandi, Bulacan" names the Bulacan beside
+    Pandi (a district or its seat), "Newport, Shropshire" the Newport in Shropshire, whatever
+    else the story names."""
     for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
         if f1 != f2 or t1[s1.end : s2.start] != ", " or s1.key == s2.key or s1.key not in chosen:
             continue
         town, conf = chosen[s1.key]
         if conf >= SECOND_PASS_CONFIDENCE and town.place.feature not in ("PCLI", "CONT", "ADM1"):
             ctx.beside.setdefault(s2.key, []).append((town.place.lat, town.place.lon))
+        county, conf = chosen.get(s2.key, (None, 0.0))
+        if county is not None and conf >= SECOND_PASS_CONFIDENCE and county.place.feature == "ADM2":
+            # "Newport, Shropshire": the Newport in (or next to) the county written after it
+            ctx.beside.setdefault(s1.key, []).append((county.place.lat, county.place.lon))
 
 
 def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:

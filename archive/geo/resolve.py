@@ -41,6 +41,7 @@ W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding
 W_HOME = 6.0  # a place in the source's home state, when the story gives no other country
 W_NEAR = 2.5  # a county within NEAR_KM of a town or county the article names whose sense is clear
 NEAR_KM = 120.0
+BESIDE_KM = 60.0  # "Town, County" / "Town, District": about a county's breadth
 CITY_SHARE = 0.25  # a city with this share of its namesake province's people is what news means
 MAX_PRIOR_GAP = 1.75  # without a "City, State" pair, context never picks a place ~50x smaller
 LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
@@ -101,13 +102,14 @@ class Context:
         return False
 
     def beside_near(self, c: Candidate, own: str) -> bool:
-        """The candidate lies within :data:`NEAR_KM` of a clearly placed town written just
-        before the name ("Pandi, Bulacan": the Bulacan next to Pandi, not Mindanao's)."""
+        """The candidate lies within :data:`BESIDE_KM` of a clearly placed town written just
+        before the name ("Pandi, Bulacan": the Bulacan next to Pandi, not Mindanao's) or of a
+        clearly placed county written just after it ("Newport, Shropshire")."""
         p = c.place
         if p.feature in _REGIONS:
             return False
         coslat = math.cos(math.radians(p.lat))
-        return any(math.hypot(lat - p.lat, (lon - p.lon) * coslat) * 111.2 <= NEAR_KM
+        return any(math.hypot(lat - p.lat, (lon - p.lon) * coslat) * 111.2 <= BESIDE_KM
                    for lat, lon in self.beside.get(own, ()))
 
     def contained(self, c: Candidate, own: str = "") -> bool:
