@@ -465,3 +465,14 @@ def test_a_town_written_before_its_county_is_the_one_in_it(tagger):
     assert found.get(at(text, "Newport")) == NEWPORT_SHROPSHIRE
     text = "A barn fire broke out in Newport on Sunday night."
     assert spans(tagger.tag_text(text)).get(at(text, "Newport")) == NEWPORT_WALES  # no county beside it
+
+
+WASHINGTON_DC, WASHINGTON_STATE = 4140963, 5815135
+
+
+def test_a_city_with_its_own_district_after_it_is_no_state_in_a_list(tagger):
+    text = ("The team flew to Alaska, Hawaii and Washington, D.C., this year; "
+            "next spring it visits Oregon, Idaho and Washington.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Washington")) == WASHINGTON_DC
+    assert found.get(at(text, "Washington", 1)) == WASHINGTON_STATE  # a state among states

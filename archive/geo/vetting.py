@@ -109,6 +109,8 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
         if said:
             out[k] = max(regions, key=prior)
             continue
+        if _before_own_state(k, found, chosen):
+            continue  # "Florida and Washington, D.C.": the city its own state code follows
         for n in (k - 1, k + 1):
             if not 0 <= n < len(found) or found[n][0] != field_name or found[n][3].key not in chosen:
                 continue
@@ -147,6 +149,19 @@ def _city_part(k: int, found: list, by_key: dict[str, list[Candidate]],
               and c.place.country_code == near.country_code and c.place.population > near.population
               and _km(c.place.lat, c.place.lon, near.lat, near.lon) <= CITY_PART_KM]
     return max(cities, key=prior) if cities else None
+
+
+def _before_own_state(k: int, found: list, chosen: dict[str, tuple[Candidate, float]]) -> bool:
+    """The occurrence's city is written with its own state or district after it ("Washington,
+    D.C.", "New York, N.Y."), so a list of states before it does not make it one."""
+    if k + 1 >= len(found) or found[k + 1][0] != found[k][0]:
+        return False
+    text, span, nxt = found[k][1], found[k][3], found[k + 1][3]
+    if text[span.end : nxt.start] != ", " or nxt.key not in chosen:
+        return False
+    city, state = chosen[span.key][0], chosen[nxt.key][0]
+    return state.place.feature == "ADM1" and city.place.feature.startswith("PPL") \
+        and city.place.country_code == state.place.country_code and city.admin1 == state.admin1
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
