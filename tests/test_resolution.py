@@ -476,3 +476,16 @@ def test_a_city_with_its_own_district_after_it_is_no_state_in_a_list(tagger):
     found = spans(tagger.tag_text(text))
     assert found.get(at(text, "Washington")) == WASHINGTON_DC
     assert found.get(at(text, "Washington", 1)) == WASHINGTON_STATE  # a state among states
+
+
+DAVAO_DEL_SUR = 1715345
+
+
+def test_a_county_in_a_national_list_says_less_about_a_town(tagger):
+    text = ("Sick hogs were culled in Bulacan and Nueva Ecija this week; farms in Laguna, "
+            "Pangasinan, Davao del Sur and South Cotabato were also tested.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Davao del Sur")) == DAVAO_DEL_SUR
+    # Davao del Sur holds a village called Bulacan, but provinces named all over the country
+    # do not make the bigger Bulacan of Luzon that village
+    assert found.get(at(text, "Bulacan")) == BULACAN_LUZON

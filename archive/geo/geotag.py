@@ -272,7 +272,7 @@ class Geotagger:
             # (Countries only: more states would dilute the ones the article really names.)
             ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
                            weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home,
-                           sure_counties=ctx.sure_counties,
+                           sure_counties=ctx.sure_counties, county_regions=ctx.county_regions,
                            points=ctx.points)
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
@@ -348,12 +348,15 @@ def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
     Ohio). "Washington" and "Washington County" pair in several states, so they say nothing.
     Counties whose name has a single sense ("Laurel County") are noted as sure."""
     named: dict[int, set[str]] = {}
+    regions: set[tuple[str | None, str | None]] = set()
     for key, cands in by_key.items():
         adm2 = [c for c in cands if c.place.feature == "ADM2"]
         for c in adm2:
             named.setdefault(c.place.geonameid, set()).add(key)
             if len(adm2) == 1:
                 ctx.sure_counties.add(c.place.geonameid)
+                regions.add((c.place.country_code, c.admin1))
+    ctx.county_regions = max(len(regions), 1)  # "Laurel and Knox counties": 1; a national list: more
     if not named:
         return
     pairs: dict[tuple[str, str], set[tuple[int, int]]] = {}

@@ -82,6 +82,9 @@ class Context:
     inside: dict[int, set[str]] = field(default_factory=dict)
     #: counties named by a name that has no other county sense ("Laurel County")
     sure_counties: set[int] = field(default_factory=set)
+    #: how many states or provinces the sure counties lie in: a county says less about a
+    #: town's place when the story names counties all over the country
+    county_regions: int = 1
     #: the source's home (country, admin1 or ""), when the story does not point elsewhere
     home: tuple[str, str] | None = None
     #: (name, lat, lon) of the towns and counties whose sense is clear: namesakes close to
@@ -243,7 +246,7 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
         if c.admin1 and p.feature != "ADM1":
             s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
         if ctx.counties and ctx.contained(c, own):
-            s += W_CONTAIN
+            s += W_CONTAIN / max(ctx.county_regions, 1)
         if ctx.at_home(c):
             s += W_HOME
         if p.feature == "ADM2" and ctx.points and ctx.near(c, own):
