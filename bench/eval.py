@@ -37,7 +37,7 @@ EVAL = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "bench" / "out"
 
 #: (metric in score.py's JSON, minimum) per corpus file stem, default mode: issue 10's
-#: targets, but GeoVirus acc@161km is held at 0.853 (0.8559 reached, less a 0.002 margin),
+#: targets, but GeoVirus acc@161km is held at 0.855 (0.8574 reached, less a 0.002 margin),
 #: not issue 10's 0.87: GeoVirus places countries, states and seas at Wikipedia's
 #: coordinates, and with each on GeoNames' own point (as maps, filters and GeoNames-annotated
 #: news need) 233 of its 2,012 matched pairs are countries and continents more than 161 km
@@ -46,7 +46,7 @@ OUT = ROOT / "bench" / "out"
 #: oceans, seas and regions: even were every other pair right, acc@161km would be about 0.865.
 TARGETS = {
     "geowebnews": {"precision": 0.96, "f1": 0.80, "acc_161km": 0.95},
-    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.853},
+    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.855},
 }
 #: The same for the demonym mode: issue 3's targets.
 DEMONYM_TARGETS = {
