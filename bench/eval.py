@@ -5,7 +5,7 @@
     .venv/bin/python bench/eval.py --check    # both modes; exit 1 when an enforced target is missed
 
 Issue 10's targets are enforced for the default mode, except GeoVirus acc@161km, which is
-held at what GeoNames' own points allow (see ``TARGETS``). The optional demonym mode
+held just under what is reached with GeoNames' own points (see ``TARGETS``). The optional demonym mode
 (``--demonyms``: "Syrian" -> Syria) is held to issue 3's targets, with one exemption:
 GeoVirus precision. GeoWebNews annotates demonyms (305 of its 312 capitalised demonyms are
 gold toponyms) but GeoVirus annotates none (0 of 223), so there each one counts as a false
@@ -37,15 +37,16 @@ EVAL = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "bench" / "out"
 
 #: (metric in score.py's JSON, minimum) per corpus file stem, default mode: issue 10's
-#: targets, but GeoVirus acc@161km is held at 0.85, not issue 10's 0.87: GeoVirus places
-#: countries at Wikipedia's coordinates, and with every country on GeoNames' own point (as
-#: maps, filters and GeoNames-annotated news need) 233 of GeoVirus' ~2,000 matched pairs are
-#: countries and continents more than 161 km from Wikipedia's point (Canada 46 times at
-#: 1,031 km, China 46 at 182 km), which caps acc@161km near 0.88 even if every other pair
-#: were right.
+#: targets, but GeoVirus acc@161km is held at 0.855 (0.8574 reached, less a 0.002 margin),
+#: not issue 10's 0.87: GeoVirus places countries, states and seas at Wikipedia's
+#: coordinates, and with each on GeoNames' own point (as maps, filters and GeoNames-annotated
+#: news need) 233 of its 2,012 matched pairs are countries and continents more than 161 km
+#: from Wikipedia's point (Canada 46 times at 1,031 km, China 46 at 182 km), 29 more are
+#: states and provinces (Queensland 14 times at 393 km, Alberta 10 at 343 km) and 9 are
+#: oceans, seas and regions: even were every other pair right, acc@161km would be about 0.865.
 TARGETS = {
     "geowebnews": {"precision": 0.96, "f1": 0.80, "acc_161km": 0.95},
-    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.85},
+    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.855},
 }
 #: The same for the demonym mode: issue 3's targets.
 DEMONYM_TARGETS = {
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 value = scores.get(metric) or 0.0
                 exempt = EXEMPT.get((mode, stem, metric))
                 verdict = "ok" if value >= minimum else f"missed, not enforced: {exempt}" if exempt else "MISSED"
-                print(f"   target {metric} >= {minimum:.2f}: {value:.4f} {verdict}")
+                print(f"   target {metric} >= {minimum:g}: {value:.4f} {verdict}")
                 if value < minimum and not exempt:
                     missed.append(f"{mode} {stem} {metric} {value:.4f} < {minimum}")
     if missed:

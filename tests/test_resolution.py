@@ -399,3 +399,93 @@ def test_the_mention_hover_shows_the_divisions(tmp_path, tagger):
     assert LONDON_KY in cards and LAUREL_COUNTY_KY in cards
     assert cards[LONDON_KY].startswith("London, Laurel County, Kentucky, United States (US)")
     assert cards[LAUREL_COUNTY_KY].startswith("Laurel County, Kentucky, United States (US)")
+
+
+# --- namesakes a careful reader tells apart (issue 10, second round) ----------------------
+NEW_YORK_STATE, NEW_YORK_CITY = 5128638, 5128581
+AUSTIN_TX, AUSTIN_IN, SCOTT_COUNTY_IN = 4671654, 4254010, 4264540
+PITTSBURGH_PA, PITTSBURG_CA, LOS_ANGELES = 5206379, 5383465, 5368361
+BULACAN_LUZON, BULACAN_MINDANAO = 1723066, 1723070
+
+
+def test_a_governor_governs_the_state_not_the_city(tagger):
+    text = "New York Governor Ann Reyes closed the schools, and traffic in New York was light on Monday."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "New York")) == NEW_YORK_STATE
+    assert found.get(at(text, "New York", 1)) == NEW_YORK_CITY
+
+
+def test_a_borough_before_the_name_makes_it_the_city(tagger):
+    text = "Nurses from a clinic in Brooklyn, New York flew to Buffalo, New York on Sunday."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "New York")) == NEW_YORK_CITY
+    assert found.get(at(text, "New York", 1)) == NEW_YORK_STATE  # Buffalo is far from the city
+
+
+def test_a_town_in_a_county_of_a_named_state(tagger):
+    text = ("Doctors traced the outbreak to Austin, in Scott County, Indiana, where needles were shared. "
+            "Louisville, Kentucky, lies to the south.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Austin")) == AUSTIN_IN
+    assert found.get(at(text, "Scott County")) == SCOTT_COUNTY_IN
+
+
+def test_a_common_county_name_alone_does_not_move_a_big_city(tagger):
+    text = "Doctors in Austin compared notes with a clinic in Scott County last spring."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Scott County"))  # the county is found ...
+    assert found.get(at(text, "Austin")) == AUSTIN_TX  # ... but no state says which one
+
+
+def test_another_spelling_does_not_beat_the_place_of_that_name(tagger):
+    text = "A surgeon from Pittsburgh spoke in Los Angeles and San Diego, California, last week."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Los Angeles")) == LOS_ANGELES
+    assert found.get(at(text, "Pittsburgh")) == PITTSBURGH_PA
+    text = "A surgeon from Pittsburg, California, spoke in Los Angeles last week."
+    assert spans(tagger.tag_text(text)).get(at(text, "Pittsburg")) == PITTSBURG_CA
+
+
+def test_a_name_written_after_a_town_is_the_one_beside_it(tagger):
+    text = "Hogs at a farm in Malolos, Bulacan fell ill, and so did pigs in Davao del Sur and South Cotabato."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Malolos"))
+    assert found.get(at(text, "Bulacan")) == BULACAN_LUZON
+    text = "Hogs at a farm in Bulacan fell ill, and so did pigs in Davao del Sur and South Cotabato."
+    assert spans(tagger.tag_text(text)).get(at(text, "Bulacan")) == BULACAN_MINDANAO  # no town beside it
+
+
+NEWPORT_SHROPSHIRE, NEWPORT_WALES, SHROPSHIRE = 2641595, 2641598, 2638655
+
+
+def test_a_town_written_before_its_county_is_the_one_in_it(tagger):
+    text = "A barn fire broke out in Newport, Shropshire, on Sunday night."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Shropshire")) == SHROPSHIRE
+    assert found.get(at(text, "Newport")) == NEWPORT_SHROPSHIRE
+    text = "A barn fire broke out in Newport on Sunday night."
+    assert spans(tagger.tag_text(text)).get(at(text, "Newport")) == NEWPORT_WALES  # no county beside it
+
+
+WASHINGTON_DC, WASHINGTON_STATE = 4140963, 5815135
+
+
+def test_a_city_with_its_own_district_after_it_is_no_state_in_a_list(tagger):
+    text = ("The team flew to Alaska, Hawaii and Washington, D.C., this year; "
+            "next spring it visits Oregon, Idaho and Washington.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Washington")) == WASHINGTON_DC
+    assert found.get(at(text, "Washington", 1)) == WASHINGTON_STATE  # a state among states
+
+
+DAVAO_DEL_SUR = 1715345
+
+
+def test_a_county_in_a_national_list_says_less_about_a_town(tagger):
+    text = ("Sick hogs were culled in Bulacan and Nueva Ecija this week; farms in Laguna, "
+            "Pangasinan, Davao del Sur and South Cotabato were also tested.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Davao del Sur")) == DAVAO_DEL_SUR
+    # Davao del Sur holds a village called Bulacan, but provinces named all over the country
+    # do not make the bigger Bulacan of Luzon that village
+    assert found.get(at(text, "Bulacan")) == BULACAN_LUZON

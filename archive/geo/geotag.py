@@ -272,11 +272,12 @@ class Geotagger:
             # (Countries only: more states would dilute the ones the article really names.)
             ctx2 = Context(countries={cc: set(v) for cc, v in ctx.countries.items()}, admin1s=ctx.admin1s,
                            weights=ctx.weights, counties=ctx.counties, inside=ctx.inside, home=ctx.home,
-                           sure_counties=ctx.sure_counties,
+                           sure_counties=ctx.sure_counties, county_regions=ctx.county_regions,
                            points=ctx.points)
             for k, (cand, conf) in chosen.items():
                 if k not in datelines and cand.place.country_code and conf >= SECOND_PASS_CONFIDENCE:
                     ctx2.countries.setdefault(cand.place.country_code, set()).add(k)
+            _add_beside(ctx2, found, chosen)
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k, k in certain)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
@@ -323,6 +324,23 @@ def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:
     return False
 
 
+def _add_beside(ctx: Context, found: list, chosen: dict[str, tuple[Candidate, float]]) -> None:
+    """Note where each name written just after a confidently placed town is, and each town
+    written just before a confidently placed county: "Pandi, Bulacan" names the Bulacan beside
+    Pandi (a district or its seat), "Newport, Shropshire" the Newport in Shropshire, whatever
+    else the story names."""
+    for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
+        if f1 != f2 or t1[s1.end : s2.start] != ", " or s1.key == s2.key or s1.key not in chosen:
+            continue
+        town, conf = chosen[s1.key]
+        if conf >= SECOND_PASS_CONFIDENCE and town.place.feature not in ("PCLI", "CONT", "ADM1"):
+            ctx.beside.setdefault(s2.key, []).append((town.place.lat, town.place.lon))
+        county, conf = chosen.get(s2.key, (None, 0.0))
+        if county is not None and conf >= SECOND_PASS_CONFIDENCE and county.place.feature == "ADM2":
+            # "Newport, Shropshire": the Newport in (or next to) the county written after it
+            ctx.beside.setdefault(s1.key, []).append((county.place.lat, county.place.lon))
+
+
 def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
     """Record the town-in-county pairs the article names, where the pairing is unique: of
     all the senses of a town's name, one lies in a sense of a county's name, and that
@@ -330,12 +348,15 @@ def _add_counties(ctx: Context, by_key: dict[str, list[Candidate]]) -> None:
     Ohio). "Washington" and "Washington County" pair in several states, so they say nothing.
     Counties whose name has a single sense ("Laurel County") are noted as sure."""
     named: dict[int, set[str]] = {}
+    regions: set[tuple[str | None, str | None]] = set()
     for key, cands in by_key.items():
         adm2 = [c for c in cands if c.place.feature == "ADM2"]
         for c in adm2:
             named.setdefault(c.place.geonameid, set()).add(key)
             if len(adm2) == 1:
                 ctx.sure_counties.add(c.place.geonameid)
+                regions.add((c.place.country_code, c.admin1))
+    ctx.county_regions = max(len(regions), 1)  # "Laurel and Knox counties": 1; a national list: more
     if not named:
         return
     pairs: dict[tuple[str, str], set[tuple[int, int]]] = {}

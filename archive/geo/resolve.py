@@ -41,6 +41,7 @@ W_CONTAIN = 6.0  # a town inside a county the article names, or a county holding
 W_HOME = 6.0  # a place in the source's home state, when the story gives no other country
 W_NEAR = 2.5  # a county within NEAR_KM of a town or county the article names whose sense is clear
 NEAR_KM = 120.0
+BESIDE_KM = 60.0  # "Town, County" / "Town, District": about a county's breadth
 CITY_SHARE = 0.25  # a city with this share of its namesake province's people is what news means
 MAX_PRIOR_GAP = 1.75  # without a "City, State" pair, context never picks a place ~50x smaller
 LOCAL_NAMES = 2  # ... unless this many other names lie in the candidate's own region
@@ -81,11 +82,16 @@ class Context:
     inside: dict[int, set[str]] = field(default_factory=dict)
     #: counties named by a name that has no other county sense ("Laurel County")
     sure_counties: set[int] = field(default_factory=set)
+    #: how many states or provinces the sure counties lie in: a county says less about a
+    #: town's place when the story names counties all over the country
+    county_regions: int = 1
     #: the source's home (country, admin1 or ""), when the story does not point elsewhere
     home: tuple[str, str] | None = None
     #: (name, lat, lon) of the towns and counties whose sense is clear: namesakes close to
     #: them are likelier than far ones (one coherent geography per story)
     points: list[tuple[str, float, float]] = field(default_factory=list)
+    #: name -> points of the clearly placed towns written just before it ("Pandi, Bulacan")
+    beside: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def near(self, c: Candidate, own: str = "") -> bool:
         """The candidate lies within :data:`NEAR_KM` of a clearly placed town or county."""
@@ -97,6 +103,17 @@ class Context:
             if key != own and math.hypot(lat - p.lat, (lon - p.lon) * coslat) * 111.2 <= NEAR_KM:
                 return True
         return False
+
+    def beside_near(self, c: Candidate, own: str) -> bool:
+        """The candidate lies within :data:`BESIDE_KM` of a clearly placed town written just
+        before the name ("Pandi, Bulacan": the Bulacan next to Pandi, not Mindanao's) or of a
+        clearly placed county written just after it ("Newport, Shropshire")."""
+        p = c.place
+        if p.feature in _REGIONS:
+            return False
+        coslat = math.cos(math.radians(p.lat))
+        return any(math.hypot(lat - p.lat, (lon - p.lon) * coslat) * 111.2 <= BESIDE_KM
+                   for lat, lon in self.beside.get(own, ()))
 
     def contained(self, c: Candidate, own: str = "") -> bool:
         """The candidate lies in a county the article names, or is a county holding a place
@@ -229,11 +246,13 @@ def score(c: Candidate, ctx: Context, pair: Iterable[Candidate] = (), own: str =
         if c.admin1 and p.feature != "ADM1":
             s += W_ADMIN1 * ctx.admin1_share(cc, c.admin1, own)
         if ctx.counties and ctx.contained(c, own):
-            s += W_CONTAIN
+            s += W_CONTAIN / max(ctx.county_regions, 1)
         if ctx.at_home(c):
             s += W_HOME
         if p.feature == "ADM2" and ctx.points and ctx.near(c, own):
             s += W_NEAR  # counties only: in national news a town near another named one is chance
+        if ctx.beside and ctx.beside_near(c, own):
+            s += W_PAIR
     for other in pair:
         o = other.place
         if o.feature == "PCLI" and cc == o.country_code and p.feature != "PCLI":
@@ -260,8 +279,13 @@ def _local(c: Candidate, ctx: Context, own: str) -> bool:
     # Tampa does not make "Cleveland" the Florida village)
     if ctx.at_home(c) or (ctx.counties and ctx.surely_contained(c, own)):
         return True
+    if ctx.counties and ctx.contained(c, own) and ctx.admin1_support(cc, admin1, own):
+        return True  # "Austin, in Scott County, Indiana": of many Scott Counties, the one holding
+        # an Austin, in a state the story names too
     if c.place.feature == "ADM2" and ctx.points and ctx.near(c, own):
         return True  # a county next to a county the story names ("Laurel and Knox counties")
+    if ctx.beside and ctx.beside_near(c, own):
+        return True  # "Pandi, Bulacan": the town's own district or a neighbour written with it
     return bool(admin1) and ctx.admin1_support(cc, admin1, own) >= LOCAL_NAMES \
         and ctx.admin1_share(cc, admin1, own) >= 0.5
 
@@ -285,6 +309,15 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
         named = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
                                           and c.place.population < ALT_MIN_POPULATION)]
         cands = named or cands
+    if not pair and len(cands) > 1:
+        # nor is a place the name only spells another way over a bigger namesake it is the
+        # own name of: "Pittsburgh" in a story about California is still Pennsylvania's, not
+        # Pittsburg, California (by context alone; "Pittsburgh, Calif." may say otherwise)
+        own_names = [c.place.population for c in cands if not c.alt and c.known_population
+                     and c.place.feature not in _REGIONS]
+        top = max(own_names, default=0)
+        cands = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
+                                          and c.place.population < top)] or cands
     if not pair and len(cands) > 1 and any(c.place.feature in ("PCLI", "CONT") for c in cands) \
             and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
         # a country's own name is the country: nearness and states named in the story do not

@@ -14,6 +14,7 @@ occurrence another sense than the article's ("Washington state"):
 
 from __future__ import annotations
 
+import math
 import re
 
 from archive.geo.gazetteer import Gazetteer
@@ -79,8 +80,10 @@ def region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
 _LIST_GAPS = (", ", " and ", ", and ", " or ")
 # "Aleppo province", "Washington state", "the state of New York", "province of Idlib"
 _REGION_WORDS = "state|province|governorate|region|oblast|prefecture|department"
-_REGION_AFTER = re.compile(rf" ({_REGION_WORDS})(?![a-z])")
-_REGION_BEFORE = re.compile(rf"({_REGION_WORDS}) of $")
+# a governor governs a state or province, not a city: "New York Governor", "governor of Punjab"
+_REGION_AFTER = re.compile(rf" ({_REGION_WORDS}|governor)(?![a-z])")
+_REGION_BEFORE = re.compile(rf"({_REGION_WORDS}|governor) of $")
+CITY_PART_KM = 30.0  # "Brooklyn, New York": a place this close to the city is part of it
 
 
 def region_senses(found: list, by_key: dict[str, list[Candidate]],
@@ -90,7 +93,13 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
     "Ohio, New York and Texas". These override one sense per name for that occurrence."""
     out: dict[int, Candidate] = {}
     for k, (field_name, text, _, span) in enumerate(found):
-        if span.key not in chosen or chosen[span.key][0].place.feature == "ADM1":
+        if span.key not in chosen:
+            continue
+        part = _city_part(k, found, by_key, chosen)
+        if part is not None:  # "Brooklyn, New York": the city, whichever sense the name took
+            out[k] = part
+            continue
+        if chosen[span.key][0].place.feature == "ADM1":
             continue
         regions = [c for c in by_key[span.key] if c.place.feature == "ADM1"]
         if not regions:
@@ -100,6 +109,8 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
         if said:
             out[k] = max(regions, key=prior)
             continue
+        if _before_own_state(k, found, chosen):
+            continue  # "Florida and Washington, D.C.": the city its own state code follows
         for n in (k - 1, k + 1):
             if not 0 <= n < len(found) or found[n][0] != field_name or found[n][3].key not in chosen:
                 continue
@@ -118,6 +129,44 @@ def region_senses(found: list, by_key: dict[str, list[Candidate]],
                     out[k] = max(same, key=prior)
                     break
     return out
+
+
+def _city_part(k: int, found: list, by_key: dict[str, list[Candidate]],
+               chosen: dict[str, tuple[Candidate, float]]) -> Candidate | None:
+    """The city sense of a name written after one of the city's own parts ("Queens, New
+    York", "Brooklyn, New York"): a borough or neighbourhood within :data:`CITY_PART_KM` of
+    the city's point, not a town elsewhere in the state ("Buffalo, New York")."""
+    if k == 0 or found[k - 1][0] != found[k][0]:
+        return None
+    _, text, _, before = found[k - 1]
+    span = found[k][3]
+    if before.key not in chosen or text[before.end : span.start] != ", ":
+        return None
+    near = chosen[before.key][0].place
+    if near.feature in _REGION_FEATURES or not any(c.place.feature == "ADM1" for c in by_key[span.key]):
+        return None
+    cities = [c for c in by_key[span.key] if c.place.feature.startswith("PPL")
+              and c.place.country_code == near.country_code and c.place.population > near.population
+              and _km(c.place.lat, c.place.lon, near.lat, near.lon) <= CITY_PART_KM]
+    return max(cities, key=prior) if cities else None
+
+
+def _before_own_state(k: int, found: list, chosen: dict[str, tuple[Candidate, float]]) -> bool:
+    """The occurrence's city is written with its own state or district after it ("Washington,
+    D.C.", "New York, N.Y."), so a list of states before it does not make it one."""
+    if k + 1 >= len(found) or found[k + 1][0] != found[k][0]:
+        return False
+    text, span, nxt = found[k][1], found[k][3], found[k + 1][3]
+    if text[span.end : nxt.start] != ", " or nxt.key not in chosen:
+        return False
+    city, state = chosen[span.key][0], chosen[nxt.key][0]
+    return state.place.feature == "ADM1" and city.place.feature.startswith("PPL") \
+        and city.place.country_code == state.place.country_code and city.admin1 == state.admin1
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    coslat = math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(lat1 - lat2, (lon1 - lon2) * coslat) * 111.2
 
 
 def _listed_regions(first: list[Candidate], second: list[Candidate]) -> bool:
