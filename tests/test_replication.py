@@ -32,6 +32,15 @@ def replicated_db(pg_cluster, pg_replicated):
     primary.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _fill_and_replay(primary, replicas, primary_url):
+    """Store the sample articles on the primary and wait until every replica has replayed them."""
+    store = open_store(primary_url)
+    store.add(wf.articles())
+    store.close()
+    for replica in replicas:
+        wait_replayed(primary, replica)
+
+
 def _app(primary_url, replica_urls):
     return create_app({"TESTING": True, "INDEX": primary_url, "READ_REPLICAS": tuple(replica_urls),
                        "SEARCH_CACHE_SIZE": 0, "MAP_CACHE": False, "LOG_REQUESTS": False})
@@ -79,11 +88,7 @@ def test_an_article_ingested_on_the_primary_is_found_through_the_replicas_also_w
 def test_stopping_one_of_two_replicas_under_load_fails_no_search(pg_replicated, replicated_db):
     primary, replicas = pg_replicated
     primary_url, replica_urls = replicated_db
-    store = open_store(primary_url)
-    store.add(wf.articles())
-    store.close()
-    for replica in replicas:
-        wait_replayed(primary, replica)
+    _fill_and_replay(primary, replicas, primary_url)
     app = _app(primary_url, replica_urls)
     queries = ["Jarabulus", "Moscow", "Azaz OR Kyiv", "refugees", "news"]
     expected = {q: _search_ids(app.test_client(), q) for q in queries}
@@ -134,11 +139,7 @@ def test_geoarchive_serve_with_read_replicas_answers_while_the_primary_is_down(p
 
     primary, replicas = pg_replicated
     primary_url, replica_urls = replicated_db
-    store = open_store(primary_url)
-    store.add(wf.articles())
-    store.close()
-    for replica in replicas:
-        wait_replayed(primary, replica)
+    _fill_and_replay(primary, replicas, primary_url)
     port = free_port()
     cmd = [sys.executable, "-m", "archive", "serve", "--index", primary_url, "--port", str(port)]
     for url in replica_urls:
