@@ -21,7 +21,7 @@ from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
 from archive.store.centrality import RANK_FLOOR, matched_first
 from archive.store.facets import country_name, top_facets
-from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
+from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
 from archive.store.postgres.highlight import PageSnippets, stop_stems
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
 from archive.store.query import suggest_words
@@ -69,8 +69,9 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     """
     central = sorted((compiled.gids if compiled is not None else set())
                      | {g for g in (req.place, req.about) if g is not None})
+    cent, cent_params = cent_sql(central)
     if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
-        return (f"{CENT_SQL} / 100.0", [central], f"{CENT_SQL} DESC, day DESC NULLS LAST, seq", [central])
+        return f"{cent} / 100.0", cent_params, f"{cent} DESC, day DESC NULLS LAST, seq", cent_params
     if compiled is not None and req.sort == "relevance" and compiled.rank:
         if compiled.ts is not None and not central and _rum(conn):
             tq, params = compiled.ts
@@ -88,8 +89,8 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
             rank += f" + CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
             params = [*params, sorted(compiled.gids)]
         if central:
-            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {CENT_SQL} / 100.0)"
-            params = [*params, central]
+            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {cent} / 100.0)"
+            params = [*params, *cent_params]
         return rank, params, "score DESC, seq", []
     if req.sort == "oldest":
         return "0", [], "day ASC NULLS LAST, seq", []
@@ -131,7 +132,7 @@ def _execute(conn: psycopg.Connection, req: SearchRequest, sql: str, params: lis
         raise _rejected(req, e) from None
 
 
-def _batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
+def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
            transaction: bool = True) -> list[list | None]:
     """The rows of each query (None for a None query), all sent at once in one pipeline: one
     round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``."""
@@ -161,10 +162,10 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
                 f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                 [*score_params, *params, *order_params, req.per_page, start])
-    whole = _whole_key(conn) if where == "TRUE" else None
+    whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
-    rows, facet_rows, text_rows = _batch(conn, req, [
+    rows, facet_rows, text_rows = batch(conn, req, [
         hits_sql, None if cached is not None else (_FACETS_SQL.format(where=where), params),
         snippets.texts_query()])
     snippets.add_texts(text_rows)
@@ -179,7 +180,7 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     words_query = snippets.scan([r[2] for r in rows], stop_stems(conn))
     gids = [int(v) for v in counts["place"] if v.lstrip("-").isdigit()]
     ccs = list(counts["country"])
-    label_rows, word_rows = _batch(conn, req, [(_LABELS_SQL, [gids, ccs]) if gids or ccs else None,
+    label_rows, word_rows = batch(conn, req, [(_LABELS_SQL, [gids, ccs]) if gids or ccs else None,
                                                words_query], transaction=False)
     snippets.add_words(word_rows)
     hits = tuple(_hit(row, req, snippets, i) for i, row in enumerate(rows))
@@ -237,7 +238,7 @@ _LABELS_SQL = (f"SELECT 'place', gid::text, name FROM {SCHEMA}.places WHERE gid 
                f"UNION ALL (SELECT DISTINCT ON (upper(cc)) 'country', upper(cc), name FROM {SCHEMA}.places "
                "WHERE upper(cc) = ANY(%s::text[]) AND feature LIKE 'PCL%%' ORDER BY upper(cc), gid)")
 
-def _whole_key(conn: psycopg.Connection) -> tuple:
+def whole_key(conn: psycopg.Connection) -> tuple:
     """The whole archive's facets change only with a commit: they are kept per generation.
     (The table's oid tells a database dropped and made again under the same name apart.)"""
     row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
