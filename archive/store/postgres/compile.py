@@ -43,6 +43,7 @@ class Compiled:
     ts: tuple[str, list] | None = None
     rank: list[tuple[str, list]] = field(default_factory=list)  # (tsquery SQL, params)
     title_only: bool = False  # every ranked word was a title: word (rank on the title's own vector)
+    phrase: bool = False  # a ranked text is several words (a phrase's tsquery)
     texts: list[str] = field(default_factory=list)  # words/phrases to stem for the highlighter
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
@@ -50,6 +51,48 @@ class Compiled:
 
 
 _POSSESSIVE = re.compile(r"(\w)['’]s\b")
+_SEVERAL_WORDS = re.compile(r"\w\W+\w")
+#: Up to this many place-name words in one AND are spread over its other words (_spread).
+_MAX_SPREAD = 3
+
+
+class _Either(str):
+    """The SQL ``(pids && ids OR tsv @@ ts)`` of a word that names places, with its parts."""
+
+    ids: list[int]
+    ts: Sql | None
+
+
+def _spread(ts: Sql | None, rest: list[Sql]) -> Sql | None:
+    """An AND of words ``ts`` and conditions ``rest`` where some are place-name words
+    (``pids && ids OR tsv @@ w``), rewritten as an OR of conditions each index can answer:
+    ``tsv @@ (ts && w)`` OR ``(tsv @@ ts AND pids && ids)`` (one branch per choice, for up to
+    _MAX_SPREAD such words). Left as it is, the planner reads every row of the other words and
+    checks each one's tsvector for ``w``, which costs a read of each tsvector. None: nothing to spread.
+    """
+    eithers = [sql for sql, _p in rest if isinstance(sql, _Either) and sql.ts is not None]
+    if not eithers or len(eithers) > _MAX_SPREAD or (ts is None and len(eithers) < 2):
+        return None
+    others = [(sql, ps) for sql, ps in rest if not (isinstance(sql, _Either) and sql.ts is not None)]
+    branches: list[Sql] = []
+    for mask in range(1 << len(eithers)):
+        words = [ts] if ts is not None else []
+        places: list[Sql] = []
+        for i, e in enumerate(eithers):
+            if mask >> i & 1:
+                places.append(("pids && %s::int[]", [e.ids]))
+            else:
+                words.append(e.ts)
+        parts: list[Sql] = []
+        if words:
+            parts.append(("tsv @@ (" + " && ".join(w[0] for w in words) + ")", [p for w in words for p in w[1]]))
+        parts += places
+        branches.append(("(" + " AND ".join(sql for sql, _p in parts) + ")", [p for _s, ps in parts for p in ps]))
+    spread = ("(" + " OR ".join(sql for sql, _p in branches) + ")", [p for _s, ps in branches for p in ps])
+    if not others:
+        return spread
+    parts = [spread, *others]
+    return "(" + " AND ".join(sql for sql, _p in parts) + ")", [p for _s, ps in parts for p in ps]
 
 
 def drop_possessive(text: str) -> str:
@@ -117,6 +160,10 @@ class _Compiler:
             rest = [(k[0], k[1]) for k in kids if k[2] is None]
             if not rest:
                 return "", [], ts
+            if isinstance(node, ql.And):
+                spread = _spread(ts, rest)
+                if spread is not None:
+                    return (*spread, None)
             parts = ([(f"tsv @@ {ts[0]}", ts[1])] if ts else []) + rest
             return "(" + op_sql.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps], None
         if isinstance(node, ql.Not):
@@ -166,6 +213,7 @@ class _Compiler:
         if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
+                self.out.phrase |= isinstance(node, ql.Phrase) or _SEVERAL_WORDS.search(text) is not None
             cond = self._text(f, _TQ, [text], positive)
             ids = self.names.get(fold(text)) if f is None else None
             if ids:
@@ -174,7 +222,9 @@ class _Compiler:
                     self.out.placewords.update(fold(text).split())
                 sql, params = self._sql(cond)
                 # The ids first: a row the place index found then needs no look at its tsvector.
-                return f"(pids && %s::int[] OR {sql})", [sorted(ids), *params], None
+                either = _Either(f"(pids && %s::int[] OR {sql})")
+                either.ids, either.ts = sorted(ids), cond[2]
+                return either, [sorted(ids), *params], None
             return cond
         if f == "place":
             if text.strip().lstrip("-").isdigit():

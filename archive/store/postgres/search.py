@@ -73,7 +73,9 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
         return f"{cent} / 100.0", cent_params, f"{cent} DESC, day DESC NULLS LAST, seq", cent_params
     if compiled is not None and req.sort == "relevance" and compiled.rank:
-        if compiled.ts is not None and not central and _rum(conn):
+        # Not for phrases: the RUM index (1.3) gives every match of a phrase the same distance and
+        # streams them out of order; ts_rank ranks them, and reads only their few tsvectors.
+        if compiled.ts is not None and not compiled.phrase and not central and _rum(conn):
             tq, params = compiled.ts
             # Streamed from the index only without filters; with them the plan may sort instead, and
             # a sort needs the tie-break to page consistently (equal ranks are common).
