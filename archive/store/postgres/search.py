@@ -1,10 +1,12 @@
 """Searching the PostgreSQL archive: one page of hits, facets over all matches, did-you-mean.
 
 Per request: the query is compiled to one WHERE clause (compile.py); the page's hits are
-ranked with ``ts_rank`` (weights: title 1.0, body 0.4) or ordered by date; facets and the
-total come from one pass over the matching rows' own arrays (no joins); snippets are made
-by the project's highlighter (archive/store/snippet.py) on the page's hits only, with the
-server's stemmer deciding which words matched.
+ranked from the RUM index or with ``ts_rank`` (weights: title 1.0, body 0.4), or ordered by
+date; facets and the total come from one pass over the matching rows' own small columns (no
+joins, no second scan); snippets are made by the project's highlighter on the page's hits only
+(highlight.py), with the server's stemmer deciding which words matched. The hits, the facets
+and the stems go to the server together in one pipeline (one round trip), the facets' labels
+and the body words' stems in a second.
 """
 
 from __future__ import annotations
