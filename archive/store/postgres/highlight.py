@@ -31,7 +31,7 @@ WORD_STEMS_SQL = (f"SELECT w, (SELECT l.lexeme FROM unnest(to_tsvector('{TS_CONF
 #: Stems already asked of the server; emptied when one grows past _MAX_STEMS.
 _TEXT_STEMS: dict[str, tuple[str, ...]] = {}
 _WORD_STEMS: dict[str, str | None] = {}
-_MAX_STEMS = 200_000
+_MAX_STEMS = 50_000  # a few MB per process
 _STOP_STEMS: set[str] = set()
 _MISSING = object()
 _LOOKBEHIND = r"(?<!\w)"
