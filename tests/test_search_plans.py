@@ -132,3 +132,16 @@ def test_the_fast_scan_keeps_the_regex_when_lower_case_changes_lengths():
     assert len(text.lower()) != len(text)
     assert candidates(pattern, text) == [(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
     assert re.search("istanbul", text)  # positive control: there is something to find
+
+
+def test_date_ranges_include_both_ends_and_pages_of_a_word_by_date_are_in_order(store):
+    days = [dt.date(2019, 12, 31), dt.date(2020, 1, 1), dt.date(2020, 1, 2), dt.date(2020, 1, 3), None]
+    store.add([_doc(f"d{i}", "Fair", "The fair opened.", date=day) for i, day in enumerate(days)])
+    assert ids(store, q="date:[2020-01-01 TO 2020-01-02]") == {"d1", "d2"}
+    assert ids(store, q="fair", **{"from": "2020-01-01", "to": "2020-01-02"}) == {"d1", "d2"}
+    assert ids(store, q="fair", **{"from": "2020-01-02"}) == {"d2", "d3"}
+    assert ids(store, q="fair") == {"d0", "d1", "d2", "d3", "d4"}  # positive control
+    for sort, want in (("newest", ["d3", "d2", "d1", "d0", "d4"]), ("oldest", ["d0", "d1", "d2", "d3", "d4"])):
+        pages = [store.search(parse_request({"q": "fair", "sort": sort, "per_page": "2", "page": str(n)}))
+                 for n in (1, 2, 3)]
+        assert [h.id for p in pages for h in p.hits] == want, sort
