@@ -133,15 +133,8 @@ def _rejected(req: SearchRequest, e: psycopg.Error) -> QueryError:
                       "field:word and word*.", param="q")
 
 
-def _execute(conn: psycopg.Connection, req: SearchRequest, sql: str, params: list):
-    try:
-        return conn.execute(sql, params)
-    except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:
-        raise _rejected(req, e) from None
-
-
 def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
-           transaction: bool = True) -> list[list | None]:
+          transaction: bool = True) -> list[list | None]:
     """The rows of each query (None for a None query), all sent at once in one pipeline: one
     round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``."""
     try:
