@@ -69,7 +69,14 @@ from archive.geo.recognize import (
     tokenize,
 )
 from archive.geo.resolve import Candidate, Context, choose, lookup, prior
-from archive.geo.vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
+from archive.geo.vetting import (
+    SMALL_PLACE,
+    drop_doubtful,
+    drop_misplaced,
+    find_pairs,
+    region_senses,
+    region_weights,
+)
 from archive.models import Article, GeotaggedArticle, Mention
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
@@ -281,6 +288,7 @@ class Geotagger:
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k, k in certain)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
+        drop_misplaced(found, by_key, chosen)
         if regions is not None:  # evidence of the source's home: the states of its confident choices
             regions.extend((c.place.country_code, c.admin1) for c, conf in chosen.values()
                            if conf >= SECOND_PASS_CONFIDENCE and c.admin1 and c.place.country_code
@@ -296,6 +304,8 @@ class Geotagger:
                 small = cand.place.population < SMALL_PLACE or cand.alt
                 if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": a name, not the small town
+                if span.landform and not _landform_town(cand, ctx, span.key):
+                    continue  # "Mississippi River", "Islington Bay" in a New Zealand story
                 cc = cand.place.country_code
                 province = cand.place.feature == "ADM1" or any(  # a city naming its province counts as one
                     c.place.feature == "ADM1" and c.admin1 == cand.admin1 and c.place.country_code == cc
@@ -308,6 +318,21 @@ class Geotagger:
                     continue
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
+
+
+def _landform_town(cand: Candidate, ctx: Context, key: str) -> bool:
+    """A landform or water named after a town ("Lake Manassas", "Tijuana River") is near the
+    town when the story is set around it: in a state the story names or, when it names none
+    of that country's, in a country it names. One named after a state or a country
+    ("Mississippi River", "Niger Delta") lies somewhere in or beside it, not at its point, and
+    one named after a town elsewhere ("Islington Bay" in a story set in New Zealand, "Plum
+    Island" in one set in New York) is not at that town."""
+    p = cand.place
+    if p.feature in ("PCLI", "CONT", "ADM1") or not ctx.country_support(p.country_code, key):
+        return False
+    if ctx.admin1_support(p.country_code, cand.admin1, key):
+        return True
+    return not any(cc == p.country_code and names - {key} for (cc, _), names in ctx.admin1s.items())
 
 
 def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:

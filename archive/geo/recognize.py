@@ -111,6 +111,9 @@ class Span:
     in_name: bool = False
     #: a given name before a surname-like word ("Vladimir Putin"): no small place, no province
     given_name: bool = False
+    #: part of the name of a landform or water ("Mississippi River", "Cape Peron", "Plum
+    #: Island") that the gazetteer lacks: the place named after is not meant (set by the filters)
+    landform: bool = False
 
 
 class _WithOverrides:
