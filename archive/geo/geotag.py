@@ -74,6 +74,7 @@ from archive.geo.vetting import (
     drop_doubtful,
     drop_misplaced,
     find_pairs,
+    landform_town,
     region_senses,
     region_weights,
 )
@@ -304,7 +305,7 @@ class Geotagger:
                 small = cand.place.population < SMALL_PLACE or cand.alt
                 if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": a name, not the small town
-                if span.landform and not _landform_town(cand, ctx, span.key):
+                if span.landform and not landform_town(cand, ctx, span.key):
                     continue  # "Mississippi River", "Islington Bay" in a New Zealand story
                 cc = cand.place.country_code
                 province = cand.place.feature == "ADM1" or any(  # a city naming its province counts as one
@@ -318,21 +319,6 @@ class Geotagger:
                     continue
                 mentions.append(Mention(name, span.start, span.end, span.surface, cand.place, conf))
         return mentions
-
-
-def _landform_town(cand: Candidate, ctx: Context, key: str) -> bool:
-    """A landform or water named after a town ("Lake Manassas", "Tijuana River") is near the
-    town when the story is set around it: in a state the story names or, when it names none
-    of that country's, in a country it names. One named after a state or a country
-    ("Mississippi River", "Niger Delta") lies somewhere in or beside it, not at its point, and
-    one named after a town elsewhere ("Islington Bay" in a story set in New Zealand, "Plum
-    Island" in one set in New York) is not at that town."""
-    p = cand.place
-    if p.feature in ("PCLI", "CONT", "ADM1") or not ctx.country_support(p.country_code, key):
-        return False
-    if ctx.admin1_support(p.country_code, cand.admin1, key):
-        return True
-    return not any(cc == p.country_code and names - {key} for (cc, _), names in ctx.admin1s.items())
 
 
 def _abroad(ctx: Context, by_key: dict[str, list[Candidate]]) -> bool:

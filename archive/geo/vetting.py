@@ -11,7 +11,8 @@ occurrence another sense than the article's ("Washington state"):
 - a city written with a state it is not in ("Warrington, Pa."), or with a state, province
   or county written out that holds no place of its name ("Bradford, Ontario": not England's;
   :func:`drop_misplaced`);
-- "City, State" pairs, but not lists of regions (:func:`find_pairs`).
+- "City, State" pairs, but not lists of regions (:func:`find_pairs`);
+- a landform named after a place ("Mississippi River"; :func:`landform_town`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,21 @@ def drop_misplaced(found: list, by_key: dict[str, list[Candidate]],
             del chosen[s1.key]
         elif town not in inside:  # "Mylor, Cornwall": Mylor Bridge there, not Mylor in Australia
             chosen[s1.key] = (max(inside, key=prior), chosen[s1.key][1])
+
+
+def landform_town(cand: Candidate, ctx: Context, key: str) -> bool:
+    """A landform or water named after a town ("Lake Manassas", "Tijuana River") is near the
+    town when the story is set around it: in a state the story names or, when it names none
+    of that country's, in a country it names. One named after a state or a country
+    ("Mississippi River", "Niger Delta") lies somewhere in or beside it, not at its point, and
+    one named after a town elsewhere ("Islington Bay" in a story set in New Zealand, "Plum
+    Island" in one set in New York) is not at that town."""
+    p = cand.place
+    if p.feature in ("PCLI", "CONT", "ADM1") or not ctx.country_support(p.country_code, key):
+        return False
+    if ctx.admin1_support(p.country_code, cand.admin1, key):
+        return True
+    return not any(cc == p.country_code and names - {key} for (cc, _), names in ctx.admin1s.items())
 
 
 def region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:
