@@ -138,3 +138,14 @@ def test_the_facet_lists_no_inferred_home_when_switched_off(location, overrides_
     items = facet_items(app.test_client().get("/?q=council").get_data(as_text=True))
     assert "home:" not in items[LOCAL]
     assert "home: Corbin, Kentucky, configured" in items["Valley &lt;i&gt;Gazette&lt;/i&gt;"]  # the control
+
+
+def test_the_api_lists_the_homes_of_the_facets_sources(location, overrides_file, module_store_factory, request):
+    needs_divisions(request, module_store_factory)
+    app = create_app({"TESTING": True, "INDEX": location, "OVERRIDES": str(overrides_file)})
+    body = app.test_client().get("/api/search?q=council").get_json()
+    assert NATIONAL in [f["value"] for f in body["facets"]["source"]]  # listed, with no home
+    assert set(body["source_homes"]) == {LOCAL, GIVEN}
+    assert body["source_homes"][LOCAL] == {"source": LOCAL, "home": "Kentucky", "how": "inferred",
+                                           "country_code": "US", "geonameid": KENTUCKY[0]}
+    assert body["source_homes"][GIVEN]["how"] == "configured"
