@@ -1,6 +1,6 @@
-"""Reading a story's own words (issue 10): a landform named after a place, a town written
-with a province or county that holds no town of its name, one name shared by two countries,
-and a region GeoNames names only with its neighbours.
+"""Reading a story's own words (issue 10): a landform named after a place, a compass word
+before a region's name, a town written with a province or county that holds no town of its
+name, one name shared by two countries, and a region GeoNames names only with its neighbours.
 
 Every sentence here was written for this suite. The real gazetteer is used throughout;
 spans are compared exactly, and every check that something is *not* tagged has a place in
@@ -15,6 +15,7 @@ CINCINNATI, OHIO, MOAB = 4508722, 5165418, 5543307
 SANDUSKY_OH, SUNSHINE_COAST, QUEENSLAND = 5170691, 10630449, 2152274
 DR_CONGO, REP_CONGO, NORTH_KIVU, BRAZZAVILLE = 203312, 2260494, 206938, 2260535
 UNITED_STATES, LATIN_AMERICA = 6252001, 7730009
+ENGLAND, TEXAS, LAREDO = 6269131, 4736286, 4705349
 
 
 def spans(mentions):
@@ -70,6 +71,25 @@ def test_a_bay_named_after_a_town_the_story_is_set_around_keeps_the_town(tagger)
     found = spans(tagger.tag_text(text))
     assert found.get(at(text, "Sandusky")) == SANDUSKY_OH
     assert found.get(at(text, "Ohio")) == OHIO
+
+
+# --- a compass word before a name ------------------------------------------------------------
+
+
+def test_a_compass_part_of_a_region_abroad_is_not_that_region(tagger):
+    # no "East Midlands" in the gazetteer; its "Midlands" is Zimbabwe's province
+    text = ("Flood warnings were issued across the East Midlands on Tuesday, the Environment Agency "
+            "in England said.")
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "England")) == ENGLAND  # the control
+    assert untagged(found, text, "Midlands")
+
+
+def test_a_compass_part_of_a_region_the_story_is_in_keeps_the_region(tagger):
+    text = "Ranchers in South Texas said the drought near Laredo was the worst in years."
+    found = spans(tagger.tag_text(text))
+    assert found.get(at(text, "Texas")) == TEXAS
+    assert found.get(at(text, "Laredo")) == LAREDO
 
 
 # --- "Town, Province" and "Town, County" --------------------------------------------------

@@ -419,4 +419,6 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
     for span in keep:
         if span.key not in persons:
             span.landform = span.rows is None and not span.demonym and art.landform(span)
+            span.compass = span.rows is None and span.i > 0 and tokens[span.i - 1].is_cap \
+                and tokens[span.i - 1].folded in _COMPASS and text[tokens[span.i - 1].end : span.start] == " "
             yield span

@@ -307,6 +307,10 @@ class Geotagger:
                     continue  # "Lansdowne Road": a name, not the small town
                 if span.landform and not landform_town(cand, ctx, span.key):
                     continue  # "Mississippi River", "Islington Bay" in a New Zealand story
+                if span.compass and cand.place.feature not in ("PCLI", "CONT") \
+                        and not ctx.country_support(cc := cand.place.country_code, span.key) \
+                        and any(names - {span.key} for c, names in ctx.countries.items() if c != cc):
+                    continue  # "the West Midlands" in a story set in England: not Zimbabwe's Midlands
                 cc = cand.place.country_code
                 province = cand.place.feature == "ADM1" or any(  # a city naming its province counts as one
                     c.place.feature == "ADM1" and c.admin1 == cand.admin1 and c.place.country_code == cc

@@ -114,6 +114,9 @@ class Span:
     #: part of the name of a landform or water ("Mississippi River", "Cape Peron", "Plum
     #: Island") that the gazetteer lacks: the place named after is not meant (set by the filters)
     landform: bool = False
+    #: written after a compass word that the gazetteer does not know as part of the name
+    #: ("West Midlands"): a part of some region, not necessarily the one of that name
+    compass: bool = False
 
 
 class _WithOverrides:
