@@ -149,3 +149,15 @@ def test_the_api_lists_the_homes_of_the_facets_sources(location, overrides_file,
     assert body["source_homes"][LOCAL] == {"source": LOCAL, "home": "Kentucky", "how": "inferred",
                                            "country_code": "US", "geonameid": KENTUCKY[0]}
     assert body["source_homes"][GIVEN]["how"] == "configured"
+
+
+def test_a_home_listed_follows_new_articles(tmp_path):
+    location = str(tmp_path / "index")
+    kentucky = [LONDON_KY, CORBIN, SOMERSET, LEXINGTON]
+    wf.add_to(location, [story("Fresh Ledger", 0, kentucky), story(NATIONAL, 0, [AUSTIN, DENVER])])
+    client = create_app({"TESTING": True, "INDEX": location}).test_client()
+    items = facet_items(client.get("/?q=council").get_data(as_text=True))
+    assert NATIONAL in items and "home:" not in items["Fresh Ledger"]  # one article says too little
+    wf.add_to(location, [story("Fresh Ledger", n, kentucky) for n in (1, 2)])
+    items = facet_items(client.get("/?q=council").get_data(as_text=True))
+    assert "home: Kentucky (United States), inferred" in items["Fresh Ledger"]  # read again after the commit

@@ -12,10 +12,11 @@ from archive.store import Store
 from archive.store.centrality import main_first
 from archive.store.query import parse_request
 from web import front, maps, present
-from web.cache import cached, cached_result
+from web.cache import MapCache, cached, cached_result
 
 bp = Blueprint("pages", __name__)
 FACET_VALUES = 10  # values each facet lists (templates/_facets.html)
+HOMES_KEPT = 4096  # sources whose home is kept per app
 present.register(bp)
 
 def store() -> Store:
@@ -69,7 +70,7 @@ def build_front() -> tuple[front.Front, maps.MapParts | None]:
 
 def source_homes(page: SearchPage) -> dict[str, SourceHome]:
     """The home of each source the facet lists: the overrides file's ``[home]`` (OVERRIDES) or,
-    unless INFER_HOMES is off, the one its articles point to; computed once per index state."""
+    unless INFER_HOMES is off, the one its articles point to; read once per index state."""
     config = current_app.config
     path, infer = config.get("OVERRIDES"), bool(config.get("INFER_HOMES", True))
 
@@ -81,9 +82,13 @@ def source_homes(page: SearchPage) -> dict[str, SourceHome]:
             overrides = load_overrides(path)
         return home.source_homes(store(), [source], overrides, infer).get(source)
 
+    # Kept per index state whatever the cache settings: a home is a fact about the archive,
+    # not about one search, and reading it again for every page would cost more than the page.
+    memo = current_app.extensions.setdefault("geoarchive_source_homes", MapCache(HOMES_KEPT))
+    generation = store().generation()
     out = {}
     for f in page.facets.get("source", ())[:FACET_VALUES]:
-        found = cached(("source-home", f.value, str(path), infer), lambda v=f.value: compute(v))
+        found = memo.get_or_compute(generation, (f.value, str(path), infer), lambda v=f.value: compute(v))
         if found is not None:
             out[f.value] = found
     return out

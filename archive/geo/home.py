@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable
+from itertools import islice
 from typing import Any
 
 from archive.models import GeotaggedArticle, SearchRequest, SourceHome
@@ -80,8 +81,7 @@ def source_homes(store: Any, sources: Iterable[str], overrides: Any = None, infe
     (unless ``infer`` is false) the state or province the confident mentions of its
     ``sample`` newest stored articles concentrate in, by :class:`HomeInference`'s rule.
 
-    :param store: an :class:`archive.store.Store` (read through ``search`` and ``get_article``).
-    :param sample: how many of its newest articles to read (at most a page: 100).
+    :param store: an :class:`archive.store.Store` (read through ``iter_hits`` and ``get_article``).
     :param overrides: an :class:`archive.geo.overrides.Overrides`, or None.
     """
     out: dict[str, SourceHome] = {}
@@ -92,9 +92,11 @@ def source_homes(store: Any, sources: Iterable[str], overrides: Any = None, infe
             continue
         if not infer:
             continue
-        # one page of a search, not a stream: engines retry searches (on another replica)
-        page = store.search(SearchRequest(source=source, sort="newest", per_page=sample))
-        ids = [hit.id for hit in page.hits]
+        hits = store.iter_hits(SearchRequest(source=source, sort="newest"))
+        try:
+            ids = [hit.id for hit in islice(hits, sample)]
+        finally:  # a generator left open would hold the engine's searcher or cursor
+            getattr(hits, "close", lambda: None)()
         counts = HomeInference()
         for article_id in ids:
             ga = store.get_article(article_id)
