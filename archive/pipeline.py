@@ -44,7 +44,7 @@ class IngestOptions:
     retag: bool = False  # re-tag unchanged articles too (after changing overrides or options)
     max_bytes: int = 10_000_000
     lock_timeout: float = 0.0
-    batch: int = DEFAULT_BATCH
+    batch: int | None = None  # articles per commit; None: the writer's default_batch, else DEFAULT_BATCH
     overrides: Path | None = None
     demonyms: bool = False  # tag "Syrian" as Syria (see archive.geo.geotag)
     infer_homes: bool = True  # infer a source's home from its articles (see archive.geo.home)
@@ -88,6 +88,7 @@ def run_ingest(
         seen_ids: set[str] = set()
         read_origins: set[str] = set()
         selected = _select(paths, options, known, seen_ids, read_origins, report, progress)
+        batch = options.batch or writer.default_batch or DEFAULT_BATCH
         pending = 0
         for ga in _tag_all(selected, options):
             writer.add(ga)
@@ -98,8 +99,8 @@ def run_ingest(
                 report.added += 1
             pending += 1
             _tick(report, progress)
-            if pending >= options.batch:
-                writer.commit()
+            if pending >= batch:
+                writer.commit_later()  # PostgreSQL writes it while the next batch is geotagged
                 pending = 0
         if options.prune:
             report.pruned = _prune(writer, known, seen_ids, read_origins)

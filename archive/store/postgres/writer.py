@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -25,8 +26,11 @@ log = logging.getLogger(__name__)
 
 _TITLE_WORD = re.compile(r"\w+", re.UNICODE)
 _RETRIES = 5
-#: A batch this large changes the table's statistics: ANALYZE it (autovacuum may lag a bulk load).
-_ANALYZE_ROWS = 2000
+#: A batch this large, and at least 1/_ANALYZE_SHARE of the rows the planner thinks the table
+#: has, changes the table's statistics: ANALYZE it (autovacuum may lag a bulk load). Smaller
+#: shares are left to autovacuum (an ANALYZE after every 2,000-article batch of a 50k load costs more).
+_ANALYZE_ROWS = 1000
+_ANALYZE_SHARE = 5
 
 _COLUMNS = ("id", "title", "body", "date", "day", "year", "url", "source", "author", "origin", "chash",
             "placetext", "pids", "pcent", "countries", "tags", "spell", "places", "mentions", "nmentions", "geom")
@@ -66,12 +70,19 @@ def article_row(ga: GeotaggedArticle) -> tuple:
 class PostgresWriter(StoreWriter):
     """Buffers adds and deletes; :meth:`commit` writes them in one transaction."""
 
+    #: An ingest's batch: written on a thread of its own while the next one is geotagged
+    #: (commit_later), so smaller batches than Whoosh's overlap the two more closely and leave
+    #: less to write after the last article is tagged.
+    default_batch = 2_000
+
     def __init__(self, connections, location: str = ""):
         self._connections = connections
         self._location = location
         self._ops: dict[str, GeotaggedArticle | None] = {}  # id -> article, or None to delete
         self._ready = False
         self.committed = 0
+        self._flight: threading.Thread | None = None  # commit_later's batch being written
+        self._error: BaseException | None = None
 
     def _ensure(self, conn) -> None:
         if not self._ready:
@@ -95,12 +106,45 @@ class PostgresWriter(StoreWriter):
         self._ops[article_id] = None
 
     def commit(self) -> None:
+        self._wait()
         if not self._ops:
             if not self._ready:  # a writer that wrote nothing still leaves an (empty) archive, as in Whoosh
                 with self._connections.write() as conn:
                     self._ensure(conn)
             return
         ops, self._ops = self._ops, {}
+        try:
+            self._write(ops)
+        except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.UniqueViolation):
+            self._ops = ops  # still to write: a later commit or close tries again
+            raise
+
+    def commit_later(self) -> None:
+        """Write the batch on a thread of its own: the server does the work, so the caller's
+        next batch is read and geotagged meanwhile (see :meth:`StoreWriter.commit_later`)."""
+        self._wait()
+        if not self._ops:
+            return
+        ops, self._ops = self._ops, {}
+        self._flight = threading.Thread(target=self._write_in_flight, args=(ops,), name="pg-commit", daemon=True)
+        self._flight.start()
+
+    def _write_in_flight(self, ops: dict[str, GeotaggedArticle | None]) -> None:
+        try:
+            self._write(ops)
+        except BaseException as e:  # noqa: BLE001 - raised again by _wait in the caller's thread
+            self._error = e
+
+    def _wait(self) -> None:
+        """Wait for the batch in flight; raise its error (its articles are not committed)."""
+        if self._flight is not None:
+            self._flight.join()
+            self._flight = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _write(self, ops: dict[str, GeotaggedArticle | None]) -> None:
         for attempt in range(_RETRIES):
             try:
                 with self._connections.write() as conn:
@@ -110,19 +154,25 @@ class PostgresWriter(StoreWriter):
                 break
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure, pg_errors.UniqueViolation) as e:
                 if attempt == _RETRIES - 1:
-                    self._ops = ops
                     raise
                 log.info("batch of %d retried after %s", len(ops), type(e).__name__)
         self.committed += len(ops)
         if len(ops) >= _ANALYZE_ROWS:
             with self._connections.write() as conn:
-                conn.execute(f"ANALYZE {SCHEMA}.articles")
+                row = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                                   (f"{SCHEMA}.articles",)).fetchone()
+                if row is None or row[0] < len(ops) * _ANALYZE_SHARE:  # never analyzed: -1
+                    conn.execute(f"ANALYZE {SCHEMA}.articles")
 
     def close(self) -> None:
         self.commit()
 
     def cancel(self) -> None:
         self._ops = {}
+        try:
+            self._wait()  # the batch in flight commits or fails on its own; nothing is left running
+        except Exception:  # noqa: BLE001 - cancel runs while another error propagates
+            log.warning("the batch in flight failed while the ingest stopped", exc_info=True)
 
 
 def _write_batch(conn: psycopg.Connection, ops: dict[str, GeotaggedArticle | None]) -> None:
