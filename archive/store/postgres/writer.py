@@ -200,14 +200,25 @@ class PostgresWriter(StoreWriter):
                     raise
                 log.info("batch of %d retried after %s", len(ops), type(e).__name__)
         self.committed += len(ops)
-        if len(ops) >= _ANALYZE_ROWS:
+        try:
+            self._upkeep(len(ops))
+        except (pg_errors.DeadlockDetected, pg_errors.LockNotAvailable) as e:
+            # ANALYZE, a switch of partition and CREATE INDEX CONCURRENTLY of several writers can wait for
+            # each other; the server then cancels one. All three are upkeep: the next batch or close tries again
+            # (an index left invalid is built again, see seal_partition).
+            log.info("upkeep after a batch deferred: %s", type(e).__name__)
+
+    def _upkeep(self, batch: int) -> None:
+        """Statistics, and with RUM a new partition when the current one is full (after a batch)."""
+        if batch >= _ANALYZE_ROWS:
             with self._connections.write() as conn:
+                conn.execute("SET LOCAL lock_timeout = '2s'")
                 row = conn.execute(  # the planner's row count of the table or of its partitions
                     "SELECT sum(greatest(c.reltuples, 0)) FROM pg_class c WHERE c.oid IN "
                     "(SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(%s)) "
                     "OR (c.oid = to_regclass(%s) AND c.relkind = 'r')",
                     (f"{SCHEMA}.articles", f"{SCHEMA}.articles")).fetchone()
-                if row is None or row[0] is None or row[0] < len(ops) * _ANALYZE_SHARE:
+                if row is None or row[0] is None or row[0] < batch * _ANALYZE_SHARE:
                     conn.execute(f"ANALYZE {SCHEMA}.articles")
         if self._rum:
             self._rotate()
@@ -254,7 +265,10 @@ class PostgresWriter(StoreWriter):
     def close(self) -> None:
         self.commit()
         if self._rum and self.committed:
-            self._seal(last=True)
+            try:
+                self._seal(last=True)
+            except (pg_errors.DeadlockDetected, pg_errors.LockNotAvailable) as e:
+                log.warning("the RUM index of the newest articles is left to the next writer: %s", type(e).__name__)
 
     def cancel(self) -> None:
         self._ops = {}
