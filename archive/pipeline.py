@@ -3,7 +3,11 @@
 This module only orchestrates. Reading belongs to ``ingest``, place finding to
 ``geotag`` and writing to ``index``; here we decide what to (re)index, run the
 geotagger on every core, commit in batches so that a crash loses at most the
-batch in flight, and account for every input in an ``IngestReport``.
+batches in flight, and account for every input in an ``IngestReport``.
+
+A batch is handed to the store with ``StoreWriter.commit_later``: PostgreSQL writes it on a
+thread of its own (the server does the work) while the next batch is read and geotagged, so
+the two overlap; Whoosh, whose writer indexes in this process, commits at once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from archive.store.stored import content_hash
 
 logger = logging.getLogger(__name__)
 
-#: Articles per commit. A SIGKILL loses at most this many (plus those still being tagged).
+#: Articles per commit into Whoosh (PostgreSQL's writer has its own default_batch). A SIGKILL
+#: loses at most two batches (one being written, one being filled) plus those being tagged.
 #: Whoosh merges small segments at each commit (MERGE_SMALL); with 2,000-article batches the
 #: 21st commit merged all earlier segments into one, a 2-minute stall that took the whole
 #: corpus from 174 to 141 articles/s. 10,000-article batches leave a handful of segments

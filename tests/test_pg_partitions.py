@@ -172,3 +172,17 @@ def test_an_index_left_invalid_by_a_killed_writer_is_built_again(pg_url, small_p
     assert partitions_of(pg_url)[0] == (1, True)
     assert store.search(parse_request({"q": "officials"})).total == 61
     store.close()
+
+
+def test_a_big_batch_after_a_finished_ingest_starts_a_partition_of_its_own(pg_url, monkeypatch):
+    monkeypatch.setattr(pg_writer, "_FRESH_ROWS", 20)
+    store = open_store(pg_url)
+    write(store, synthetic(30), batch=30)
+    assert partitions_of(pg_url) == [(1, True)]
+    write(store, synthetic(5, start=30), batch=5)  # small: into the partition with its RUM index
+    assert rows_by_part(pg_url) == {1: 35}
+    write(store, synthetic(25, start=35), batch=25)  # big: a partition of its own, RUM built at the end
+    assert rows_by_part(pg_url) == {1: 35, 2: 25}
+    assert partitions_of(pg_url) == [(1, True), (2, True)]
+    assert store.search(parse_request({"q": "officials"})).total == 60
+    store.close()

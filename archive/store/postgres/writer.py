@@ -62,6 +62,9 @@ _ANALYZE_SHARE = 5
 #: the archive if that is more (so an archive of n articles has O(log n) partitions).
 _ROTATE_ROWS = 10_000
 _ROTATE_SHARE = 3
+#: A writer's first batch of this many articles or more goes to a new partition when the current
+#: one already has its RUM index (sealed when the last writer closed), rather than into it row by row.
+_FRESH_ROWS = 1000
 #: pg_advisory_xact_lock key: batches hold it shared, a switch of partition exclusively.
 _ROTATE_KEY = 0x6A0A1C12
 #: pg_try_advisory_lock key: one writer builds RUM indexes at a time (the others leave it to it).
@@ -117,6 +120,7 @@ class PostgresWriter(StoreWriter):
         self._ready = False
         self._parts = False  # the partitioned layout (else an older archive's one table)
         self._rum = False
+        self._fresh = False  # whether the first big batch has been given a partition without RUM
         self.committed = 0
         self._flight: threading.Thread | None = None  # commit_later's batch being written
         self._error: BaseException | None = None
@@ -184,6 +188,12 @@ class PostgresWriter(StoreWriter):
             raise error
 
     def _write(self, ops: dict[str, GeotaggedArticle | None]) -> None:
+        if not self._ready:
+            with self._connections.write() as conn:
+                self._ensure(conn)
+        if self._rum and not self._fresh and len(ops) >= _FRESH_ROWS:
+            self._fresh = True
+            self._guarded(lambda: self._rotate(fresh=True))
         for attempt in range(_RETRIES):
             try:
                 with self._connections.write() as conn:
@@ -200,13 +210,17 @@ class PostgresWriter(StoreWriter):
                     raise
                 log.info("batch of %d retried after %s", len(ops), type(e).__name__)
         self.committed += len(ops)
+        self._guarded(lambda: self._upkeep(len(ops)))
+
+    @staticmethod
+    def _guarded(upkeep) -> None:
         try:
-            self._upkeep(len(ops))
+            upkeep()
         except (pg_errors.DeadlockDetected, pg_errors.LockNotAvailable) as e:
             # ANALYZE, a switch of partition and CREATE INDEX CONCURRENTLY of several writers can wait for
             # each other; the server then cancels one. All three are upkeep: the next batch or close tries again
             # (an index left invalid is built again, see seal_partition).
-            log.info("upkeep after a batch deferred: %s", type(e).__name__)
+            log.info("upkeep deferred: %s", type(e).__name__)
 
     def _upkeep(self, batch: int) -> None:
         """Statistics, and with RUM a new partition when the current one is full (after a batch)."""
@@ -223,16 +237,20 @@ class PostgresWriter(StoreWriter):
         if self._rum:
             self._rotate()
 
-    def _rotate(self) -> None:
-        """Make a new partition the one rows go to when the current one is full, and build the
-        full one's RUM index (see the module's docstring)."""
+    def _rotate(self, fresh: bool = False) -> None:
+        """Make a new partition the one rows go to when the current one is full (or, ``fresh``,
+        has its RUM index already and any rows), and build the full one's RUM index (see the
+        module's docstring)."""
         with self._connections.write() as conn:
             part = conn.execute(f"SELECT part FROM {SCHEMA}.meta").fetchone()[0]
             rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{partition(part)}").fetchone()[0]
             total = conn.execute(
                 "SELECT sum(greatest(c.reltuples, 0)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                 "WHERE i.inhparent = to_regclass(%s)", (f"{SCHEMA}.articles",)).fetchone()[0] or 0
-            if rows < max(_ROTATE_ROWS, total / _ROTATE_SHARE):
+            if fresh:
+                if not rows or not dict(partitions(conn)).get(part):
+                    return
+            elif rows < max(_ROTATE_ROWS, total / _ROTATE_SHARE):
                 return
             # Waits for the batches in flight (they hold the lock shared); later ones wait for this.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROTATE_KEY,))
