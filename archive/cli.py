@@ -92,8 +92,9 @@ def cli():
               help="Seconds to wait for another ingest's lock on the index.")
 @click.option("--index-procs", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Processes writing the index (each writes its own segments; merged at the end).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
-              help="Articles per commit; an interrupted ingest keeps every finished batch.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help=f"Articles per commit; an interrupted ingest keeps every finished batch. "
+                   f"[default: {DEFAULT_BATCH} for Whoosh, 2000 for PostgreSQL]")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar="GEOARCHIVE_OVERRIDES", help="Geotagging overrides file (see README).")
 @demonyms_option

@@ -3,7 +3,11 @@
 This module only orchestrates. Reading belongs to ``ingest``, place finding to
 ``geotag`` and writing to ``index``; here we decide what to (re)index, run the
 geotagger on every core, commit in batches so that a crash loses at most the
-batch in flight, and account for every input in an ``IngestReport``.
+batches in flight, and account for every input in an ``IngestReport``.
+
+A batch is handed to the store with ``StoreWriter.commit_later``: PostgreSQL writes it on a
+thread of its own (the server does the work) while the next batch is read and geotagged, so
+the two overlap; Whoosh, whose writer indexes in this process, commits at once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from archive.store.stored import content_hash
 
 logger = logging.getLogger(__name__)
 
-#: Articles per commit. A SIGKILL loses at most this many (plus those still being tagged).
+#: Articles per commit into Whoosh (PostgreSQL's writer has its own default_batch). A SIGKILL
+#: loses at most two batches (one being written, one being filled) plus those being tagged.
 #: Whoosh merges small segments at each commit (MERGE_SMALL); with 2,000-article batches the
 #: 21st commit merged all earlier segments into one, a 2-minute stall that took the whole
 #: corpus from 174 to 141 articles/s. 10,000-article batches leave a handful of segments
@@ -44,7 +49,7 @@ class IngestOptions:
     retag: bool = False  # re-tag unchanged articles too (after changing overrides or options)
     max_bytes: int = 10_000_000
     lock_timeout: float = 0.0
-    batch: int = DEFAULT_BATCH
+    batch: int | None = None  # articles per commit; None: the writer's default_batch, else DEFAULT_BATCH
     overrides: Path | None = None
     demonyms: bool = False  # tag "Syrian" as Syria (see archive.geo.geotag)
     infer_homes: bool = True  # infer a source's home from its articles (see archive.geo.home)
@@ -88,6 +93,7 @@ def run_ingest(
         seen_ids: set[str] = set()
         read_origins: set[str] = set()
         selected = _select(paths, options, known, seen_ids, read_origins, report, progress)
+        batch = options.batch or writer.default_batch or DEFAULT_BATCH
         pending = 0
         for ga in _tag_all(selected, options):
             writer.add(ga)
@@ -98,8 +104,8 @@ def run_ingest(
                 report.added += 1
             pending += 1
             _tick(report, progress)
-            if pending >= options.batch:
-                writer.commit()
+            if pending >= batch:
+                writer.commit_later()  # PostgreSQL writes it while the next batch is geotagged
                 pending = 0
         if options.prune:
             report.pruned = _prune(writer, known, seen_ids, read_origins)

@@ -36,6 +36,9 @@ class StoreWriter(ABC):
     error drops the batch in flight and keeps every batch committed before it.
     """
 
+    #: Articles per commit when the caller does not say (None: archive.pipeline.DEFAULT_BATCH).
+    default_batch: int | None = None
+
     @abstractmethod
     def known(self) -> Known:
         """id -> (origin, content hash) of every committed article."""
@@ -51,6 +54,16 @@ class StoreWriter(ABC):
     @abstractmethod
     def commit(self) -> None:
         """Durably commit everything written since the last commit."""
+
+    def commit_later(self) -> None:
+        """Start committing everything written since the last commit, and return.
+
+        For engines whose server does the writing (PostgreSQL), the caller goes on (reading and
+        geotagging the next batch) while the batch is written; the next ``commit_later``,
+        :meth:`commit` or :meth:`close` first waits for it and raises its error, if any. So at
+        most two batches are in flight. The default commits at once.
+        """
+        self.commit()
 
     @abstractmethod
     def close(self) -> None:

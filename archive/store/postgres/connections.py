@@ -253,6 +253,23 @@ class Connections:
         finally:
             pool.putconn(conn)
 
+    @contextmanager
+    def maintenance(self) -> Iterator[psycopg.Connection]:
+        """A connection to the primary outside any transaction (autocommit), for statements that
+        cannot run inside one (CREATE INDEX CONCURRENTLY)."""
+        try:
+            pool, conn = self.primary.checkout()
+        except (PoolTimeout, PoolClosed, psycopg.OperationalError) as e:
+            self.primary.mark_down(e, self.retry_after)
+            raise StoreUnavailableError(
+                f"The primary database server {self.primary.shown} does not answer ({type(e).__name__}); "
+                "writes need it. Is it running?"
+            ) from e
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
     def _unavailable(self, what: str) -> str:
         servers = ", ".join(s.shown for s in [self.primary, *self.replicas])
         return f"{what}: tried {servers}. Are they running?"

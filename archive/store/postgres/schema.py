@@ -76,8 +76,11 @@ INSERT INTO {SCHEMA}.meta (version) VALUES ({VERSION}) ON CONFLICT DO NOTHING;
 
 CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.article_seq;
 
+ALTER TABLE {SCHEMA}.meta ADD COLUMN IF NOT EXISTS part integer;  -- the partition new rows go to
+
 CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
-  id text COLLATE "C" PRIMARY KEY,  -- byte order: cheap comparisons, the same on every server
+  id text COLLATE "C" NOT NULL,  -- byte order: cheap comparisons, the same on every server
+  part integer NOT NULL,  -- the partition (see PARTITIONS)
   seq bigint NOT NULL DEFAULT nextval('{SCHEMA}.article_seq'),
   title text NOT NULL,
   body text NOT NULL,
@@ -103,14 +106,14 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
     setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")}), 'A') ||
     setweight(to_tsvector('{TS_CONFIG}'::regconfig, {_plain("body")}), 'B')) STORED,
   ptsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, placetext)) STORED,
-  stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED
-);
-ALTER TABLE {SCHEMA}.articles ADD COLUMN IF NOT EXISTS ttsv tsvector
-  GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")})) STORED;
+  stsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, coalesce(source, ''))) STORED,
+  ttsv tsvector GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, {_plain("title")})) STORED,
+  PRIMARY KEY (id, part)  -- one row per id across partitions: the writer's protocol (writer.py)
+) PARTITION BY LIST (part);
 CREATE INDEX IF NOT EXISTS articles_ttsv ON {SCHEMA}.articles USING gin (ttsv);
--- Keep rows narrow (long values go to TOAST) but the facet values inline: facet scans read
--- only the matching rows' own small arrays, never a TOAST table.
-ALTER TABLE {SCHEMA}.articles SET (toast_tuple_target = 400),
+-- Keep rows narrow (long values go to TOAST; toast_tuple_target is set on each partition) but the
+-- facet values inline: facet scans read only the matching rows' own small arrays, never a TOAST table.
+ALTER TABLE {SCHEMA}.articles
   ALTER COLUMN pids SET STORAGE MAIN, ALTER COLUMN pcent SET STORAGE MAIN, ALTER COLUMN countries SET STORAGE MAIN,
   ALTER COLUMN source SET STORAGE MAIN, ALTER COLUMN spell SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS articles_ptsv ON {SCHEMA}.articles USING gin (ptsv);
@@ -167,15 +170,68 @@ def ensure_schema(conn) -> None:
             if ext not in have:
                 conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
         conn.execute(DDL)
-        if "rum" in available:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {RUM_INDEX} ON {SCHEMA}.articles "
-                         "USING rum (tsv rum_tsvector_ops)")
-        else:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS articles_tsv ON {SCHEMA}.articles USING gin (tsv)")
+        if partitioned(conn) and conn.execute(f"SELECT part FROM {SCHEMA}.meta").fetchone()[0] is None:
+            add_partition(conn, 1)
+
+
+def partitioned(conn) -> bool:
+    """Whether ``articles`` is partitioned (this version's layout). Older archives have one table,
+    with its text index made with it: RUM_INDEX, or a GIN index where the server has no RUM."""
+    row = conn.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)",
+                       (f"{SCHEMA}.articles",)).fetchone()
+    return row is not None and row[0] == "p"
+
+
+def partition(n: int) -> str:
+    """The table of partition ``n`` (without the schema)."""
+    return f"articles_p{int(n)}"
+
+
+def add_partition(conn, n: int) -> None:
+    """Create partition ``n`` of ``articles`` with a GIN text index (cheap to add rows to) and make
+    it the one new rows go to (``meta.part``). Run inside a transaction.
+
+    The table is made on its own and then attached, which takes only a SHARE UPDATE EXCLUSIVE
+    lock on ``articles``: searches on the primary and on replicas go on meanwhile (CREATE TABLE
+    ... PARTITION OF would take an ACCESS EXCLUSIVE lock, which replicas replay too)."""
+    name = partition(n)
+    conn.execute(f"CREATE TABLE {SCHEMA}.{name} (LIKE {SCHEMA}.articles INCLUDING DEFAULTS INCLUDING GENERATED "
+                 "INCLUDING STORAGE) WITH (toast_tuple_target = 400)")
+    conn.execute(f"CREATE INDEX {name}_tsv ON {SCHEMA}.{name} USING gin (tsv)")
+    conn.execute(f"ALTER TABLE {SCHEMA}.articles ATTACH PARTITION {SCHEMA}.{name} FOR VALUES IN ({int(n)})")
+    conn.execute(f"UPDATE {SCHEMA}.meta SET part = %s", (n,))
+
+
+def partitions(conn) -> list[tuple[int, bool]]:
+    """(number, whether it has a valid RUM index) of every partition of ``articles``, in order."""
+    rows = conn.execute(
+        """SELECT c.relname, EXISTS (SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+                                    JOIN pg_am am ON am.oid = ic.relam
+                                    WHERE x.indrelid = c.oid AND am.amname = 'rum' AND x.indisvalid)
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = to_regclass(%s)""", (f"{SCHEMA}.articles",)).fetchall()
+    return sorted((int(name.rpartition("_p")[2]), rum) for name, rum in rows)
+
+
+def seal_partition(conn, n: int) -> None:
+    """Build partition ``n``'s RUM index in bulk, blocking neither searches nor writers (CREATE
+    INDEX CONCURRENTLY: ``conn`` in autocommit mode, outside any transaction). An index left
+    invalid by a writer killed while building it is dropped and built again."""
+    name = f"{partition(n)}_rum"
+    row = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
+                       (f"{SCHEMA}.{name}",)).fetchone()
+    if row is not None and row[0]:
+        return
+    if row is not None:
+        conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.{name}")
+    conn.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {SCHEMA}.{partition(n)} "
+                 "USING rum (tsv rum_tsvector_ops)")
 
 
 def has_rum(conn) -> bool:
-    """Whether the archive's text index is a RUM index (ranking by ``<=>`` from the index)."""
+    """Whether ranking can use RUM's ``<=>`` (streamed from the index where a partition has one)."""
+    if partitioned(conn):  # the partition being filled has a GIN index; the others RUM
+        return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'rum'").fetchone() is not None
     row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.{RUM_INDEX}",)).fetchone()
     return row[0] is not None
 
