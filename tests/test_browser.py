@@ -486,9 +486,8 @@ def homes_site(module_store_factory, tmp_path_factory):
 
 
 def test_search_page_lists_each_sources_home(context, homes_site, module_store_factory, request):
-    from test_source_homes import LOCAL, NATIONAL, needs_divisions
+    from test_source_homes import LOCAL, NATIONAL
 
-    needs_divisions(request, module_store_factory)
     page, watch = watched_page(context, {homes_site})
     page.goto(homes_site + "/?q=council")
     facet = page.locator("section.facet", has=page.locator("h3", has_text="Source"))

@@ -64,19 +64,10 @@ def overrides_file(tmp_path_factory):
     return path
 
 
-def needs_divisions(request, factory) -> None:
-    """Inference reads each stored place's state (Place.admin1), which the PostgreSQL store
-    does not keep yet: expected to fail there until it does (then it passes as XPASS)."""
-    if factory.kind == "postgres":
-        request.applymarker(pytest.mark.xfail(
-            reason="the PostgreSQL store keeps no divisions (Place.admin1) yet, so no home can be inferred"))
-
-
 @pytest.fixture
 def archive(location, module_store_factory, request):
     from archive.store import open_store
 
-    needs_divisions(request, module_store_factory)
 
     store = open_store(location)
     yield store
@@ -123,7 +114,6 @@ def facet_items(html: str) -> dict[str, str]:
 
 
 def test_the_search_pages_source_facet_shows_each_home(location, overrides_file, module_store_factory, request):
-    needs_divisions(request, module_store_factory)
     app = create_app({"TESTING": True, "INDEX": location, "OVERRIDES": str(overrides_file)})
     html = app.test_client().get("/?q=council").get_data(as_text=True)
     items = facet_items(html)
@@ -141,7 +131,6 @@ def test_the_facet_lists_no_inferred_home_when_switched_off(location, overrides_
 
 
 def test_the_api_lists_the_homes_of_the_facets_sources(location, overrides_file, module_store_factory, request):
-    needs_divisions(request, module_store_factory)
     app = create_app({"TESTING": True, "INDEX": location, "OVERRIDES": str(overrides_file)})
     body = app.test_client().get("/api/search?q=council").get_json()
     assert NATIONAL in [f["value"] for f in body["facets"]["source"]]  # listed, with no home

@@ -161,3 +161,19 @@ def test_whole_archive_facets_follow_every_commit(store):
     with store.writer() as w:
         w.delete("lima")
     assert run(store).total == 2 and run(store).facets["country"] == ()
+
+
+def test_a_places_divisions_come_back_with_the_article_and_its_hits(store):
+    """issue 10: a mention's first- and second-level divisions are kept by every engine."""
+    london_ky = Place(4298960, "London", 37.12898, -84.08326, "US", "PPLA2", 8126,
+                      admin1=(6254925, "Kentucky"), admin2=(4297055, "Laurel County"))
+    store.add([_doc("ky", "Jail news", "London police said the jail in London was full.", [london_ky]),
+               _doc("plain", "Lima news", "No ferry reaches Lima.", [LIMA])])
+    got = {m.place.geonameid: m.place for m in store.get_article("ky").mentions}
+    assert got[4298960].admin1 == (6254925, "Kentucky")
+    assert got[4298960].admin2 == (4297055, "Laurel County")
+    hit_places = {p.geonameid: p for h in run(store, q="jail").hits for p in h.places}
+    assert hit_places[4298960].admin1 == (6254925, "Kentucky")
+    # Control: a place stored without divisions comes back without them, not with another's.
+    plain = {m.place.geonameid: m.place for m in store.get_article("plain").mentions}
+    assert plain[LIMA.geonameid].admin1 is None

@@ -208,7 +208,14 @@ def iter_hits(conn: psycopg.Connection, req: SearchRequest) -> Iterator[SearchHi
 
 
 def places_of(rows_json) -> tuple[Place, ...]:
-    return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows_json or ())
+    """Places from an article's ``places`` JSON; rows written before divisions were kept have 7 fields."""
+    return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6], admin1=_division(r, 7), admin2=_division(r, 8))
+                 for r in rows_json or ())
+
+
+def _division(row: list, i: int) -> tuple[int, str] | None:
+    value = row[i] if len(row) > i else None
+    return (int(value[0]), str(value[1])) if value else None
 
 
 def _hit(row, req: SearchRequest, snippets: PageSnippets | None = None, i: int = 0) -> SearchHit:

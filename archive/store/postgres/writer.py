@@ -96,8 +96,8 @@ def article_row(ga: GeotaggedArticle) -> tuple:
         sorted({p.country_code.lower() for p in places if p.country_code}),
         tags,
         sorted({f"{m.place.geonameid}|{m.surface}" for m in ga.mentions}),
-        json.dumps([[p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population] for p in places],
-                   ensure_ascii=False),
+        json.dumps([[p.geonameid, p.name, p.lat, p.lon, p.country_code, p.feature, p.population, p.admin1, p.admin2]
+                    for p in places], ensure_ascii=False),
         json.dumps([[m.field, m.start, m.end, m.surface, m.place.geonameid, round(m.score, 3)]
                     for m in ga.mentions], ensure_ascii=False),
         len(ga.mentions),
