@@ -162,3 +162,29 @@ def test_geoarchive_serve_with_read_replicas_answers_while_the_primary_is_down(p
         _out, err = server.communicate(timeout=30)
     assert f"searches on {replica_urls[0]}, {replica_urls[1]}" in err
     assert "stopped answering" not in err  # the replicas answered; the primary was never asked for a search
+
+
+def test_a_stream_of_hits_cut_by_its_server_stopping_ends_with_a_readers_error(pg_replicated, replicated_db):
+    """iter_hits (exports, feeds, a source's home) streams through a cursor: when every server
+    stops mid-stream, the reader gets StoreUnavailableError (a 503), not a driver error."""
+    from archive.errors import StoreUnavailableError
+    from archive.models import Article, GeotaggedArticle
+
+    primary, replicas = pg_replicated
+    primary_url, replica_urls = replicated_db
+    store = open_store(primary_url, read_replicas=replica_urls)
+    try:
+        store.add([GeotaggedArticle(Article(f"ferry-{i}", f"Ferry {i}", "The ferry sailed at dawn."), ())
+                   for i in range(1200)])  # more than one cursor batch (500)
+        for replica in replicas:
+            wait_replayed(primary, replica)
+        req = parse_request({"q": "ferry"})
+        assert len(list(store.iter_hits(req))) == 1200  # control: the whole stream, servers up
+        stream = store.iter_hits(req)
+        assert next(stream).id.startswith("ferry-")
+        for server in (*replicas, primary):
+            server.stop("immediate")
+        with pytest.raises(StoreUnavailableError, match="stopped answering after"):
+            list(stream)
+    finally:
+        store.close()

@@ -15,7 +15,7 @@ from typing import TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 
-from archive.errors import IndexNotFoundError
+from archive.errors import IndexNotFoundError, StoreUnavailableError
 from archive.models import (
     Coverage,
     GeotaggedArticle,
@@ -77,12 +77,26 @@ class PostgresStore(Store):
         return self._read(lambda conn: _search.search(conn, request))
 
     def iter_hits(self, request: SearchRequest) -> Iterator[SearchHit]:
-        try:
-            with self.connections.read() as conn:
-                check_version(conn, self.location)
-                yield from _search.iter_hits(conn, request)
-        except pg_errors.UndefinedTable:
-            raise self._missing() from None
+        """Every hit, streamed. A server that fails before the first hit is left for the next
+        one (as every other read); one that fails mid-stream ends it with StoreUnavailableError,
+        since the hits already given cannot be taken back."""
+        servers = 1 + len(self.connections.replicas)
+        for attempt in range(servers):
+            given = 0
+            try:
+                with self.connections.read() as conn:
+                    check_version(conn, self.location)
+                    for hit in _search.iter_hits(conn, request):
+                        given += 1
+                        yield hit
+                return
+            except pg_errors.UndefinedTable:
+                raise self._missing() from None
+            except psycopg.OperationalError as e:
+                if given or attempt == servers - 1:
+                    raise StoreUnavailableError(
+                        f"The database server stopped answering after {given} hits of this search; "
+                        "run it again (the other servers take over).") from e
 
     def get_article(self, article_id: str) -> GeotaggedArticle | None:
         return self._read(lambda conn: _places.get_article(conn, article_id))
