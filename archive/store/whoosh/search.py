@@ -57,7 +57,7 @@ from archive.store.centrality import matched_first
 from archive.store.facets import country_name, order_by_day, top_facets
 from archive.store.query import parse_request
 from archive.store.stored import article_from_stored, places_from_stored
-from archive.store.whoosh import about
+from archive.store.whoosh import about, ranking
 from archive.store.whoosh.parsing import _parse_q, _tables, _walk
 from archive.store.whoosh.segments import FACET_FIELDS, _geo_mask, _leaves, _live, _mask, _term_mask
 from archive.store.whoosh.shelf import searching
@@ -158,6 +158,10 @@ def _run(lease, req: SearchRequest, limit: int):
                                                    [d["day"] for _s, _o, d in leaves], limit)
         return leaves, live, ranked, scores, q
     by_date = q is None or req.sort in ("newest", "oldest")
+    if not by_date:
+        ranked_all = _rank_all(lease, leaves, live, q, req, central, limit)
+        if ranked_all is not None:
+            return (leaves, *ranked_all, q)
     # Phrases need positions checked doc by doc: let the ranking pass find all matches too.
     one_pass = not by_date and any(isinstance(n, wq.Phrase) for n in _walk(q))
     if q is None:
@@ -197,6 +201,29 @@ def _run(lease, req: SearchRequest, limit: int):
     ranked = [results.docnum(i) for i in range(results.scored_length())]
     scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
     return leaves, masks, ranked, scores, q
+
+
+def _rank_all(lease, leaves, live, q, req: SearchRequest, central: set[int], limit: int):
+    """(masks, ranked, scores) with every match scored by ``ranking.py``, or None to let Whoosh rank.
+
+    The same order as Whoosh's TopCollector (score, then docnum), without visiting matches one by one.
+    """
+    s = lease.searcher
+    context = s.context()
+    scored = []
+    try:
+        for sub, _off, d in leaves:
+            one = ranking.score_segment(sub, q, context, d, lease.build_lock)
+            if one is None:
+                return None
+            scored.append(one)
+    except WhooshQueryError as e:
+        raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
+    masks = [m & f for (m, _s), f in zip(scored, live, strict=True)]
+    factors = about.rank_factors(leaves, s.doc_count_all(), central) if central else None
+    ranked, scores = ranking.top_docs(masks, [sc for _m, sc in scored], [off for _s, off, _d in leaves],
+                                      limit, factors)
+    return masks, ranked, scores
 
 
 def _expands(q) -> bool:
