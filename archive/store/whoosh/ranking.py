@@ -10,7 +10,7 @@ children as its ``score()`` does (an intersection adds ``a + b``, a boost multip
 in the same tree shape, so every score is the same float Whoosh would compute.
 
 A tree holding a node this module does not know (Whoosh's preloaded ``Or`` arrays, sloppy
-phrases, ``Not`` alone ...) is not scored here: :func:`score_segment` returns None and the
+phrases ...) is not scored here: :func:`score_segment` returns None and the
 caller lets Whoosh collect as before.
 """
 
@@ -189,6 +189,13 @@ def _eval(m, reader, data, lock) -> tuple[np.ndarray, np.ndarray]:
         keep[ids[ids < n]] = True
         mask &= ~keep if m._exclude else keep
         return mask, np.where(mask, scores * m.boost, 0.0)
+    if kind is wrappers.InverseMatcher:  # NOT: every doc below its limit that the child lacks
+        mask, _scores = _eval(m.child, reader, data, lock)
+        mask = ~mask
+        mask[min(m.limit, n):] = False
+        if reader.has_deletions():  # its ``missing`` test: deleted docs are not matches
+            mask[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+        return mask, np.where(mask, m._weight, 0.0)
     if kind in (binary.UnionMatcher, binary.IntersectionMatcher, binary.AndMaybeMatcher,
                 binary.AndNotMatcher, wrappers.RequireMatcher):
         ma, sa = _eval(m.a, reader, data, lock)
