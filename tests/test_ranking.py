@@ -138,3 +138,35 @@ def test_unsupported_trees_fall_back_to_whoosh(index_dir, text):
     page = store.search(SearchRequest(q=text))
     assert page.total > 0
     assert [h.score for h in page.hits] == expected[1]
+
+
+@pytest.mark.parametrize("text", ["market", "lima", "siege OR grain"])
+def test_facet_counts_keep_what_top_facets_would(index_dir, text):
+    """Facets summed across segments in numpy keep the values (and counts) a full count would keep."""
+    from collections import Counter
+
+    from archive.store.whoosh.search import FACET_FIELDS, _top_counts
+
+    with searching(index_dir) as lease:
+        leaves = _leaves(lease)
+        q, _named = _parse_q(lease, text)
+        live = [_live(sub, d["n"]) for sub, _off, d in leaves]
+        masks, _ranked, _scores = _rank_all(lease, leaves, live, q, SearchRequest(q=text), set(), 20)
+        checked = 0
+        for name in FACET_FIELDS:
+            full: Counter[str] = Counter()
+            for (_s, _o, d), mask in zip(leaves, masks, strict=True):
+                full.update(d[name].count(mask))
+            assert full
+            if name == "year":
+                items = sorted(full.items(), reverse=True)
+            else:
+                items = sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))
+            for limit in (1, 2):
+                for selected in ["", *full]:
+                    expected = dict(items[:limit])
+                    if selected:
+                        expected[selected] = full[selected]
+                    assert dict(_top_counts(lease, leaves, masks, name, limit, selected)) == expected
+                    checked += 1
+        assert checked > 20

@@ -34,6 +34,7 @@ sorts all use them), and Whoosh ranks only the page's top hits. The query is par
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,15 +110,53 @@ def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
     return masks
 
 
+def _facet_vocab(lease, leaves) -> dict:
+    """Per facet, the sorted values of all segments and each segment's codes -> index into them.
+
+    Kept per index generation; lets the counts of all segments add up as one numpy array.
+    """
+    datas = tuple(id(d) for _s, _o, d in leaves)
+    fv = lease.derived.get("facet_vocab")
+    if fv is None or fv["datas"] != datas:
+        with lease.build_lock:
+            fv = {"datas": datas, "vocab": {}, "remaps": {}}
+            for name in FACET_FIELDS:
+                vocab = sorted({v for _s, _o, d in leaves for v in d[name].vocab})
+                index = {v: i for i, v in enumerate(vocab)}
+                fv["vocab"][name] = vocab
+                fv["remaps"][name] = [np.array([index[v] for v in d[name].vocab], dtype=np.int64)
+                                      for _s, _o, d in leaves]
+            lease.derived["facet_vocab"] = fv
+    return fv
+
+
+def _top_counts(lease, leaves, masks, name: str, limit: int, selected: str) -> Counter[str]:
+    """The ``limit`` values ``facets.top_facets`` keeps of one facet (and the selected one), with counts."""
+    fv = _facet_vocab(lease, leaves)
+    vocab = fv["vocab"][name]
+    total = np.zeros(len(vocab), dtype=np.int64)
+    for (_sub, _off, data), mask, remap in zip(leaves, masks, fv["remaps"][name], strict=True):
+        col = data[name]
+        if len(col.owner) and mask.any():
+            total += np.bincount(remap[col.codes[mask[col.owner]]], minlength=len(vocab))
+    found = np.flatnonzero(total)  # in value order
+    # Years newest first; the others most frequent first, then by value (as top_facets orders them).
+    order = found[::-1] if name == "year" else found[np.lexsort((found, -total[found]))]
+    out = Counter({vocab[i]: int(total[i]) for i in order[:limit].tolist()})
+    where = bisect_left(vocab, selected) if selected else len(vocab)
+    if where < len(vocab) and vocab[where] == selected and total[where]:
+        out[selected] = int(total[where])
+    return out
+
+
 def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
     tables = _tables(lease)
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
-    for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
-        if mask.any():
-            for name in FACET_FIELDS:
-                counts[name].update(data[name].count(mask))
     selected = {"country": (req.country or "").upper(), "place": str(req.place or ""),
                 "source": req.source or "", "year": str(req.year or "")}
+    counts: dict[str, Counter[str]] = {
+        name: _top_counts(lease, leaves, masks, name, FACET_LIMITS[name],
+                          selected[name].lower() if name == "country" else selected[name])
+        for name in FACET_FIELDS}
 
     def label(name: str, value: str) -> str:
         if name == "country":
