@@ -37,7 +37,7 @@ def score_segment(sub, q, context, data: dict, lock) -> tuple[np.ndarray, np.nda
     """
     try:
         m = q.matcher(sub, context)
-        return _eval(m, sub.reader(), data, lock)
+        return _eval(m, sub.reader(), data, lock, {})
     except _Unsupported:
         return None
 
@@ -76,8 +76,19 @@ def _lengths(reader, data: dict, lock, fieldname: str) -> np.ndarray:
     return out
 
 
-def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray, list | None]:
-    """(docnums, weights, raw values or None) of a whole leaf matcher, whatever its position."""
+def _leaf_postings(m, memo: dict) -> tuple[np.ndarray, np.ndarray, list | None]:
+    """(docnums, weights, raw values or None) of a whole leaf matcher, whatever its position.
+
+    ``memo`` keeps them per matcher for one evaluation (a phrase's words are read for the
+    intersection, then for their positions).
+    """
+    got = memo.get(id(m))
+    if got is None:
+        got = memo[id(m)] = (m, _read_leaf(m))
+    return got[1]
+
+
+def _read_leaf(m) -> tuple[np.ndarray, np.ndarray, list | None]:
     if type(m) is mcore.ListMatcher:
         ids = np.asarray(m._ids, dtype=np.int64)
         if m._all_weights:
@@ -89,7 +100,10 @@ def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray, list | None]:
         return ids, weights, list(m._values) if m._values is not None else None
     if type(m) is not W3LeafMatcher or m._byteids:
         raise _Unsupported(type(m).__name__)
+    on_block, block_data = m._nextoffset, m._data
     m.reset()
+    if m._nextoffset == on_block and block_data is not None:
+        m._data = block_data  # still on the first block, already read while the tree was built
     id_chunks, weight_chunks, values = [], [], []
     while m.is_active():
         if m._data is None:
@@ -106,15 +120,14 @@ def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray, list | None]:
             weight_chunks.append(np.asarray(weights, dtype=np.float64))
         values.append(vals)
         m._next_block()
-    m.reset()
     if not id_chunks:
         return np.zeros(0, dtype=np.int64), np.zeros(0), []
     return np.concatenate(id_chunks), np.concatenate(weight_chunks), values
 
 
-def _leaf(m, reader, data, lock):
+def _leaf(m, reader, data, lock, memo):
     n = data["n"]
-    ids, weights, _values = _leaf_postings(m)
+    ids, weights, _values = _leaf_postings(m, memo)
     scorer = m._scorer if type(m) is mcore.ListMatcher else m.scorer
     if scorer is None or type(scorer) is WeightScorer:
         scores = weights
@@ -130,9 +143,9 @@ def _leaf(m, reader, data, lock):
     return mask, out
 
 
-def _positions(m, candidates: np.ndarray) -> dict[int, set[int]]:
+def _positions(m, candidates: np.ndarray, memo: dict) -> dict[int, set[int]]:
     """Positions of a leaf's term in each candidate doc (docnum -> set of positions)."""
-    ids, _weights, values = _leaf_postings(m)
+    ids, _weights, values = _leaf_postings(m, memo)
     decode = m.format.decoder("positions")
     if type(m) is mcore.ListMatcher:
         flat = values
@@ -142,11 +155,11 @@ def _positions(m, candidates: np.ndarray) -> dict[int, set[int]]:
     return {int(ids[i]): set(decode(flat[i])) for i in where}
 
 
-def _phrase(m, reader, data, lock):
+def _phrase(m, reader, data, lock, memo):
     """An exact phrase (Whoosh's SpanNear2 with slop 1, ordered): its words' intersection, then positions."""
     if m.slop != 1 or not m.ordered or m.mindist != 1:
         raise _Unsupported("sloppy phrase")
-    mask, scores = _eval(m.child, reader, data, lock)
+    mask, scores = _eval(m.child, reader, data, lock, memo)
     candidates = np.flatnonzero(mask)
     if len(candidates):
         leaves = []
@@ -155,7 +168,7 @@ def _phrase(m, reader, data, lock):
                 child = child.child
             if type(child) not in (W3LeafMatcher, mcore.ListMatcher):
                 raise _Unsupported(type(child).__name__)
-            leaves.append(_positions(child, candidates))
+            leaves.append(_positions(child, candidates, memo))
         for doc in candidates.tolist():
             starts = leaves[0].get(doc, set())
             for i, word in enumerate(leaves[1:], 1):
@@ -169,28 +182,28 @@ def _phrase(m, reader, data, lock):
     return mask, np.where(mask, scores * m.boost, 0.0)
 
 
-def _eval(m, reader, data, lock) -> tuple[np.ndarray, np.ndarray]:
+def _eval(m, reader, data, lock, memo: dict) -> tuple[np.ndarray, np.ndarray]:
     """(mask, scores) of matcher ``m`` over the segment; scores are 0.0 outside the mask."""
     kind = type(m)
     n = data["n"]
     if kind is mcore.NullMatcherClass:
         return np.zeros(n, dtype=bool), np.zeros(n)
     if kind in (W3LeafMatcher, mcore.ListMatcher):
-        return _leaf(m, reader, data, lock)
+        return _leaf(m, reader, data, lock, memo)
     if kind is SpanNear2.SpanNear2Matcher:
-        return _phrase(m, reader, data, lock)
+        return _phrase(m, reader, data, lock, memo)
     if kind is wrappers.WrappingMatcher:
-        mask, scores = _eval(m.child, reader, data, lock)
+        mask, scores = _eval(m.child, reader, data, lock, memo)
         return mask, scores * m.boost
     if kind is wrappers.FilterMatcher:
-        mask, scores = _eval(m.child, reader, data, lock)
+        mask, scores = _eval(m.child, reader, data, lock, memo)
         ids = np.fromiter(m._ids, dtype=np.int64, count=len(m._ids))
         keep = np.zeros(n, dtype=bool)
         keep[ids[ids < n]] = True
         mask &= ~keep if m._exclude else keep
         return mask, np.where(mask, scores * m.boost, 0.0)
     if kind is wrappers.InverseMatcher:  # NOT: every doc below its limit that the child lacks
-        mask, _scores = _eval(m.child, reader, data, lock)
+        mask, _scores = _eval(m.child, reader, data, lock, memo)
         mask = ~mask
         mask[min(m.limit, n):] = False
         if reader.has_deletions():  # its ``missing`` test: deleted docs are not matches
@@ -198,8 +211,8 @@ def _eval(m, reader, data, lock) -> tuple[np.ndarray, np.ndarray]:
         return mask, np.where(mask, m._weight, 0.0)
     if kind in (binary.UnionMatcher, binary.IntersectionMatcher, binary.AndMaybeMatcher,
                 binary.AndNotMatcher, wrappers.RequireMatcher):
-        ma, sa = _eval(m.a, reader, data, lock)
-        mb, sb = _eval(m.b, reader, data, lock)
+        ma, sa = _eval(m.a, reader, data, lock, memo)
+        mb, sb = _eval(m.b, reader, data, lock, memo)
         if kind is binary.UnionMatcher:
             return ma | mb, sa + sb  # 0.0 outside a mask: x + 0.0 is x, as Whoosh's one-sided score
         if kind is binary.IntersectionMatcher:

@@ -183,7 +183,10 @@ class _RecordingCollector(TopCollector):
 
 
 def _run(lease, req: SearchRequest, limit: int):
-    """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query)."""
+    """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query).
+
+    With ``limit`` 0 only the matches are computed (what place counts need).
+    """
     s = lease.searcher
     leaves = _leaves(lease)
     fmasks = _filter_masks(req, leaves)
@@ -191,6 +194,8 @@ def _run(lease, req: SearchRequest, limit: int):
     # The places the request is about rank its hits by their centrality (archive.store.centrality).
     central = named | {g for g in (req.place, req.about) if g is not None}
     live = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
+    if q is None and limit <= 0:  # only the matches (map counts): nothing to rank
+        return leaves, live, [], [], q
     if q is None and central and req.sort == "relevance":
         cents = [about.percents(sub.reader(), d["n"], central) for sub, _off, d in leaves]
         ranked, scores = about.order_by_centrality(live, [off for _s, off, _d in leaves], cents,
@@ -259,6 +264,8 @@ def _rank_all(lease, leaves, live, q, req: SearchRequest, central: set[int], lim
     except WhooshQueryError as e:
         raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
     masks = [m & f for (m, _s), f in zip(scored, live, strict=True)]
+    if limit <= 0:
+        return masks, [], []
     factors = about.rank_factors(leaves, s.doc_count_all(), central) if central else None
     ranked, scores = ranking.top_docs(masks, [sc for _m, sc in scored], [off for _s, off, _d in leaves],
                                       limit, factors)
