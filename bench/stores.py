@@ -137,6 +137,14 @@ def search_times(stores: dict, qs: list[str]) -> dict:
     return out
 
 
+def shifted(date, years: int):
+    """``date`` moved by ``years``; 29 February becomes the 28th where the new year has none (2100)."""
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:
+        return date.replace(year=date.year + years, day=28)
+
+
 def grow(store, copies: int, batch: int = 10_000) -> int:
     """Add ``copies`` copies of every stored article: new ids, dates shifted by k x 40 years."""
     originals = list(store.iter_articles())
@@ -145,7 +153,7 @@ def grow(store, copies: int, batch: int = 10_000) -> int:
         for k in range(1, copies + 1):
             for ga in originals:
                 a = ga.article
-                date = a.date.replace(year=a.date.year + 40 * k) if a.date else None
+                date = shifted(a.date, 40 * k) if a.date else None
                 w.add(dataclasses.replace(ga, article=dataclasses.replace(a, id=f"{a.id}~{k}", date=date)))
                 added += 1
                 if added % batch == 0:
@@ -233,6 +241,7 @@ def main() -> int:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of {', '.join(PHASES)}")
     parser.add_argument("--sample", type=int, help="use about this many corpus articles instead of all")
     parser.add_argument("--copies", type=int, default=5, help="extra copies of the corpus for search300k (5)")
+    parser.add_argument("--grow", default="whoosh,postgres", help="the stores the grow phase grows (both)")
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--duration", type=int, default=60, help="seconds per load run (60)")
     parser.add_argument("--warm-up", type=int, default=60, help="queries sent to each endpoint before a load run")
@@ -328,6 +337,8 @@ def main() -> int:
 
         if "grow" in phases:
             for name, store in stores.items():
+                if name not in args.grow.split(","):
+                    continue
                 started = time.perf_counter()
                 n = grow(store, args.copies)
                 log(f"grew {name} by {n} articles in {time.perf_counter() - started:.0f} s")
