@@ -26,7 +26,8 @@ article, and ``about=<id>`` keeps the articles about it (``archive.store.central
 
 How a request is answered: the query's matches are computed per index segment as numpy
 masks straight from the posting lists (``segments.py``; totals, facets, filters and date
-sorts all use them), and Whoosh ranks only the page's top hits. The query is parsed in
+sorts all use them), and every match is scored in numpy from Whoosh's own matcher tree
+(``ranking.py``; Whoosh collects them one by one only for trees it does not cover). The query is parsed in
 ``parsing.py``; snippets and did-you-mean are in ``words.py``, place counts and place pages in
 ``places.py``.
 """
