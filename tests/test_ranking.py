@@ -138,6 +138,9 @@ def test_unsupported_trees_fall_back_to_whoosh(index_dir, text):
     page = store.search(SearchRequest(q=text))
     assert page.total > 0
     assert [h.score for h in page.hits] == expected[1]
+    # Map counts (no top articles) want the matches only: Whoosh's collector still needs a limit of 1.
+    counts = store.place_counts(SearchRequest(q=text), top=0)
+    assert counts and counts == [c.__class__(c.place, c.count) for c in store.place_counts(SearchRequest(q=text))]
 
 
 @pytest.mark.parametrize("text", ["market", "lima", "siege OR grain"])

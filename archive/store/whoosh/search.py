@@ -223,6 +223,7 @@ def _run(lease, req: SearchRequest, limit: int):
     if not one_pass and not any(m.any() for m in masks):
         return leaves, masks, [], [], q
     # Rank with Whoosh; only the request's filters restrict it (finding the matches is its job).
+    limit = max(limit, 1)  # (a TopCollector needs room for one hit even when only the matches are wanted)
     top_class: Any = _RecordingCollector if one_pass else TopCollector
     if central:
         top_class = about.weighted(top_class, about.rank_factors(leaves, s.doc_count_all(), central))
