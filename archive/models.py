@@ -288,6 +288,24 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class SourceHome:
+    """Where a source is at home, as listed beside the source: a local paper's namesakes are
+    read as its state's (see :mod:`archive.geo.home`)."""
+
+    source: str
+    #: what a person reads: the state or province inferred, or the ``[home]`` value as written
+    home: str
+    #: "configured" (the overrides file's ``[home]`` table) or "inferred" (from its articles)
+    how: str
+    country_code: str | None = None
+    geonameid: int | None = None  # the inferred state or province
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "home": self.home, "how": self.how,
+                "country_code": self.country_code, "geonameid": self.geonameid}
+
+
+@dataclass(frozen=True)
 class Skipped:
     """An input that did not go into the index, and why."""
 

@@ -5,7 +5,8 @@
     .venv/bin/python bench/eval.py --check    # both modes; exit 1 when an enforced target is missed
 
 Issue 10's targets are enforced for the default mode, except GeoVirus acc@161km, which is
-held just under what is reached with GeoNames' own points (see ``TARGETS``). The optional demonym mode
+held just under what is reached with GeoNames' own points (see ``TARGETS``: 0.87 is out of
+reach with them, 0.8635 being the most any resolver could score). The optional demonym mode
 (``--demonyms``: "Syrian" -> Syria) is held to issue 3's targets, with one exemption:
 GeoVirus precision. GeoWebNews annotates demonyms (305 of its 312 capitalised demonyms are
 gold toponyms) but GeoVirus annotates none (0 of 223), so there each one counts as a false
@@ -37,16 +38,20 @@ EVAL = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "bench" / "out"
 
 #: (metric in score.py's JSON, minimum) per corpus file stem, default mode: issue 10's
-#: targets, but GeoVirus acc@161km is held at 0.855 (0.8574 reached, less a 0.002 margin),
-#: not issue 10's 0.87: GeoVirus places countries, states and seas at Wikipedia's
-#: coordinates, and with each on GeoNames' own point (as maps, filters and GeoNames-annotated
-#: news need) 233 of its 2,012 matched pairs are countries and continents more than 161 km
-#: from Wikipedia's point (Canada 46 times at 1,031 km, China 46 at 182 km), 29 more are
-#: states and provinces (Queensland 14 times at 393 km, Alberta 10 at 343 km) and 9 are
-#: oceans, seas and regions: even were every other pair right, acc@161km would be about 0.865.
+#: targets, but GeoVirus acc@161km is held at 0.857 (0.8590 reached, less a 0.002 margin),
+#: not issue 10's 0.87, which GeoNames' own points cannot reach: GeoVirus places countries,
+#: states and seas at Wikipedia's coordinates, and of the 2,007 pairs matched now, 274 are
+#: the right country, continent, state, ocean, sea or region more than 161 km from
+#: Wikipedia's point (Canada 46 times at 1,031 km, China 50 at 182 km, Queensland 14 at
+#: 393 km, Alberta 10 at 343 km, Europe 16 at 652 km). Were every other pair right,
+#: acc@161km would be (2,007 - 274) / 2,007 = 0.8635. The 8 misses left that are about
+#: reading (New York the state read as the city 3 times, "universities of Georgia",
+#: Luzon the island, the Yanacocha mine twice, "South West England") would bring it from
+#: 0.8590 to 0.8630 at most; the ninth ("Zaire province", Angola's, is
+#: annotated as the Congo) is the annotation's.
 TARGETS = {
     "geowebnews": {"precision": 0.96, "f1": 0.80, "acc_161km": 0.95},
-    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.855},
+    "geovirus": {"precision": 0.92, "f1": 0.91, "acc_161km": 0.857},
 }
 #: The same for the demonym mode: issue 3's targets.
 DEMONYM_TARGETS = {

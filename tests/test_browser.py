@@ -487,3 +487,32 @@ def test_front_page_fits_a_phone(browser, offline_site):
         clean(watch)
     finally:
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def homes_site(module_store_factory, tmp_path_factory):
+    """An archive with a local paper, a national wire and a source whose home is configured."""
+    from test_source_homes import archive_docs
+
+    location = module_store_factory.location()
+    wf.add_to(location, archive_docs())
+    overrides = tmp_path_factory.mktemp("homes") / "overrides.toml"
+    overrides.write_text('[home]\n"Valley <i>Gazette</i>" = "Corbin, Kentucky"\n', encoding="utf-8")
+    with _server(location, MAP_TILES="offline", OVERRIDES=str(overrides)) as url:
+        yield url
+
+
+def test_search_page_lists_each_sources_home(context, homes_site, module_store_factory, request):
+    from test_source_homes import LOCAL, NATIONAL, needs_divisions
+
+    needs_divisions(request, module_store_factory)
+    page, watch = watched_page(context, {homes_site})
+    page.goto(homes_site + "/?q=council")
+    facet = page.locator("section.facet", has=page.locator("h3", has_text="Source"))
+    local = facet.locator("li", has_text=LOCAL)
+    assert local.locator(".home").inner_text() == "home: Kentucky (United States), inferred"
+    assert facet.locator("li", has_text=NATIONAL).locator(".home").count() == 0  # listed, no home
+    given = facet.locator("li", has_text="Valley <i>Gazette</i>")  # the name shown as text, not markup
+    assert given.locator(".home").inner_text() == "home: Corbin, Kentucky, configured"
+    assert page.evaluate("document.querySelectorAll('.facet i').length") == 0
+    clean(watch)

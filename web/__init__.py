@@ -52,6 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOG_REQUESTS=True,
         # The geotagging overrides file (GEOARCHIVE_OVERRIDES, as for ingest): exports carry its hash.
         OVERRIDES=None,
+        # List beside each source the home its articles point to (GEOARCHIVE_INFER_HOMES=false: off);
+        # a [home] in OVERRIDES is listed either way.
+        INFER_HOMES=True,
     )
     if test_config is None:
         app.config.from_prefixed_env("GEOARCHIVE")

@@ -10,7 +10,7 @@ from web import openapi
 from web.cache import cached
 from web.exports import export_format, export_response
 from web.present import common_name
-from web.views import run_search, search_args, store
+from web.views import run_search, search_args, source_homes, store
 
 bp = Blueprint("api", __name__)
 
@@ -24,7 +24,10 @@ def search() -> Response:
     req = parse_request(args)
     if fmt is not None:
         return export_response(store(), req, fmt)
-    return jsonify(run_search(req).to_dict())
+    page = run_search(req)
+    # the homes of the sources the facet lists, as the search page shows them
+    homes = {name: home.to_dict() for name, home in source_homes(page).items()}
+    return jsonify({**page.to_dict(), "source_homes": homes})
 
 
 def feature(pc) -> dict:

@@ -93,6 +93,18 @@ FACET = {
         "selected": {"type": "boolean"},
     },
 }
+SOURCE_HOME = {
+    "type": "object",
+    "description": "Where a source of the source facet is at home: its [home] in the overrides file "
+                   "(how: configured) or the state or province its articles' places concentrate in (inferred).",
+    "properties": {
+        "source": {"type": "string"},
+        "home": {"type": "string"},
+        "how": {"type": "string", "enum": ["configured", "inferred"]},
+        "country_code": {"type": "string", "nullable": True},
+        "geonameid": {"type": "integer", "nullable": True},
+    },
+}
 SEARCH_PAGE = {
     "type": "object",
     "properties": {
@@ -103,6 +115,7 @@ SEARCH_PAGE = {
         "pages": {"type": "integer"},
         "results": {"type": "array", "items": HIT},
         "facets": {"type": "object", "additionalProperties": {"type": "array", "items": FACET}},
+        "source_homes": {"type": "object", "additionalProperties": SOURCE_HOME},
         "suggestion": {"type": "string", "nullable": True},
     },
     "required": ["total", "results", "facets", "suggestion"],

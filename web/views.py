@@ -6,14 +6,17 @@ from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from archive.models import PlaceCount, SearchPage, SearchRequest
+from archive.geo import home
+from archive.models import PlaceCount, SearchPage, SearchRequest, SourceHome
 from archive.store import Store
 from archive.store.centrality import main_first
 from archive.store.query import parse_request
 from web import front, maps, present
-from web.cache import cached, cached_result
+from web.cache import MapCache, cached, cached_result
 
 bp = Blueprint("pages", __name__)
+FACET_VALUES = 10  # values each facet lists (templates/_facets.html)
+HOMES_KEPT = 4096  # sources whose home is kept per app
 present.register(bp)
 
 def store() -> Store:
@@ -55,13 +58,40 @@ def index() -> str:
     # Built in the browser whatever its size: a folium marker costs ~1 ms of server CPU, and
     # this map is redrawn for every search.
     results_map = maps.places_map(counts, narrow=narrow_args(), fast=True) if counts else None
-    return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page))
+    return render_template("index.html", req=req, page=page, results_map=results_map, chips=chips(page),
+                           homes=source_homes(page))
 
 
 def build_front() -> tuple[front.Front, maps.MapParts | None]:
     """The front page's numbers, places, latest articles and examples, and its map of the busiest places."""
     overview = front.build(store())
     return overview, (maps.places_map(overview.places) if overview.places else None)
+
+
+def source_homes(page: SearchPage) -> dict[str, SourceHome]:
+    """The home of each source the facet lists: the overrides file's ``[home]`` (OVERRIDES) or,
+    unless INFER_HOMES is off, the one its articles point to; read once per index state."""
+    config = current_app.config
+    path, infer = config.get("OVERRIDES"), bool(config.get("INFER_HOMES", True))
+
+    def compute(source: str) -> SourceHome | None:
+        overrides = None
+        if path:
+            from archive.geo.overrides import load_overrides
+
+            overrides = load_overrides(path)
+        return home.source_homes(store(), [source], overrides, infer).get(source)
+
+    # Kept per index state whatever the cache settings: a home is a fact about the archive,
+    # not about one search, and reading it again for every page would cost more than the page.
+    memo = current_app.extensions.setdefault("geoarchive_source_homes", MapCache(HOMES_KEPT))
+    generation = store().generation()
+    out = {}
+    for f in page.facets.get("source", ())[:FACET_VALUES]:
+        found = memo.get_or_compute(generation, (f.value, str(path), infer), lambda v=f.value: compute(v))
+        if found is not None:
+            out[f.value] = found
+    return out
 
 
 def run_search(req: SearchRequest) -> SearchPage:

@@ -59,6 +59,12 @@ _WS = frozenset(" \t\u00a0")
 _DATELINE_TAIL = re.compile(r"(?:,(?: +(?:[A-Z][\w.'’]*|\d{1,4}))+)*,? *(?:\([^()\n]{1,30}\))? *[-—–]")
 # A closed class of words naming a road: "X Road" is seldom in the town of X.
 _ROADS = frozenset("road street avenue lane drive boulevard terrace crescent".split())
+# Head words of landform and water names: "Mississippi River", "Islington Bay" and "Cape Peron"
+# are not the state, the borough or the French village they are named after (a longer name the
+# gazetteer knows, "Long Island", "Green Bay", is matched whole before this is asked).
+_LANDFORM_AFTER = frozenset("island islands isle bay river delta lake creek peninsula mountain mountains "
+                            "canyon gorge falls harbour harbor reef glacier strait sound estuary".split())
+_LANDFORM_BEFORE = frozenset("cape point mount lake loch isle".split())
 _TICKER = re.compile(r" ?<[A-Z][A-Z.]{0,7}>")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 _LOWER_WORD = re.compile(r"\b[A-Za-z]*[a-z][A-Za-z]*\b")  # any word with a lower-case letter
@@ -155,6 +161,18 @@ class _Article:
         if text[span.end : tokens[j].start] == "-":
             return True
         return tokens[j].folded in _ROADS and _only_space(text, span.end, tokens[j].start)
+
+    def landform(self, span: Span) -> bool:
+        """True when the span is part of a landform's or water's name: a capitalised head word
+        follows ("Mississippi River", "Plum Island") or precedes it ("Cape Peron", "Lake Erie")."""
+        text, tokens, i, j = self.text, self.tokens, span.i, span.j
+        if self.all_caps or self.headline:
+            return False
+        if j < len(tokens) and tokens[j].is_cap and tokens[j].folded in _LANDFORM_AFTER \
+                and text[span.end : tokens[j].start] == " ":
+            return True
+        return i > 0 and tokens[i - 1].is_cap and tokens[i - 1].folded in _LANDFORM_BEFORE \
+            and text[tokens[i - 1].end : span.start] == " "
 
     def uses_in_lower_case(self, key: str) -> bool:
         """True when the text has ``key`` as a lower-case word ("share", "reading")."""
@@ -400,4 +418,7 @@ def accept_spans(text: str, tokens: Tokens, spans: list[Span], gaz: Gazetteer, l
         keep.append(span)
     for span in keep:
         if span.key not in persons:
+            span.landform = span.rows is None and not span.demonym and art.landform(span)
+            span.compass = span.rows is None and span.i > 0 and tokens[span.i - 1].is_cap \
+                and tokens[span.i - 1].folded in _COMPASS and text[tokens[span.i - 1].end : span.start] == " "
             yield span

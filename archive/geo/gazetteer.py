@@ -51,7 +51,7 @@ from archive.models import Place
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 
 #: Feature codes, most prominent first (index = rank used by the tagger).
 FEATURES = ("PCLI", "CONT", "OCN", "SEA", "GULF", "STRT", "RGN", "RGNE", "BAY", "BGHT", "CHN", "CHNM",

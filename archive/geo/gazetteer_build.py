@@ -351,6 +351,8 @@ def compile_gazetteer() -> dict:
             continue
         row = add_row(area.geonameid, area.name, area.lat, area.lon, "", "", area.feature, 0)
         if " and " in area.name:
+            for short in AREA_NAMES.get(area.geonameid, ()):
+                add_name(short, row, False)  # "Latin America", the region's part news names alone
             continue  # "Australia and New Zealand" in news is two places, not the UN region
         add_name(area.name, row, False)
         add_name(area.asciiname, row, False)

@@ -69,7 +69,15 @@ from archive.geo.recognize import (
     tokenize,
 )
 from archive.geo.resolve import Candidate, Context, choose, lookup, prior
-from archive.geo.vetting import SMALL_PLACE, drop_doubtful, find_pairs, region_senses, region_weights
+from archive.geo.vetting import (
+    SMALL_PLACE,
+    drop_doubtful,
+    drop_misplaced,
+    find_pairs,
+    landform_town,
+    region_senses,
+    region_weights,
+)
 from archive.models import Article, GeotaggedArticle, Mention
 
 __all__ = ("Geotagger", "geotag", "geotag_records")
@@ -281,6 +289,7 @@ class Geotagger:
             chosen = {k: v if k in datelines else choose(by_key[k], ctx2, pairs.get(k, ()), k, k in certain)
                       for k, v in chosen.items()}
         drop_doubtful(chosen, by_key, ctx, pairs, certain, datelines, self.lexicon)
+        drop_misplaced(found, by_key, chosen)
         if regions is not None:  # evidence of the source's home: the states of its confident choices
             regions.extend((c.place.country_code, c.admin1) for c, conf in chosen.values()
                            if conf >= SECOND_PASS_CONFIDENCE and c.admin1 and c.place.country_code
@@ -296,6 +305,12 @@ class Geotagger:
                 small = cand.place.population < SMALL_PLACE or cand.alt
                 if span.in_name and small and cand.place.feature not in ("PCLI", "CONT", "ADM1"):
                     continue  # "Lansdowne Road": a name, not the small town
+                if span.landform and not landform_town(cand, ctx, span.key):
+                    continue  # "Mississippi River", "Islington Bay" in a New Zealand story
+                if span.compass and cand.place.feature not in ("PCLI", "CONT") \
+                        and not ctx.country_support(cc := cand.place.country_code, span.key) \
+                        and any(names - {span.key} for c, names in ctx.countries.items() if c != cc):
+                    continue  # "the West Midlands" in a story set in England: not Zimbabwe's Midlands
                 cc = cand.place.country_code
                 province = cand.place.feature == "ADM1" or any(  # a city naming its province counts as one
                     c.place.feature == "ADM1" and c.admin1 == cand.admin1 and c.place.country_code == cc

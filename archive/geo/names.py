@@ -26,6 +26,7 @@ EXTRA_NAMES = {
     "AE": ["U.A.E."],
     "KP": ["DPRK"],
     "KR": ["ROK"],
+    "CD": ["Congo"],  # news' "Congo" is either Congo; the story's other places decide (resolve.choose)
     "continent:Europe": ["EU", "E.U."],
 }
 
@@ -52,9 +53,10 @@ def is_latin(name: str) -> bool:
             return False
     return True
 
-#: Short names news gives the oceans and seas of GeoNames' no-country file ("across the
-#: Atlantic"), keyed by GeoNames id.
-AREA_NAMES = {3373405: ["Atlantic"], 2363254: ["Pacific"], 363196: ["Mediterranean"]}
+#: Short names news gives the oceans, seas and regions of GeoNames' no-country file ("across
+#: the Atlantic"), keyed by GeoNames id. GeoNames has no "Latin America" of its own: its
+#: "Latin America and the Caribbean" is the place meant, not America (the United States).
+AREA_NAMES = {3373405: ["Atlantic"], 2363254: ["Pacific"], 363196: ["Mediterranean"], 7730009: ["Latin America"]}
 
 #: GeoNames' current country points where pyowm's (older) GeoNames snapshot still has the
 #: previous ones: India was 20, 77 and Libya 25, 17 there. Keyed by GeoNames id.

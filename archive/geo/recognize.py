@@ -111,6 +111,12 @@ class Span:
     in_name: bool = False
     #: a given name before a surname-like word ("Vladimir Putin"): no small place, no province
     given_name: bool = False
+    #: part of the name of a landform or water ("Mississippi River", "Cape Peron", "Plum
+    #: Island") that the gazetteer lacks: the place named after is not meant (set by the filters)
+    landform: bool = False
+    #: written after a compass word that the gazetteer does not know as part of the name
+    #: ("West Midlands"): a part of some region, not necessarily the one of that name
+    compass: bool = False
 
 
 class _WithOverrides:

@@ -318,6 +318,12 @@ def choose(cands: list[Candidate], ctx: Context, pair: Iterable[Candidate] = (),
         top = max(own_names, default=0)
         cands = [c for c in cands if not (c.alt and c.known_population and c.place.feature not in _REGIONS
                                           and c.place.population < top)] or cands
+    nations = [c for c in cands if c.place.feature == "PCLI"]
+    if len(nations) > 1:
+        # one name, two countries ("Congo"): the one the story's other places lie in
+        most = max(ctx.country_support(c.place.country_code, own) for c in nations)
+        cands = [c for c in cands if c.place.feature != "PCLI"
+                 or ctx.country_support(c.place.country_code, own) == most]
     if not pair and len(cands) > 1 and any(c.place.feature in ("PCLI", "CONT") for c in cands) \
             and max(cands, key=prior).place.feature in ("PCLI", "CONT"):
         # a country's own name is the country: nearness and states named in the story do not

@@ -8,8 +8,11 @@ occurrence another sense than the article's ("Washington state"):
 - a small place, a lone foreign province, or a foreign city known only by another of its
   names, in an article clearly set elsewhere (:func:`stray`);
 - a foreign place whose namesake lies in the article's home country (:func:`torn`);
-- a city written with a state it is not in ("Warrington, Pa.");
-- "City, State" pairs, but not lists of regions (:func:`find_pairs`).
+- a city written with a state it is not in ("Warrington, Pa."), or with a state, province
+  or county written out that holds no place of its name ("Bradford, Ontario": not England's;
+  :func:`drop_misplaced`);
+- "City, State" pairs, but not lists of regions (:func:`find_pairs`);
+- a landform named after a place ("Mississippi River"; :func:`landform_town`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import re
 
 from archive.geo.gazetteer import Gazetteer
 from archive.geo.lexicon import Lexicon
-from archive.geo.resolve import Candidate, Context, prior
+from archive.geo.resolve import BESIDE_KM, Candidate, Context, prior
 
 SMALL_PLACE = 100_000  # a settlement smaller than this is a village, for these checks
 STRAY_ALT_POPULATION = 5_000_000
@@ -65,6 +68,57 @@ def drop_doubtful(chosen: dict[str, tuple[Candidate, float]], by_key: dict[str, 
             del chosen[k]  # "Warrington, Pa." and no Warrington in Pennsylvania: not England's
         elif k not in datelines and k not in pairs and torn(cand, by_key[k], ctx, k, strongest):
             del chosen[k]
+
+
+SURE = 0.8  # a region chosen this confidently says where the town written before it lies
+
+
+def drop_misplaced(found: list, by_key: dict[str, list[Candidate]],
+                   chosen: dict[str, tuple[Candidate, float]]) -> None:
+    """Remove from ``chosen`` a town written just before a state, province or county it is
+    not in, when no place of its name lies there: "Bradford, Ontario" or "Rockingham,
+    Northamptonshire" mean a place the gazetteer lacks, not the Bradford in England or the
+    Rockingham in North Carolina; when one does, it is the place meant ("Mylor, Cornwall":
+    Mylor Bridge, not Mylor in Australia). The region must be the confident sense of its own name
+    (a county, only when its name has one county sense), so that a list of towns
+    ("Pomona, Ontario and Fontana") is no pair, nor a list of states ("New York, Ohio")."""
+    for (f1, t1, _, s1), (f2, _, _, s2) in zip(found, found[1:], strict=False):
+        if f1 != f2 or t1[s1.end : s2.start] != ", " or s1.key == s2.key \
+                or s1.key not in chosen or s2.key not in chosen or s1.rows is not None:
+            continue
+        region, conf = chosen[s2.key]
+        town = chosen[s1.key][0]
+        r = region.place
+        if conf < SURE or not town.place.feature.startswith("PPL") \
+                or _listed_regions(by_key[s1.key], by_key[s2.key]):
+            continue  # (or a list of states: "New York, Ohio")
+        if r.feature == "ADM1":
+            inside = [c for c in by_key[s1.key]
+                      if c.place.country_code == r.country_code and c.admin1 == region.admin1]
+        elif r.feature == "ADM2" and sum(c.place.feature == "ADM2" for c in by_key[s2.key]) == 1:
+            inside = [c for c in by_key[s1.key] if c.admin2 == r.geonameid
+                      or _km(c.place.lat, c.place.lon, r.lat, r.lon) <= BESIDE_KM]
+        else:
+            continue
+        if not inside:
+            del chosen[s1.key]
+        elif town not in inside:  # "Mylor, Cornwall": Mylor Bridge there, not Mylor in Australia
+            chosen[s1.key] = (max(inside, key=prior), chosen[s1.key][1])
+
+
+def landform_town(cand: Candidate, ctx: Context, key: str) -> bool:
+    """A landform or water named after a town ("Lake Manassas", "Tijuana River") is near the
+    town when the story is set around it: in a state the story names or, when it names none
+    of that country's, in a country it names. One named after a state or a country
+    ("Mississippi River", "Niger Delta") lies somewhere in or beside it, not at its point, and
+    one named after a town elsewhere ("Islington Bay" in a story set in New Zealand, "Plum
+    Island" in one set in New York) is not at that town."""
+    p = cand.place
+    if p.feature in ("PCLI", "CONT", "ADM1") or not ctx.country_support(p.country_code, key):
+        return False
+    if ctx.admin1_support(p.country_code, cand.admin1, key):
+        return True
+    return not any(cc == p.country_code and names - {key} for (cc, _), names in ctx.admin1s.items())
 
 
 def region_weights(gaz: Gazetteer) -> dict[tuple[str, str], float]:

@@ -43,6 +43,7 @@ class Compiled:
     ts: tuple[str, list] | None = None
     rank: list[tuple[str, list]] = field(default_factory=list)  # (tsquery SQL, params)
     title_only: bool = False  # every ranked word was a title: word (rank on the title's own vector)
+    phrase: bool = False  # a ranked text is several words (a phrase's tsquery)
     texts: list[str] = field(default_factory=list)  # words/phrases to stem for the highlighter
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
@@ -50,6 +51,48 @@ class Compiled:
 
 
 _POSSESSIVE = re.compile(r"(\w)['’]s\b")
+_SEVERAL_WORDS = re.compile(r"\w\W+\w")
+#: Up to this many place-name words in one AND are spread over its other words (_spread).
+_MAX_SPREAD = 3
+
+
+class _Either(str):
+    """The SQL ``(pids && ids OR tsv @@ ts)`` of a word that names places, with its parts."""
+
+    ids: list[int]
+    ts: Sql | None
+
+
+def _spread(ts: Sql | None, rest: list[Sql]) -> Sql | None:
+    """An AND of words ``ts`` and conditions ``rest`` where some are place-name words
+    (``pids && ids OR tsv @@ w``), rewritten as an OR of conditions each index can answer:
+    ``tsv @@ (ts && w)`` OR ``(tsv @@ ts AND pids && ids)`` (one branch per choice, for up to
+    _MAX_SPREAD such words). Left as it is, the planner reads every row of the other words and
+    checks each one's tsvector for ``w``, which costs a read of each tsvector. None: nothing to spread.
+    """
+    eithers = [sql for sql, _p in rest if isinstance(sql, _Either) and sql.ts is not None]
+    if not eithers or len(eithers) > _MAX_SPREAD or (ts is None and len(eithers) < 2):
+        return None
+    others = [(sql, ps) for sql, ps in rest if not (isinstance(sql, _Either) and sql.ts is not None)]
+    branches: list[Sql] = []
+    for mask in range(1 << len(eithers)):
+        words = [ts] if ts is not None else []
+        places: list[Sql] = []
+        for i, e in enumerate(eithers):
+            if mask >> i & 1:
+                places.append(("pids && %s::int[]", [e.ids]))
+            else:
+                words.append(e.ts)
+        parts: list[Sql] = []
+        if words:
+            parts.append(("tsv @@ (" + " && ".join(w[0] for w in words) + ")", [p for w in words for p in w[1]]))
+        parts += places
+        branches.append(("(" + " AND ".join(sql for sql, _p in parts) + ")", [p for _s, ps in parts for p in ps]))
+    spread = ("(" + " OR ".join(sql for sql, _p in branches) + ")", [p for _s, ps in branches for p in ps])
+    if not others:
+        return spread
+    parts = [spread, *others]
+    return "(" + " AND ".join(sql for sql, _p in parts) + ")", [p for _s, ps in parts for p in ps]
 
 
 def drop_possessive(text: str) -> str:
@@ -117,6 +160,10 @@ class _Compiler:
             rest = [(k[0], k[1]) for k in kids if k[2] is None]
             if not rest:
                 return "", [], ts
+            if isinstance(node, ql.And):
+                spread = _spread(ts, rest)
+                if spread is not None:
+                    return (*spread, None)
             parts = ([(f"tsv @@ {ts[0]}", ts[1])] if ts else []) + rest
             return "(" + op_sql.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps], None
         if isinstance(node, ql.Not):
@@ -138,14 +185,16 @@ class _Compiler:
 
     @staticmethod
     def _dates(start, end) -> tuple[str, list]:
+        # On ``day`` (the date's ordinal, set with it by the writer): its B-tree indexes answer a
+        # date range, and a page of one ordered by date reads only the range.
         parts, params = [], []
         if start is not None:
-            parts.append("date >= %s")
-            params.append(start)
+            parts.append("day >= %s")
+            params.append(start.toordinal())
         if end is not None:
-            parts.append("date <= %s")
-            params.append(end)
-        return ("(" + " AND ".join(parts) + ")" if parts else "date IS NOT NULL"), params
+            parts.append("day <= %s")
+            params.append(end.toordinal())
+        return ("(" + " AND ".join(parts) + ")" if parts else "day IS NOT NULL"), params
 
     def _text(self, fieldname, tq: str, tq_params: list, positive: bool) -> Cond:
         if positive:
@@ -166,6 +215,7 @@ class _Compiler:
         if f in (None, "title", "text"):
             if positive:
                 self.out.texts.append(text)
+                self.out.phrase |= isinstance(node, ql.Phrase) or _SEVERAL_WORDS.search(text) is not None
             cond = self._text(f, _TQ, [text], positive)
             ids = self.names.get(fold(text)) if f is None else None
             if ids:
@@ -174,7 +224,9 @@ class _Compiler:
                     self.out.placewords.update(fold(text).split())
                 sql, params = self._sql(cond)
                 # The ids first: a row the place index found then needs no look at its tsvector.
-                return f"(pids && %s::int[] OR {sql})", [sorted(ids), *params], None
+                either = _Either(f"(pids && %s::int[] OR {sql})")
+                either.ids, either.ts = sorted(ids), cond[2]
+                return either, [sorted(ids), *params], None
             return cond
         if f == "place":
             if text.strip().lstrip("-").isdigit():
@@ -260,6 +312,22 @@ def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
 
 #: The highest centrality (percent) an article gives any of the places of the ``%s::int[]`` parameter.
 CENT_SQL = "(SELECT coalesce(max(u.c), 0) FROM unnest(pids, pcent) AS u(p, c) WHERE u.p = ANY(%s::int[]))"
+#: Up to this many places, cent_sql() looks each one up in the article's arrays instead.
+_CENT_LOOKUPS = 8
+
+
+def cent_sql(gids) -> tuple[str, list]:
+    """(SQL, params) of the highest centrality (percent) an article gives any of ``gids``.
+
+    A few places are looked up in the article's own arrays (``array_position``: no subquery per
+    row, which costs more than the rest of ranking a row); more go through CENT_SQL. An article
+    names each place once (``pids`` is a set), so the first position is the only one.
+    """
+    gids = sorted(gids)
+    if not 0 < len(gids) <= _CENT_LOOKUPS:
+        return CENT_SQL, [gids]
+    parts = ["coalesce(pcent[array_position(pids, %s::int)], 0)"] * len(gids)
+    return (parts[0] if len(parts) == 1 else "GREATEST(" + ", ".join(parts) + ")"), gids
 
 #: Up to this many places in a bbox or radius, the filter is "names one of these places" (the
 #: places' GiST index, then the articles' GIN on pids); past it, the articles' own GiST index
@@ -276,8 +344,9 @@ def filters(req: SearchRequest, conn: psycopg.Connection | None = None) -> tuple
         params.append(req.place)
     if req.about is not None:
         # The GIN index on pids finds the place's articles; their own arrays say how central it is.
-        parts.append(f"(pids @> ARRAY[%s]::int[] AND {CENT_SQL} >= %s)")
-        params += [req.about, [req.about], percent(ABOUT_THRESHOLD)]
+        cent, cent_params = cent_sql([req.about])
+        parts.append(f"(pids @> ARRAY[%s]::int[] AND {cent} >= %s)")
+        params += [req.about, *cent_params, percent(ABOUT_THRESHOLD)]
     if req.country:
         parts.append("countries @> ARRAY[%s]::text[]")
         params.append(req.country.lower())

@@ -16,7 +16,7 @@ from archive.models import (
     SearchRequest,
 )
 from archive.store.postgres.schema import SCHEMA
-from archive.store.postgres.search import order_clause, places_of, planned, where_clause
+from archive.store.postgres.search import batch, order_clause, places_of, where_clause, whole_key
 
 _PLACE = "gid, name, lat, lon, cc, feature, population"
 
@@ -49,31 +49,47 @@ def _article(row) -> GeotaggedArticle:
     return GeotaggedArticle(Article(aid, title, body, date, url, source, author, origin), ms)
 
 
+#: The whole archive's place counts change only with a commit: kept per generation, like its facets.
+_WHOLE: dict[tuple, list[PlaceCount]] = {}
+
+
 def place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int = 20000, top: int = 3) -> list[PlaceCount]:
     """Places named by all matches, busiest first, each with up to ``top`` articles (ranked ones first)."""
-    with planned(conn):
-        return _place_counts(conn, req, limit, top)
-
-
-def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top: int) -> list[PlaceCount]:
     compiled, where, params = where_clause(conn, req)
-    rows = conn.execute(f"""
-        WITH m AS MATERIALIZED (SELECT pids FROM {SCHEMA}.articles WHERE {where}),
-        c AS (SELECT p AS gid, count(*) AS n FROM m, unnest(m.pids) p GROUP BY p)
-        SELECT c.n, p.{_PLACE.replace(', ', ', p.')} FROM c JOIN {SCHEMA}.places p USING (gid)
-        ORDER BY c.n DESC, c.gid LIMIT %s""", [*params, limit]).fetchall()
-    counts = [(n, _place(r)) for n, *r in rows]
-    if top <= 0 or not counts:
-        return [PlaceCount(p, n) for n, p in counts]
+    if where != "TRUE":
+        return _place_counts(conn, req, compiled, where, params, limit, top)
+    key = (*whole_key(conn), limit, top)
+    if key not in _WHOLE:
+        if len(_WHOLE) >= 8:
+            _WHOLE.clear()
+        _WHOLE[key] = _place_counts(conn, req, compiled, where, params, limit, top)
+    return list(_WHOLE[key])
+
+
+def _place_counts(conn: psycopg.Connection, req: SearchRequest, compiled, where: str, params: list, limit: int,
+                  top: int) -> list[PlaceCount]:
+    # One pass over the matches' own id arrays; the place rows only for the places counted.
+    counts_sql = f"""
+        SELECT c.n, p.{_PLACE.replace(', ', ', p.')}
+        FROM (SELECT g AS gid, count(*) AS n FROM (SELECT unnest(pids) AS g FROM {SCHEMA}.articles
+                                                    WHERE {where}) AS x GROUP BY g) AS c
+        JOIN {SCHEMA}.places p USING (gid) ORDER BY c.n DESC, c.gid LIMIT %s"""
+    if top <= 0:
+        (rows,) = batch(conn, req, [(counts_sql, [*params, limit])])
+        return [PlaceCount(_place(r), n) for n, *r in rows]
     score, score_params, order, order_params = order_clause(conn, req, compiled)
-    ranked = [r[0] for r in conn.execute(
-        f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
-        [*score_params, *params, *order_params]).fetchall()]
+    rows, ranked = batch(conn, req, [
+        (counts_sql, [*params, limit]),
+        (f"SELECT id, {score} AS score FROM {SCHEMA}.articles WHERE {where} ORDER BY {order} LIMIT 200",
+         [*score_params, *params, *order_params])])
+    counts = [(n, _place(r)) for n, *r in rows]
+    if not counts:
+        return []
     best: dict[int, list[tuple[str, str]]] = {}
     chosen = [p.geonameid for _n, p in counts]
     # Each place's first ``top`` articles: those most central to it (archive.store.centrality),
     # ties by the request's ranking (ranked ones first), then in insertion order.
-    for gid, aid, title in conn.execute(f"""
+    (tops,) = batch(conn, req, [(f"""
             WITH r AS (SELECT id, rk FROM unnest(%s::text[]) WITH ORDINALITY AS r(id, rk)),
             m AS MATERIALIZED (SELECT a.id, a.title, a.seq, a.pids, a.pcent, r.rk FROM {SCHEMA}.articles a
                                LEFT JOIN r USING (id) WHERE {where}),
@@ -82,7 +98,8 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, limit: int, top:
                                                            m.seq) AS rn
                   FROM m, unnest(m.pids, m.pcent) AS u(p, pc) JOIN c USING (p))
             SELECT e.p, m.id, m.title FROM e JOIN m USING (seq) WHERE e.rn <= %s ORDER BY e.p, e.rn""",
-            [ranked, *params, chosen, top]):
+            [[r[0] for r in ranked], *params, chosen, top])])
+    for gid, aid, title in tops:
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
 

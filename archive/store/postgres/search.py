@@ -1,14 +1,17 @@
 """Searching the PostgreSQL archive: one page of hits, facets over all matches, did-you-mean.
 
 Per request: the query is compiled to one WHERE clause (compile.py); the page's hits are
-ranked with ``ts_rank`` (weights: title 1.0, body 0.4) or ordered by date; facets and the
-total come from one pass over the matching rows' own arrays (no joins); snippets are made
-by the project's highlighter (archive/store/snippet.py) on the page's hits only, with the
-server's stemmer deciding which words matched.
+ranked from the RUM index or with ``ts_rank`` (weights: title 1.0, body 0.4), or ordered by
+date; facets and the total come from one pass over the matching rows' own small columns (no
+joins, no second scan); snippets are made by the project's highlighter on the page's hits only
+(highlight.py), with the server's stemmer deciding which words matched. The hits, the facets
+and the stems go to the server together in one pipeline (one round trip), the facets' labels
+and the body words' stems in a second.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +23,10 @@ from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
 from archive.store.centrality import RANK_FLOOR, matched_first
 from archive.store.facets import country_name, top_facets
-from archive.store.postgres.compile import CENT_SQL, Compiled, compile_query, filters
+from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
+from archive.store.postgres.highlight import PageSnippets, stop_stems
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
-from archive.store.query import STOP_WORDS, suggest_words
-from archive.store.snippet import Highlighter, candidate_pattern
+from archive.store.query import suggest_words
 from archive.store.stored import fold
 
 FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
@@ -68,10 +71,13 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     """
     central = sorted((compiled.gids if compiled is not None else set())
                      | {g for g in (req.place, req.about) if g is not None})
+    cent, cent_params = cent_sql(central)
     if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
-        return (f"{CENT_SQL} / 100.0", [central], f"{CENT_SQL} DESC, day DESC NULLS LAST, seq", [central])
+        return f"{cent} / 100.0", cent_params, f"{cent} DESC, day DESC NULLS LAST, seq", cent_params
     if compiled is not None and req.sort == "relevance" and compiled.rank:
-        if compiled.ts is not None and not central and _rum(conn):
+        # Not for phrases: the RUM index (1.3) gives every match of a phrase the same distance and
+        # streams them out of order; ts_rank ranks them, and reads only their few tsvectors.
+        if compiled.ts is not None and not compiled.phrase and not central and _rum(conn):
             tq, params = compiled.ts
             # Streamed from the index only without filters; with them the plan may sort instead, and
             # a sort needs the tie-break to page consistently (equal ranks are common).
@@ -87,12 +93,16 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
             rank += f" + CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
             params = [*params, sorted(compiled.gids)]
         if central:
-            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {CENT_SQL} / 100.0)"
-            params = [*params, central]
+            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {cent} / 100.0)"
+            params = [*params, *cent_params]
         return rank, params, "score DESC, seq", []
+    # A query's matches are sorted (``day + 0`` is no index's order): the date indexes would be read
+    # newest first until a page of matches turns up, which for a word of the past is most of the
+    # archive; the facets read every match anyway.
+    day = "day" if compiled is None else "(day + 0)"
     if req.sort == "oldest":
-        return "0", [], "day ASC NULLS LAST, seq", []
-    return "0", [], "day DESC NULLS LAST, seq", []
+        return "0", [], f"{day} ASC NULLS LAST, seq", []
+    return "0", [], f"{day} DESC NULLS LAST, seq", []
 
 
 def _filtered(req: SearchRequest) -> bool:
@@ -100,44 +110,82 @@ def _filtered(req: SearchRequest) -> bool:
                                        req.date_to, req.bbox, req.near))
 
 
+#: The settings of a search's transaction (one statement): plans that use the indexes (the
+#: planner does not count the cost of reading each match's tsvector, which a seq scan reads for
+#: every row), no JIT (it only slows these queries), and memory to count facets over tens of
+#: thousands of matches.
+_SETTINGS = ("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), "
+             "set_config('work_mem', '32MB', true)")
+
+
 @contextmanager
 def planned(conn: psycopg.Connection) -> Iterator[None]:
-    """A read transaction whose plans use the indexes: the planner does not count the cost of
-    reading each match's tsvector (a seq scan reads them all), and JIT only slows these queries."""
+    """A read transaction whose plans use the indexes (see ``_SETTINGS``)."""
     with conn.transaction():
-        conn.execute("SET LOCAL enable_seqscan = off")
-        conn.execute("SET LOCAL jit = off")
-        conn.execute("SET LOCAL work_mem = '32MB'")  # facets over tens of thousands of matches in memory
+        conn.execute(_SETTINGS)
         yield
 
 
-def _execute(conn: psycopg.Connection, req: SearchRequest, sql: str, params: list):
+def _rejected(req: SearchRequest, e: psycopg.Error) -> QueryError:
+    # The server rejected something the parser let through (a tsquery it cannot read ...).
+    return QueryError(f"Could not run the query {req.q!r}: {e.diag.message_primary or 'rejected'}. "
+                      'Check brackets and quotes; see the query help for AND/OR/NOT, "phrases", '
+                      "field:word and word*.", param="q")
+
+
+def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
+          transaction: bool = True) -> list[list | None]:
+    """The rows of each query (None for a None query), all sent at once in one pipeline: one
+    round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``."""
     try:
-        return conn.execute(sql, params)
+        with conn.pipeline():
+            if transaction:
+                with conn.transaction():
+                    conn.execute(_SETTINGS)
+                    cursors = [conn.execute(q[0], q[1]) if q else None for q in queries]
+            else:
+                cursors = [conn.execute(q[0], q[1]) if q else None for q in queries]
+        return [c.fetchall() if c is not None else None for c in cursors]
     except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:
-        # The server rejected something the parser let through (a tsquery it cannot read ...).
-        raise QueryError(f"Could not run the query {req.q!r}: {e.diag.message_primary or 'rejected'}. "
-                         'Check brackets and quotes; see the query help for AND/OR/NOT, "phrases", '
-                         "field:word and word*.", param="q") from None
+        raise _rejected(req, e) from None
 
 
 def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
-    """One page of ranked hits with snippets, facets over the whole result set and a suggestion."""
-    with planned(conn):
-        return _search(conn, req)
+    """One page of ranked hits with snippets, facets over the whole result set and a suggestion.
 
-
-def _search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
+    Three round trips at most: the query's place names (compile.py, only when it has words);
+    the hits, the facets and the query's stems in one pipeline; the labels of the facets and
+    the stems of the hits' words not stemmed before, in another.
+    """
     compiled, where, params = where_clause(conn, req)
     score, score_params, order, order_params = order_clause(conn, req, compiled)
     start = (req.page - 1) * req.per_page
-    rows = _execute(conn, req, f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
-                               f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
-                    [*score_params, *params, *order_params, req.per_page, start]).fetchall()
-    total, counts = _facet_counts(conn, req, where, params)
-    highlight = _highlighter(conn, compiled, req, [r[2] for r in rows])
-    hits = tuple(_hit(row, highlight, req) for row in rows)
-    facets = _facets(conn, counts, req)
+    hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
+                f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                [*score_params, *params, *order_params, req.per_page, start])
+    whole = whole_key(conn) if where == "TRUE" else None
+    cached = _WHOLE.get(whole) if whole is not None else None
+    snippets = PageSnippets(compiled, req)
+    rows, facet_rows, text_rows = batch(conn, req, [
+        hits_sql, None if cached is not None else (_FACETS_SQL.format(where=where), params),
+        snippets.texts_query()])
+    snippets.add_texts(text_rows)
+    if cached is None:
+        cached = _parse_facets(facet_rows)
+        if whole is not None:
+            if len(_WHOLE) >= 8:
+                _WHOLE.clear()
+            _WHOLE[whole] = cached
+    total, counts = cached
+    counts = _shown(counts, total, req)
+    words_query = snippets.scan([r[2] for r in rows], stop_stems(conn))
+    gids = [int(v) for v in counts["place"] if v.lstrip("-").isdigit()]
+    ccs = list(counts["country"])
+    label_rows, word_rows = batch(conn, req, [(_LABELS_SQL, [gids, ccs]) if gids or ccs else None,
+                                               words_query], transaction=False)
+    snippets.add_words(word_rows)
+    hits = tuple(_hit(row, req, snippets, i) for i, row in enumerate(rows))
+    facets = _facets({(kind, v): name for kind, v, name in label_rows or ()}, counts, req)
     suggestion = _suggest(conn, req.q) if req.q and total < 5 else None
     return SearchPage(query=req.q, hits=hits, total=total, page=req.page, per_page=req.per_page,
                       facets=facets, suggestion=suggestion)
@@ -156,19 +204,19 @@ def iter_hits(conn: psycopg.Connection, req: SearchRequest) -> Iterator[SearchHi
         except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:
             raise QueryError(f"Could not run the query {req.q!r}: {e.diag.message_primary}.", param="q") from None
         for row in cur:
-            yield _hit(row, None, req)
+            yield _hit(row, req)
 
 
 def places_of(rows_json) -> tuple[Place, ...]:
     return tuple(Place(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows_json or ())
 
 
-def _hit(row, highlight: Highlighter | None, req: SearchRequest) -> SearchHit:
+def _hit(row, req: SearchRequest, snippets: PageSnippets | None = None, i: int = 0) -> SearchHit:
     aid, title, body, date, source, url, places, mentions, score = row
     places = places_of(places)
-    if highlight is not None:
-        snippet = highlight(body or "", [tuple(m) for m in mentions or ()])
-        places = matched_first(places, highlight.gids, req)
+    if snippets is not None:
+        snippet = snippets.snippet(i, body or "", mentions or ())
+        places = matched_first(places, snippets.gids, req)
     else:
         snippet = ""
     return SearchHit(id=aid, title=title, date=date, source=source, url=url, snippet=snippet,
@@ -177,113 +225,78 @@ def _hit(row, highlight: Highlighter | None, req: SearchRequest) -> SearchHit:
 
 
 
-_WHOLE: dict[tuple, tuple[int, dict[str, Counter]]] = {}  # (database, generation) -> the archive's facets
+Counts = tuple[int, dict[str, Counter]]  # (total, facet -> value -> count)
+_WHOLE: dict[tuple, Counts] = {}  # (database, generation) -> the whole archive's facets
+
+#: Every facet value of every match, counted in one pass over the matching rows' own small
+#: columns (no joins, no second scan): each row adds ``*`` (the total), ``#year``, ``@source``,
+#: its country codes (lower-case letters) and its GeoNames ids (digits), so the kind of a value
+#: shows in its first character. ``{where}`` is compiled SQL (compile.py), never the user's text.
+_FACETS_SQL = (f"SELECT v, count(*) FROM (SELECT unnest(ARRAY['*', '#' || year, '@' || source] || countries "
+               f"|| pids::text[]) AS v FROM {SCHEMA}.articles WHERE {{where}}) AS x WHERE v IS NOT NULL GROUP BY v")
+#: The names of the places and countries a page's facets show.
+_LABELS_SQL = (f"SELECT 'place', gid::text, name FROM {SCHEMA}.places WHERE gid = ANY(%s::int[]) "
+               f"UNION ALL (SELECT DISTINCT ON (upper(cc)) 'country', upper(cc), name FROM {SCHEMA}.places "
+               "WHERE upper(cc) = ANY(%s::text[]) AND feature LIKE 'PCL%%' ORDER BY upper(cc), gid)")
+
+def whole_key(conn: psycopg.Connection) -> tuple:
+    """The whole archive's facets change only with a commit: they are kept per generation.
+    (The table's oid tells a database dropped and made again under the same name apart.)"""
+    row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
+    return (conn.info.host, conn.info.port, conn.info.dbname, *(row or ()))
 
 
-def _facet_counts(conn, req, where: str, params: list) -> tuple[int, dict[str, Counter]]:
-    if where == "TRUE":
-        # The whole archive's counts change only with a commit: kept per generation (read in this
-        # transaction's snapshot, so they match the rows it sees).
-        # (The table's oid tells a database dropped and made again under the same name apart.)
-        row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
-        key = (conn.info.host, conn.info.port, conn.info.dbname, *(row or ()))
-        if key not in _WHOLE:
-            if len(_WHOLE) >= 8:
-                _WHOLE.clear()
-            _WHOLE[key] = _count_facets(conn, req, where, params)
-        total, counts = _WHOLE[key]
-        return total, {name: Counter(c) for name, c in counts.items()}
-    return _count_facets(conn, req, where, params)
-
-
-def _count_facets(conn, req, where: str, params: list) -> tuple[int, dict[str, Counter]]:
-    rows = _execute(conn, req, f"""
-        WITH m AS MATERIALIZED (SELECT countries, pids, source, year FROM {SCHEMA}.articles WHERE {where})
-        SELECT 't', NULL, count(*) FROM m
-        UNION ALL SELECT 'country', c, count(*) FROM m, unnest(m.countries) c GROUP BY c
-        UNION ALL SELECT 'place', p::text, count(*) FROM m, unnest(m.pids) p GROUP BY p
-        UNION ALL SELECT 'source', source, count(*) FROM m WHERE source IS NOT NULL GROUP BY source
-        UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year""",
-                    params).fetchall()
-    counts: dict[str, Counter] = {name: Counter() for name in FACET_LIMITS}
+def _parse_facets(rows) -> Counts:
+    """(total, counts) from the rows of _FACETS_SQL, each facet cut to the values top_facets can show
+    (the same order: most frequent first, ties by value; years newest first)."""
     total = 0
-    for kind, value, n in rows:
-        if kind == "t":
+    raw: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_LIMITS}
+    for v, n in rows:
+        first = v[:1]
+        if first == "*":
             total = n
+        elif first == "#":
+            raw["year"].append((v[1:], n))
+        elif first == "@":
+            raw["source"].append((v[1:], n))
+        elif first.isdigit() or first == "-":
+            raw["place"].append((v, n))
         else:
-            counts[kind][value.upper() if kind == "country" else value] = n
+            raw["country"].append((v.upper(), n))
+    counts = {}
+    for name, items in raw.items():
+        limit = FACET_LIMITS[name]
+        if name == "year":
+            kept = heapq.nlargest(limit, items)
+        else:
+            kept = heapq.nsmallest(limit, items, key=lambda vn: (-vn[1], vn[0]))
+        counts[name] = Counter(dict(kept))
     return total, counts
 
 
-def _facets(conn, counts: dict[str, Counter], req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
-    selected = {"country": (req.country or "").upper(), "place": str(req.place or ""),
-                "source": req.source or "", "year": str(req.year or "")}
-    shown = {name: [v for v, _n in c.most_common(FACET_LIMITS[name])] + [selected[name]]
-             for name, c in counts.items()}
-    gids = [int(v) for v in shown["place"] if v.lstrip("-").isdigit()]
-    ccs = [v for v in shown["country"] if v]
-    names = dict(conn.execute(f"SELECT gid, name FROM {SCHEMA}.places WHERE gid = ANY(%s)", (gids,)).fetchall())
-    countries: dict[str, str] = {}
-    for cc, name in conn.execute(f"SELECT upper(cc), name FROM {SCHEMA}.places WHERE upper(cc) = ANY(%s) "
-                                 "AND feature LIKE 'PCL%%' ORDER BY gid", (ccs,)).fetchall():
-        countries.setdefault(cc, name)
+def _selected(req: SearchRequest) -> dict[str, str]:
+    return {"country": (req.country or "").upper(), "place": str(req.place or ""),
+            "source": req.source or "", "year": str(req.year or "")}
 
+
+def _shown(counts: dict[str, Counter], total: int, req: SearchRequest) -> dict[str, Counter]:
+    """The facets with the request's own filter values: every match has them (count = total)."""
+    out = {name: Counter(c) for name, c in counts.items()}
+    if total:
+        for name, value in _selected(req).items():
+            if value and value not in out[name]:
+                out[name][value] = total
+    return out
+
+
+def _facets(labels: dict[tuple[str, str], str], counts: dict[str, Counter], req: SearchRequest
+            ) -> dict[str, tuple[FacetCount, ...]]:
     def label(name: str, value: str) -> str:
         if name == "country":
-            return countries.get(value) or country_name(value)
-        if name == "place":
-            return names.get(int(value), value)
-        return value
+            return labels.get((name, value)) or country_name(value)
+        return labels.get((name, value), value)
 
-    return top_facets(counts, selected, FACET_LIMITS, label)
-
-
-def _highlighter(conn, compiled: Compiled | None, req: SearchRequest, bodies: list[str]) -> Highlighter:
-    """A Highlighter for the page: query stems from the server's stemmer, matched places by id."""
-    stems: set[str] = set()
-    placewords: set[str] = set()
-    gids: set[int] = set()
-    if compiled is not None:
-        stems |= compiled.lexemes
-        placewords |= compiled.placewords
-        gids |= compiled.gids
-        if compiled.texts:
-            (found,) = conn.execute(
-                f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
-                "FROM unnest(%s::text[]) t)", (compiled.texts,)).fetchone()
-            stems |= set(found)
-    stop = _stop_stems(conn)
-    if stems - stop:
-        stems -= stop  # mark "siege" and "Aleppo" of "siege of Aleppo", not every "of" (as Whoosh)
-    if req.place is not None:
-        gids.add(req.place)
-    cache: dict[str, str | None] = {}
-    pattern = candidate_pattern(stems | placewords)
-    if pattern is not None and bodies:
-        words = sorted({m.group(0).lower() for body in bodies for m in pattern.finditer(body or "")})
-        if words:
-            rows = conn.execute(
-                f"SELECT w, (SELECT l.lexeme FROM unnest(to_tsvector('{TS_CONFIG}', w)) l "
-                "ORDER BY l.positions[1] DESC LIMIT 1) FROM unnest(%s::text[]) w", (words,)).fetchall()
-            cache.update(rows)
-
-    def stem(word: str) -> str | None:
-        return cache.get(word.lower())
-
-    return Highlighter(stems, placewords, gids, stem)
-
-
-_STOP_STEMS: set[str] = set()
-
-
-def _stop_stems(conn: psycopg.Connection) -> set[str]:
-    """The stop words as the server's stemmer indexes them (the same on every server)."""
-    if not _STOP_STEMS:
-        (found,) = conn.execute(
-            f"SELECT array(SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', t))) "
-            "FROM unnest(%s::text[]) t)", (sorted(STOP_WORDS),)).fetchone() or ([],)
-        _STOP_STEMS.update(found)
-    return _STOP_STEMS
+    return top_facets(counts, _selected(req), FACET_LIMITS, label)
 
 
 def _suggest(conn: psycopg.Connection, text: str) -> str | None:
