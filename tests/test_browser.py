@@ -115,7 +115,7 @@ def test_map_marker_popup_and_place_link(context, site, tiles):
 
     reveal(page, 169179).click()
     popup = page.locator(".leaflet-popup .ga-popup")
-    popup.wait_for()
+    popup.locator("li a").first.wait_for()  # /map's markers are built in the browser: headlines fetched on opening
     assert "Jarābulus" in popup.inner_text()
     # Its articles most about Jarabulus (archive.store.centrality): three of the short updates (headline
     # and text; ties newest first), not the sample story that names six places.
@@ -255,6 +255,23 @@ def test_fast_cluster_layer_popups(context, fast_site):
     with page.expect_navigation():
         popup.locator("a.ga-popup-place").click()
     assert page.url == fast_site + "/place/169179"
+    clean(watch)
+
+
+def test_fast_map_layers_built_from_the_page_data(context, fast_site):
+    """The fast map's script carries no places: static/map.js builds the markers and heatmap from data-rows."""
+    page, watch = watched_page(context, {fast_site})
+    page.goto(fast_site + "/map")
+    page.wait_for_selector(".ga-map.ga-ready")
+    rows = page.evaluate("JSON.parse(document.querySelector('.ga-map').dataset.rows)")
+    assert len(rows) > 1 and any(r[2] == 169179 for r in rows)
+    counts = page.evaluate("""() => {
+        const box = document.querySelector('.ga-map');
+        return [window[box.dataset.cluster].getLayers().length, window[box.dataset.heat]._latlngs.length];
+    }""")
+    assert counts == [len(rows), len(rows)]  # every place a marker, and (under 5,000) a heat point
+    page.locator(".leaflet-control-layers label", has_text="Heatmap").locator("input").check()
+    page.wait_for_selector("canvas.leaflet-heatmap-layer")
     clean(watch)
 
 

@@ -9,8 +9,11 @@ Two ways to draw markers:
 
 * below ``MAP_FAST_CLUSTER_FROM`` places, each place is a folium ``CircleMarker`` in a
   ``MarkerCluster`` with a popup rendered from ``_popup.html``;
-* past that, a ``FastMarkerCluster`` carries a compact array and ``static/map.js``
-  builds each marker (and, when opened, its popup) with DOM calls, never innerHTML.
+* past that, the map's script holds an empty ``FastMarkerCluster`` (and heatmap): the places
+  travel as one compact JSON array in the map's ``data-rows`` attribute, and ``static/map.js``
+  builds each marker (and, when opened, its popup) with DOM calls, never innerHTML, and fills
+  the heatmap from the same rows. Rendering 20,000 folium rows cost the server ~0.2 s of CPU
+  per map (folium validates every row, branca compiles the rendered script as a template).
 
 Untrusted text (place names, headlines) is escaped with ``markupsafe.escape``
 (Jinja's autoescape in ``_popup.html``). folium 0.20 then puts popup and tooltip
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import folium
@@ -66,6 +69,12 @@ class MapParts:
     most: int  # the largest article count among the places (for shading)
     #: ISO code -> country name for the popups static/map.js builds (fast maps only)
     countries: dict[str, str] = field(default_factory=dict)
+    #: Fast maps: one row per place, [lat, lon, geonameid, name, count, country] (static/map.js)
+    rows: list[list[Any]] = field(default_factory=list)
+    #: Fast maps: the JavaScript variables of the (empty) marker cluster and heatmap layers
+    cluster_name: str = ""
+    heat_name: str = ""
+    heat_places: int = HEATMAP_PLACES
     #: With online tiles: the offline basemap static/map.js switches to when tiles fail to load,
     #: the attribution it then shows, and how long it waits for a first tile (ms).
     fallback_url: str | None = None
@@ -207,19 +216,23 @@ def jinja_inert(text: str) -> str:
     return text.replace("{", "\uff5b").replace("}", "\uff5d")
 
 
-def _add_fast_markers(m: folium.Map, counts: Sequence[PlaceCount]) -> None:
+def _fast_rows(counts: Sequence[PlaceCount]) -> list[list[Any]]:
     # Four decimals (about 11 m) keep a 20,000-place page small.
-    rows = [
+    return [
         [round(pc.place.lat, 4), round(pc.place.lon, 4), pc.place.geonameid, jinja_inert(pc.place.name), pc.count,
          pc.place.country_code or ""]
         for pc in counts
     ]
-    # Rows reach the page through Jinja's tojson, which escapes <, >, & and quotes.
+
+
+def _add_fast_markers(m: folium.Map) -> str:
+    """An empty in-browser cluster layer (static/map.js adds the rows' markers); returns its variable."""
     # Clustering stops at city zoom: fewer cluster levels to build for 20,000 places (~15% faster).
     cluster = FastMarkerCluster(
-        rows, callback="GeoArchive.placeMarker", name="Places", chunkedLoading=True, disableClusteringAtZoom=12
+        [], callback="GeoArchive.placeMarker", name="Places", chunkedLoading=True, disableClusteringAtZoom=12
     )
     _cluster(cluster).add_to(m)
+    return cluster.get_name()
 
 
 def places_map(
@@ -250,16 +263,18 @@ def places_map(
         # The page's own place: centred at a zoom for its kind, drawn above the others and
         # never clustered away, with its name always shown.
         m.location, m.options["zoom"] = [focused.place.lat, focused.place.lon], focus_zoom(focused.place)
+    cluster_name = heat_name = ""
     if others:
         if fast:
-            _add_fast_markers(m, others)
+            cluster_name = _add_fast_markers(m)
         else:
             _add_markers(m, others, narrow, focus)
     if focused:
         _add_focus_marker(m, focused)
     if heatmap and counts:
         # The busiest places carry a heatmap; the long tail of single mentions adds bytes, not heat.
-        busiest = sorted(counts, key=lambda pc: -pc.count)[:HEATMAP_PLACES]
+        # On a fast map static/map.js fills it from the rows (the same HEATMAP_PLACES busiest).
+        busiest = [] if fast else sorted(counts, key=lambda pc: -pc.count)[:HEATMAP_PLACES]
         heat = HeatMap(
             [[round(pc.place.lat, 3), round(pc.place.lon, 3), round(math.log1p(pc.count), 2)] for pc in busiest],
             name="Heatmap",
@@ -269,9 +284,13 @@ def places_map(
         )
         heat.default_js = [("leaflet-heat.js", _asset("heat", "leaflet_heat.min.js"))]
         heat.add_to(m)
+        heat_name = heat.get_name() if fast else ""
         folium.LayerControl(collapsed=False).add_to(m)
     countries = {cc: country_name(cc) for cc in {pc.place.country_code for pc in counts} if cc} if fast else {}
-    return _parts(m, fast=fast, most=max((c.count for c in counts), default=1), countries=countries)
+    parts = _parts(m, fast=fast, most=max((c.count for c in counts), default=1), countries=countries)
+    if fast:
+        parts = replace(parts, rows=_fast_rows(others), cluster_name=cluster_name, heat_name=heat_name)
+    return parts
 
 
 def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:

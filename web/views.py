@@ -193,11 +193,11 @@ def map_page() -> str:
     narrow = narrow_args()
 
     def build():
+        # Markers built in the browser whatever their number, as on the search page: their popups
+        # fetch each place's top articles when opened, so the server neither ranks them per place
+        # (place_counts' top) nor renders a folium marker and popup for each (~1 ms of CPU apiece).
         counts = store().place_counts(req, limit=limit, top=0)
-        if len(counts) < current_app.config["MAP_FAST_CLUSTER_FROM"]:
-            # Folium popups list each place's top articles; markers built in the browser fetch them on opening.
-            counts = store().place_counts(req, limit=limit)
-        return len(counts), maps.places_map(counts, narrow=narrow, heatmap=True)
+        return len(counts), maps.places_map(counts, narrow=narrow, heatmap=True, fast=True)
 
     # The whole archive's map is the same for every visitor until the index changes.
     n_places, parts = cached(("map", req, limit, tuple(sorted(narrow.items()))), build)

@@ -98,6 +98,26 @@
     return marker;
   }
 
+  /* The heatmap's points: the busiest places' [lat, lon, weight], as web/maps.py draws them on small maps. */
+  function heatPoints(rows, most) {
+    return rows.slice()
+      .sort(function (a, b) { return b[4] - a[4]; })
+      .slice(0, most)
+      .map(function (row) {
+        return [Math.round(row[0] * 1000) / 1000, Math.round(row[1] * 1000) / 1000,
+                Math.round(Math.log1p(row[4]) * 100) / 100];
+      });
+  }
+
+  /* A fast map's places arrive as data (data-rows): markers for its cluster layer, points for its heatmap. */
+  function addRows(box) {
+    var rows = JSON.parse(box.dataset.rows || "[]");
+    var cluster = box.dataset.cluster ? window[box.dataset.cluster] : null;
+    if (cluster && rows.length) cluster.addLayers(rows.map(placeMarker));
+    var heat = box.dataset.heat ? window[box.dataset.heat] : null;
+    if (heat && rows.length) heat.setLatLngs(heatPoints(rows, Number(box.dataset.heatPlaces || 5000)));
+  }
+
   function clamp(v, lo, hi) {
     return Math.max(lo, Math.min(hi, v));
   }
@@ -220,6 +240,7 @@
       if (box.dataset.basemap) offlineBasemap(map, box.dataset.basemap);
       watchTiles(map, box);
       if (box.dataset.fast) {
+        addRows(box);
         map.eachLayer(function (layer) {
           if (typeof layer.zoomToShowLayer !== "function") return;
           layer.bindTooltip(function (m) { return el("span", {}, m.gaRow ? m.gaRow[3] : ""); });

@@ -22,7 +22,7 @@ def place_counts(index_dir: Path, request: SearchRequest, limit: int = 20000, to
     """Places named by all articles matching the request, with article counts and up to ``top`` top articles."""
     with searching(index_dir) as lease:
         tables = _tables(lease)
-        leaves, masks, ranked, _scores, _q = _run(lease, request, 200)
+        leaves, masks, ranked, _scores, _q = _run(lease, request, 200 if top > 0 else 0)
         counts: Counter[str] = Counter()
         for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
             if mask.any():

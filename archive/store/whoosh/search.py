@@ -26,7 +26,8 @@ article, and ``about=<id>`` keeps the articles about it (``archive.store.central
 
 How a request is answered: the query's matches are computed per index segment as numpy
 masks straight from the posting lists (``segments.py``; totals, facets, filters and date
-sorts all use them), and Whoosh ranks only the page's top hits. The query is parsed in
+sorts all use them), and every match is scored in numpy from Whoosh's own matcher tree
+(``ranking.py``; Whoosh collects them one by one only for trees it does not cover). The query is parsed in
 ``parsing.py``; snippets and did-you-mean are in ``words.py``, place counts and place pages in
 ``places.py``.
 """
@@ -34,6 +35,7 @@ sorts all use them), and Whoosh ranks only the page's top hits. The query is par
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +59,7 @@ from archive.store.centrality import matched_first
 from archive.store.facets import country_name, order_by_day, top_facets
 from archive.store.query import parse_request
 from archive.store.stored import article_from_stored, places_from_stored
-from archive.store.whoosh import about
+from archive.store.whoosh import about, ranking
 from archive.store.whoosh.parsing import _parse_q, _tables, _walk
 from archive.store.whoosh.segments import FACET_FIELDS, _geo_mask, _leaves, _live, _mask, _term_mask
 from archive.store.whoosh.shelf import searching
@@ -109,15 +111,53 @@ def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
     return masks
 
 
+def _facet_vocab(lease, leaves) -> dict:
+    """Per facet, the sorted values of all segments and each segment's codes -> index into them.
+
+    Kept per index generation; lets the counts of all segments add up as one numpy array.
+    """
+    datas = tuple(id(d) for _s, _o, d in leaves)
+    fv = lease.derived.get("facet_vocab")
+    if fv is None or fv["datas"] != datas:
+        with lease.build_lock:
+            fv = {"datas": datas, "vocab": {}, "remaps": {}}
+            for name in FACET_FIELDS:
+                vocab = sorted({v for _s, _o, d in leaves for v in d[name].vocab})
+                index = {v: i for i, v in enumerate(vocab)}
+                fv["vocab"][name] = vocab
+                fv["remaps"][name] = [np.array([index[v] for v in d[name].vocab], dtype=np.int64)
+                                      for _s, _o, d in leaves]
+            lease.derived["facet_vocab"] = fv
+    return fv
+
+
+def _top_counts(lease, leaves, masks, name: str, limit: int, selected: str) -> Counter[str]:
+    """The ``limit`` values ``facets.top_facets`` keeps of one facet (and the selected one), with counts."""
+    fv = _facet_vocab(lease, leaves)
+    vocab = fv["vocab"][name]
+    total = np.zeros(len(vocab), dtype=np.int64)
+    for (_sub, _off, data), mask, remap in zip(leaves, masks, fv["remaps"][name], strict=True):
+        col = data[name]
+        if len(col.owner) and mask.any():
+            total += np.bincount(remap[col.codes[mask[col.owner]]], minlength=len(vocab))
+    found = np.flatnonzero(total)  # in value order
+    # Years newest first; the others most frequent first, then by value (as top_facets orders them).
+    order = found[::-1] if name == "year" else found[np.lexsort((found, -total[found]))]
+    out = Counter({vocab[i]: int(total[i]) for i in order[:limit].tolist()})
+    where = bisect_left(vocab, selected) if selected else len(vocab)
+    if where < len(vocab) and vocab[where] == selected and total[where]:
+        out[selected] = int(total[where])
+    return out
+
+
 def _facets(lease, leaves, masks, req: SearchRequest) -> dict[str, tuple[FacetCount, ...]]:
     tables = _tables(lease)
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
-    for (_sub, _off, data), mask in zip(leaves, masks, strict=True):
-        if mask.any():
-            for name in FACET_FIELDS:
-                counts[name].update(data[name].count(mask))
     selected = {"country": (req.country or "").upper(), "place": str(req.place or ""),
                 "source": req.source or "", "year": str(req.year or "")}
+    counts: dict[str, Counter[str]] = {
+        name: _top_counts(lease, leaves, masks, name, FACET_LIMITS[name],
+                          selected[name].lower() if name == "country" else selected[name])
+        for name in FACET_FIELDS}
 
     def label(name: str, value: str) -> str:
         if name == "country":
@@ -144,7 +184,10 @@ class _RecordingCollector(TopCollector):
 
 
 def _run(lease, req: SearchRequest, limit: int):
-    """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query)."""
+    """Return (leaves, per-segment masks of all matches, ranked docnums up to limit, scores, query).
+
+    With ``limit`` 0 only the matches are computed (what place counts need).
+    """
     s = lease.searcher
     leaves = _leaves(lease)
     fmasks = _filter_masks(req, leaves)
@@ -152,12 +195,18 @@ def _run(lease, req: SearchRequest, limit: int):
     # The places the request is about rank its hits by their centrality (archive.store.centrality).
     central = named | {g for g in (req.place, req.about) if g is not None}
     live = fmasks or [_live(sub, d["n"]) for sub, _off, d in leaves]
+    if q is None and limit <= 0:  # only the matches (map counts): nothing to rank
+        return leaves, live, [], [], q
     if q is None and central and req.sort == "relevance":
         cents = [about.percents(sub.reader(), d["n"], central) for sub, _off, d in leaves]
         ranked, scores = about.order_by_centrality(live, [off for _s, off, _d in leaves], cents,
                                                    [d["day"] for _s, _o, d in leaves], limit)
         return leaves, live, ranked, scores, q
     by_date = q is None or req.sort in ("newest", "oldest")
+    if not by_date:
+        ranked_all = _rank_all(lease, leaves, live, q, req, central, limit)
+        if ranked_all is not None:
+            return (leaves, *ranked_all, q)
     # Phrases need positions checked doc by doc: let the ranking pass find all matches too.
     one_pass = not by_date and any(isinstance(n, wq.Phrase) for n in _walk(q))
     if q is None:
@@ -174,6 +223,7 @@ def _run(lease, req: SearchRequest, limit: int):
     if not one_pass and not any(m.any() for m in masks):
         return leaves, masks, [], [], q
     # Rank with Whoosh; only the request's filters restrict it (finding the matches is its job).
+    limit = max(limit, 1)  # (a TopCollector needs room for one hit even when only the matches are wanted)
     top_class: Any = _RecordingCollector if one_pass else TopCollector
     if central:
         top_class = about.weighted(top_class, about.rank_factors(leaves, s.doc_count_all(), central))
@@ -197,6 +247,31 @@ def _run(lease, req: SearchRequest, limit: int):
     ranked = [results.docnum(i) for i in range(results.scored_length())]
     scores = [results.score(i) or 0.0 for i in range(results.scored_length())]
     return leaves, masks, ranked, scores, q
+
+
+def _rank_all(lease, leaves, live, q, req: SearchRequest, central: set[int], limit: int):
+    """(masks, ranked, scores) with every match scored by ``ranking.py``, or None to let Whoosh rank.
+
+    The same order as Whoosh's TopCollector (score, then docnum), without visiting matches one by one.
+    """
+    s = lease.searcher
+    context = s.context()
+    scored = []
+    try:
+        for sub, _off, d in leaves:
+            one = ranking.score_segment(sub, q, context, d, lease.build_lock)
+            if one is None:
+                return None
+            scored.append(one)
+    except WhooshQueryError as e:
+        raise QueryError(f"Could not run the query {req.q!r}: {e}", param="q") from None
+    masks = [m & f for (m, _s), f in zip(scored, live, strict=True)]
+    if limit <= 0:
+        return masks, [], []
+    factors = about.rank_factors(leaves, s.doc_count_all(), central) if central else None
+    ranked, scores = ranking.top_docs(masks, [sc for _m, sc in scored], [off for _s, off, _d in leaves],
+                                      limit, factors)
+    return masks, ranked, scores
 
 
 def _expands(q) -> bool:
