@@ -82,6 +82,7 @@ def _spread(ts: Sql | None, rest: list[Sql]) -> Sql | None:
             if mask >> i & 1:
                 places.append(("pids && %s::int[]", [e.ids]))
             else:
+                assert e.ts is not None  # eithers keeps only those with words
                 words.append(e.ts)
         parts: list[Sql] = []
         if words:

@@ -15,6 +15,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -134,7 +135,7 @@ def _rejected(req: SearchRequest, e: psycopg.Error) -> QueryError:
 
 
 def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
-          transaction: bool = True) -> list[list | None]:
+          transaction: bool = True) -> list[Any]:
     """The rows of each query (None for a None query), all sent at once in one pipeline: one
     round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``."""
     try:

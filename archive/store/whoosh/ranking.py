@@ -146,6 +146,7 @@ def _leaf(m, reader, data, lock, memo):
 def _positions(m, candidates: np.ndarray, memo: dict) -> dict[int, set[int]]:
     """Positions of a leaf's term in each candidate doc (docnum -> set of positions)."""
     ids, _weights, values = _leaf_postings(m, memo)
+    assert values is not None  # a phrase's words are read with their positions
     decode = m.format.decoder("positions")
     if type(m) is mcore.ListMatcher:
         flat = values
