@@ -60,18 +60,24 @@ class Column:
         return out
 
 
+def masked_values(masks: list[np.ndarray], offsets: list[int],
+                  values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(global docnums, per-doc values) of the docs each segment's mask keeps; masks not empty."""
+    docs, vals = [], []
+    for mask, offset, value in zip(masks, offsets, values, strict=True):
+        local = np.flatnonzero(mask)
+        docs.append(local + offset)
+        vals.append(value[local])
+    return np.concatenate(docs), np.concatenate(vals)
+
+
 def order_by_day(masks: list[np.ndarray], offsets: list[int], days: list[np.ndarray], newest: bool,
                  limit: int) -> list[int]:
     """The first ``limit`` global docnums of the masked docs by date (newest or oldest first, undated last)."""
-    all_docs, all_days = [], []
-    for mask, offset, day in zip(masks, offsets, days, strict=True):
-        local = np.flatnonzero(mask)
-        all_docs.append(local + offset)
-        all_days.append(day[local])
-    if not all_docs:
+    if not masks:
         return []
-    docs = np.concatenate(all_docs)
-    keys = np.concatenate(all_days).astype(np.int64)
+    docs, keys = masked_values(masks, offsets, days)
+    keys = keys.astype(np.int64)
     keys = np.where(keys <= 0, np.iinfo(np.int64).max, -keys if newest else keys)
     return docs[np.lexsort((docs, keys))][:limit].tolist()
 

@@ -235,14 +235,7 @@ class Connections:
 
         Raises StoreUnavailableError when the primary does not answer.
         """
-        try:
-            pool, conn = self.primary.checkout()
-        except (PoolTimeout, PoolClosed, psycopg.OperationalError) as e:
-            self.primary.mark_down(e, self.retry_after)
-            raise StoreUnavailableError(
-                f"The primary database server {self.primary.shown} does not answer ({type(e).__name__}); "
-                "writes need it. Is it running?"
-            ) from e
+        pool, conn = self._primary_checkout()
         try:
             with conn.transaction():
                 yield conn
@@ -257,18 +250,22 @@ class Connections:
     def maintenance(self) -> Iterator[psycopg.Connection]:
         """A connection to the primary outside any transaction (autocommit), for statements that
         cannot run inside one (CREATE INDEX CONCURRENTLY)."""
+        pool, conn = self._primary_checkout()
         try:
-            pool, conn = self.primary.checkout()
+            yield conn
+        finally:
+            pool.putconn(conn)
+
+    def _primary_checkout(self) -> tuple[ConnectionPool, psycopg.Connection]:
+        """(pool, connection) of the primary; StoreUnavailableError when it does not answer."""
+        try:
+            return self.primary.checkout()
         except (PoolTimeout, PoolClosed, psycopg.OperationalError) as e:
             self.primary.mark_down(e, self.retry_after)
             raise StoreUnavailableError(
                 f"The primary database server {self.primary.shown} does not answer ({type(e).__name__}); "
                 "writes need it. Is it running?"
             ) from e
-        try:
-            yield conn
-        finally:
-            pool.putconn(conn)
 
     def _unavailable(self, what: str) -> str:
         servers = ", ".join(s.shown for s in [self.primary, *self.replicas])

@@ -22,6 +22,8 @@ from whoosh.matching import binary, mcore, wrappers
 from whoosh.query.spans import SpanNear2
 from whoosh.scoring import BM25FScorer, WeightScorer
 
+from archive.store.facets import masked_values
+
 __all__ = ["score_segment", "top_docs"]
 
 
@@ -47,14 +49,9 @@ def top_docs(masks, scores, offsets, limit: int, factors=None) -> tuple[list[int
 
     ``factors`` (per global docnum) scale each score first, as ``about.weighted`` does.
     """
-    docs, vals = [], []
-    for mask, score, offset in zip(masks, scores, offsets, strict=True):
-        local = np.flatnonzero(mask)
-        docs.append(local + offset)
-        vals.append(score[local])
-    if not docs:
+    if not masks:
         return [], []
-    doc, val = np.concatenate(docs), np.concatenate(vals)
+    doc, val = masked_values(masks, offsets, scores)
     if factors is not None:
         val = val * factors[doc]
     order = np.lexsort((doc, -val))[:limit]
