@@ -186,3 +186,52 @@ def test_a_big_batch_after_a_finished_ingest_starts_a_partition_of_its_own(pg_ur
     assert partitions_of(pg_url) == [(1, True), (2, True)]
     assert store.search(parse_request({"q": "officials"})).total == 60
     store.close()
+
+
+def text_indexes(url: str, n: int) -> dict[str, str]:
+    """Index name -> access method of the text (``tsv``) indexes of partition ``n``."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT ic.relname, am.amname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid "
+            "JOIN pg_am am ON am.oid = ic.relam JOIN pg_attribute a ON a.attrelid = x.indrelid "
+            "AND a.attnum = ANY(x.indkey) WHERE x.indrelid = %s::regclass AND a.attname = 'tsv'",
+            (f"{SCHEMA}.articles_p{n}",)).fetchall()
+    return dict(rows)
+
+
+def phrase_plan(url: str, n: int) -> str:
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        rows = conn.execute(f"EXPLAIN SELECT id FROM {SCHEMA}.articles_p{n} WHERE tsv @@ "
+                            "phraseto_tsquery('geoarchive.english', 'envoys from')").fetchall()
+    return "\n".join(r[0] for r in rows)
+
+
+def test_a_sealed_partition_drops_its_gin_index_so_phrases_are_checked_from_rum_positions(pg_url, small_partitions):
+    store = open_store(pg_url)
+    with store.writer() as w:
+        for n, ga in enumerate(synthetic(125), 1):
+            w.add(ga)
+            if n % 30 == 0:
+                w.commit()
+        w.commit()
+        # A positive control: the partition being filled has its GIN index.
+        with psycopg.connect(pg_url) as conn:
+            current = conn.execute(f"SELECT part FROM {SCHEMA}.meta").fetchone()[0]
+        assert current >= 2
+        assert text_indexes(pg_url, current) == {f"articles_p{current}_tsv": "gin"}
+    parts = partitions_of(pg_url)
+    assert len(parts) >= 2 and all(rum for _n, rum in parts), parts
+    for n, _rum in parts:  # sealed, the last one too: RUM alone
+        assert text_indexes(pg_url, n) == {f"articles_p{n}_rum": "rum"}
+    assert "articles_p1_rum" in phrase_plan(pg_url, 1)
+
+    # An archive sealed by an older version kept both: the next writer drops the GIN index.
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(f"CREATE INDEX articles_p1_tsv ON {SCHEMA}.articles_p1 USING gin (tsv)")
+    assert set(text_indexes(pg_url, 1)) == {"articles_p1_rum", "articles_p1_tsv"}
+    write(store, synthetic(1, start=500), batch=1)
+    assert text_indexes(pg_url, 1) == {"articles_p1_rum": "rum"}
+    page = store.search(parse_request({"q": '"envoys from"'}))
+    assert page.total == 126 and len(page.hits) == 20
+    store.close()

@@ -12,7 +12,8 @@ building it for them 0.26 s). So new rows go to the partition ``meta.part``, who
 GIN (with its pending list), and searches read it with the others. When it holds ``_ROTATE_ROWS``
 articles (or a third of the archive, if more), a writer makes a new, empty partition the one rows
 go to (attached with a SHARE UPDATE EXCLUSIVE lock: searches go on) and builds the filled one's
-RUM index in bulk with CREATE INDEX CONCURRENTLY, which blocks neither searches nor writers. When a
+RUM index in bulk with CREATE INDEX CONCURRENTLY, which blocks neither searches nor writers, then drops
+its GIN index (phrases are checked from RUM's positions; schema.seal_partition). When a
 writer closes, the partition being filled gets its RUM index too, so a finished ingest leaves every
 article ranked from a RUM index (later rows into that partition are then added to it one by one).
 
@@ -40,6 +41,7 @@ from archive.store.postgres.schema import (
     add_partition,
     check_version,
     ensure_schema,
+    gin_indexed,
     has_rum,
     partition,
     partitioned,
@@ -268,7 +270,11 @@ class PostgresWriter(StoreWriter):
                 return
             try:
                 current = conn.execute(f"SELECT part FROM {SCHEMA}.meta").fetchone()[0]
+                gin = gin_indexed(conn)
                 for n, rum in partitions(conn):
+                    if rum and n in gin:  # sealed before GIN indexes were dropped, or killed in between
+                        seal_partition(conn, n)
+                        log.info("partition %d: its GIN text index dropped (RUM answers)", n)
                     if rum or (n == current and not last):
                         continue
                     if n == current and not conn.execute(
