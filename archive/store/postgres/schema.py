@@ -11,7 +11,7 @@ Everything lives in the ``geoarchive`` schema:
 * ``place_names``: folded names and spellings -> GeoNames ids (``place:Azaz``, plain words);
 * ``vocab``: words of the archive (lexemes ``l``, folded place words ``p``, title words
   ``w``) for wildcards, fuzzy terms and did-you-mean (pg_trgm);
-* ``meta``: the schema version and the generation counter bumped by every commit.
+* ``meta``: the schema version, the generation counter bumped by every commit and the archive's uid.
 
 Each article keeps its places most central first (``archive.store.centrality``): ``pids``
 and, aligned with it, ``pcent`` (centrality in percent, rounded as the Whoosh store keeps it),
@@ -77,6 +77,8 @@ INSERT INTO {SCHEMA}.meta (version) VALUES ({VERSION}) ON CONFLICT DO NOTHING;
 CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.article_seq;
 
 ALTER TABLE {SCHEMA}.meta ADD COLUMN IF NOT EXISTS part integer;  -- the partition new rows go to
+-- The archive's identity, the same on its replicas: processes keep facet values per archive (facets.py).
+ALTER TABLE {SCHEMA}.meta ADD COLUMN IF NOT EXISTS uid uuid DEFAULT gen_random_uuid();
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.articles (
   id text COLLATE "C" NOT NULL,  -- byte order: cheap comparisons, the same on every server
@@ -127,6 +129,7 @@ CREATE INDEX IF NOT EXISTS articles_oldest ON {SCHEMA}.articles (day ASC NULLS L
 CREATE INDEX IF NOT EXISTS articles_newest ON {SCHEMA}.articles (day DESC NULLS LAST, seq);
 CREATE INDEX IF NOT EXISTS articles_source ON {SCHEMA}.articles (source);
 CREATE INDEX IF NOT EXISTS articles_origin ON {SCHEMA}.articles (origin);
+CREATE INDEX IF NOT EXISTS articles_seq ON {SCHEMA}.articles (seq);  -- new articles' facet values (facets.py)
 
 CREATE TABLE IF NOT EXISTS {SCHEMA}.places (
   gid integer PRIMARY KEY,

@@ -2,16 +2,15 @@
 
 Per request: the query is compiled to one WHERE clause (compile.py); the page's hits are
 ranked from the RUM index or with ``ts_rank`` (weights: title 1.0, body 0.4), or ordered by
-date; facets and the total come from one pass over the matching rows' own small columns (no
-joins, no second scan); snippets are made by the project's highlighter on the page's hits only
-(highlight.py), with the server's stemmer deciding which words matched. The hits, the facets
+date; the total and the facets from the matches' seq numbers, counted in the process over
+cached facet values (facets.py); snippets are made by the project's highlighter on the page's hits only
+(highlight.py), with the server's stemmer deciding which words matched. The hits, the seq numbers
 and the stems go to the server together in one pipeline (one round trip), the facets' labels
 and the body words' stems in a second.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +24,12 @@ from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchReque
 from archive.store.centrality import RANK_FLOOR, matched_first
 from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
+from archive.store.postgres.facets import ARCHIVE_SQL, FACET_LIMITS, SEQS_SQL, Counts, cache_for, seqs_of
 from archive.store.postgres.highlight import PageSnippets, stop_stems
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
 from archive.store.query import suggest_words
 from archive.store.stored import fold
 
-FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
 #: What a named place adds to a hit's text score (ts_rank of a word is about 0.1 to 0.7).
 _PLACE_MATCH = 0.5
 _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
@@ -135,17 +134,20 @@ def _rejected(req: SearchRequest, e: psycopg.Error) -> QueryError:
 
 
 def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str, list] | None],
-          transaction: bool = True) -> list[Any]:
+          transaction: bool = True, binary: frozenset[int] | set[int] = frozenset()) -> list[Any]:
     """The rows of each query (None for a None query), all sent at once in one pipeline: one
-    round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``."""
+    round trip to the server, inside one planned transaction (``_SETTINGS``) when ``transaction``;
+    the queries numbered in ``binary`` answer in binary."""
     try:
         with conn.pipeline():
             if transaction:
                 with conn.transaction():
                     conn.execute(_SETTINGS)
-                    cursors = [conn.execute(q[0], q[1]) if q else None for q in queries]
+                    cursors = [conn.execute(q[0], q[1], binary=i in binary) if q else None
+                               for i, q in enumerate(queries)]
             else:
-                cursors = [conn.execute(q[0], q[1]) if q else None for q in queries]
+                cursors = [conn.execute(q[0], q[1], binary=i in binary) if q else None
+                           for i, q in enumerate(queries)]
         return [c.fetchall() if c is not None else None for c in cursors]
     except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:
         raise _rejected(req, e) from None
@@ -167,13 +169,15 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
-    rows, facet_rows, text_rows = batch(conn, req, [
-        hits_sql, None if cached is not None else (_FACETS_SQL.format(where=where), params),
-        snippets.texts_query()])
+    rows, seq_rows, archive_rows, text_rows = batch(conn, req, [
+        hits_sql, None if cached is not None else (SEQS_SQL.format(where=where), params),
+        None if cached is not None else (ARCHIVE_SQL, []), snippets.texts_query()], binary={1})
     snippets.add_texts(text_rows)
     if cached is None:
-        cached = _parse_facets(facet_rows)
+        cache = cache_for(archive_rows[0] if archive_rows else None, conn)
+        cached = cache.count(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
         if whole is not None:
+            cache.trim(cached[0])
             if len(_WHOLE) >= 8:
                 _WHOLE.clear()
             _WHOLE[whole] = cached
@@ -233,15 +237,8 @@ def _hit(row, req: SearchRequest, snippets: PageSnippets | None = None, i: int =
 
 
 
-Counts = tuple[int, dict[str, Counter]]  # (total, facet -> value -> count)
 _WHOLE: dict[tuple, Counts] = {}  # (database, generation) -> the whole archive's facets
 
-#: Every facet value of every match, counted in one pass over the matching rows' own small
-#: columns (no joins, no second scan): each row adds ``*`` (the total), ``#year``, ``@source``,
-#: its country codes (lower-case letters) and its GeoNames ids (digits), so the kind of a value
-#: shows in its first character. ``{where}`` is compiled SQL (compile.py), never the user's text.
-_FACETS_SQL = (f"SELECT v, count(*) FROM (SELECT unnest(ARRAY['*', '#' || year, '@' || source] || countries "
-               f"|| pids::text[]) AS v FROM {SCHEMA}.articles WHERE {{where}}) AS x WHERE v IS NOT NULL GROUP BY v")
 #: The names of the places and countries a page's facets show.
 _LABELS_SQL = (f"SELECT 'place', gid::text, name FROM {SCHEMA}.places WHERE gid = ANY(%s::int[]) "
                f"UNION ALL (SELECT DISTINCT ON (upper(cc)) 'country', upper(cc), name FROM {SCHEMA}.places "
@@ -252,34 +249,6 @@ def whole_key(conn: psycopg.Connection) -> tuple:
     (The table's oid tells a database dropped and made again under the same name apart.)"""
     row = conn.execute(f"SELECT generation, '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta").fetchone()
     return (conn.info.host, conn.info.port, conn.info.dbname, *(row or ()))
-
-
-def _parse_facets(rows) -> Counts:
-    """(total, counts) from the rows of _FACETS_SQL, each facet cut to the values top_facets can show
-    (the same order: most frequent first, ties by value; years newest first)."""
-    total = 0
-    raw: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_LIMITS}
-    for v, n in rows:
-        first = v[:1]
-        if first == "*":
-            total = n
-        elif first == "#":
-            raw["year"].append((v[1:], n))
-        elif first == "@":
-            raw["source"].append((v[1:], n))
-        elif first.isdigit() or first == "-":
-            raw["place"].append((v, n))
-        else:
-            raw["country"].append((v.upper(), n))
-    counts = {}
-    for name, items in raw.items():
-        limit = FACET_LIMITS[name]
-        if name == "year":
-            kept = heapq.nlargest(limit, items)
-        else:
-            kept = heapq.nsmallest(limit, items, key=lambda vn: (-vn[1], vn[0]))
-        counts[name] = Counter(dict(kept))
-    return total, counts
 
 
 def _selected(req: SearchRequest) -> dict[str, str]:
