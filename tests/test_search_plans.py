@@ -145,3 +145,33 @@ def test_date_ranges_include_both_ends_and_pages_of_a_word_by_date_are_in_order(
         pages = [store.search(parse_request({"q": "fair", "sort": sort, "per_page": "2", "page": str(n)}))
                  for n in (1, 2, 3)]
         assert [h.id for p in pages for h in p.hits] == want, sort
+
+
+def _mixed(i: int) -> GeotaggedArticle:
+    """Lima more central as ``i`` grows, the word "ferry" more frequent as it shrinks."""
+    lima, cusco, ferry = 1 + i % 7, 7 - i % 7, 1 + (59 - i) // 6
+    text = " ".join(["Lima had news."] * lima + ["Cusco had news."] * cusco + ["The ferry ran."] * ferry)
+    title = "Ferry news" if i % 3 == 0 else f"Report {i}"
+    ms = []
+    for n in range(lima):
+        ms.append(Mention("text", text.index("Lima", n * 15), text.index("Lima", n * 15) + 4, "Lima", LIMA, 0.9))
+    for n in range(cusco):
+        start = text.index("Cusco", lima * 15 + n * 16)
+        ms.append(Mention("text", start, start + 5, "Cusco", CUSCO, 0.9))
+    return GeotaggedArticle(Article(f"m{i:02d}", title, text, dt.date(2020, 1, 1 + i % 28), None, "Wire"), tuple(ms))
+
+
+def test_a_place_names_pages_rank_every_match_as_ranking_them_all_would(store, monkeypatch):
+    from archive.store.postgres import ranked
+
+    monkeypatch.setattr(ranked, "_FIRST", 5)  # PostgreSQL: few matches ranked before the bound decides
+    store.add([_mixed(i) for i in range(60)])
+    for q in ("ferry Lima", "Lima", '"ferry ran" Lima'):
+        everything = [(h.id, round(h.score, 5)) for h in store.iter_hits(parse_request({"q": q}))]
+        assert len(everything) == 60, q
+        scores = [s for _id, s in everything]
+        assert len(set(scores)) > 5 and scores == sorted(scores, reverse=True), q  # positive control
+        for page in (1, 2, 3):
+            got = store.search(parse_request({"q": q, "page": str(page)}))
+            assert got.total == 60
+            assert [(h.id, round(h.score, 5)) for h in got.hits] == everything[(page - 1) * 20:page * 20], (q, page)

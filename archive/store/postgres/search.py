@@ -26,7 +26,8 @@ from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
 from archive.store.postgres.facets import ARCHIVE_SQL, FACET_LIMITS, SEQS_SQL, Counts, cache_for, seqs_of
 from archive.store.postgres.highlight import PageSnippets, stop_stems
-from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum
+from archive.store.postgres.ranked import RankParts, ranked_sql
+from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum, partitioned
 from archive.store.query import suggest_words
 from archive.store.stored import fold
 
@@ -69,8 +70,7 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     without text words by centrality, then newest, then insertion order; with them each text
     score is scaled by ``RANK_FLOOR + (1 - RANK_FLOOR) * centrality``.
     """
-    central = sorted((compiled.gids if compiled is not None else set())
-                     | {g for g in (req.place, req.about) if g is not None})
+    central = _central(req, compiled)
     cent, cent_params = cent_sql(central)
     if req.sort == "relevance" and central and (compiled is None or not compiled.rank):
         return f"{cent} / 100.0", cent_params, f"{cent} DESC, day DESC NULLS LAST, seq", cent_params
@@ -83,18 +83,8 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
             # a sort needs the tie-break to page consistently (equal ranks are common).
             order = f"tsv <=> {tq}" if not _filtered(req) else f"tsv <=> {tq}, seq"
             return f"1.0 / nullif(tsv <=> {tq}, 0)", params, order, params
-        tq = "(" + " || ".join(sql for sql, _p in compiled.rank) + ")"
-        params = [p for _s, ps in compiled.rank for p in ps]
-        vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
-        rank = f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})"
-        if compiled.gids:
-            # A place the query names scores like a matched word (as the place field does in the
-            # Whoosh store), so that its centrality, below, weighs in the ranking.
-            rank += f" + CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
-            params = [*params, sorted(compiled.gids)]
-        if central:
-            rank = f"({rank}) * ({RANK_FLOOR} + {1.0 - RANK_FLOOR} * {cent} / 100.0)"
-            params = [*params, *cent_params]
+        parts = rank_parts(compiled, central)
+        rank, params = parts.score()
         return rank, params, "score DESC, seq", []
     # A query's matches are sorted (``day + 0`` is no index's order): the date indexes would be read
     # newest first until a page of matches turns up, which for a word of the past is most of the
@@ -103,6 +93,41 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     if req.sort == "oldest":
         return "0", [], f"{day} ASC NULLS LAST, seq", []
     return "0", [], f"{day} DESC NULLS LAST, seq", []
+
+
+def _central(req: SearchRequest, compiled: Compiled | None) -> list[int]:
+    """The places whose centrality ranks the hits."""
+    return sorted((compiled.gids if compiled is not None else set())
+                  | {g for g in (req.place, req.about) if g is not None})
+
+
+_PARTITIONED: dict[tuple, bool] = {}
+
+
+def _partitioned(conn: psycopg.Connection) -> bool:
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    if not _PARTITIONED.get(key):  # an archive is made partitioned, never made one table again
+        _PARTITIONED[key] = partitioned(conn)
+    return _PARTITIONED[key]
+
+
+def rank_parts(compiled: Compiled, central: list[int]) -> RankParts:
+    """The ts_rank score of a query's matches (order_clause), in pieces (ranked.py)."""
+    tq = "(" + " || ".join(sql for sql, _p in compiled.rank) + ")"
+    params = [p for _s, ps in compiled.rank for p in ps]
+    vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
+    parts = RankParts(f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})", params,
+                      bounded=not any(":*" in p for p in params if isinstance(p, str)) and ":*" not in tq)
+    if compiled.gids:
+        # A place the query names scores like a matched word (as the place field does in the
+        # Whoosh store), so that its centrality, below, weighs in the ranking.
+        parts.bonus = f"CASE WHEN pids && %s::int[] THEN {_PLACE_MATCH} ELSE 0 END"
+        parts.bonus_params = [sorted(compiled.gids)]
+    if central:
+        cent, cent_params = cent_sql(central)
+        parts.factor = f"{RANK_FLOOR} + {1.0 - RANK_FLOOR} * {cent} / 100.0"
+        parts.factor_params = cent_params
+    return parts
 
 
 def _filtered(req: SearchRequest) -> bool:
@@ -163,15 +188,23 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     compiled, where, params = where_clause(conn, req)
     score, score_params, order, order_params = order_clause(conn, req, compiled)
     start = (req.page - 1) * req.per_page
-    hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
-                f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
-                [*score_params, *params, *order_params, req.per_page, start])
     whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
-    rows, seq_rows, archive_rows, text_rows = batch(conn, req, [
-        hits_sql, None if cached is not None else (SEQS_SQL.format(where=where), params),
-        None if cached is not None else (ARCHIVE_SQL, []), snippets.texts_query()], binary={1})
+    if compiled is not None and order == "score DESC, seq" and cached is None and _partitioned(conn):
+        # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py).
+        rows, archive_rows, text_rows = batch(conn, req, [
+            ranked_sql(rank_parts(compiled, _central(req, compiled)), where, params, req.per_page, start),
+            (ARCHIVE_SQL, []), snippets.texts_query()], binary={0})
+        seq_rows = [(r[-1],) for r in rows if r[-2] == 1]
+        rows = [r[:-2] for r in rows if r[-2] == 0]
+    else:
+        hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
+                    f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                    [*score_params, *params, *order_params, req.per_page, start])
+        rows, seq_rows, archive_rows, text_rows = batch(conn, req, [
+            hits_sql, None if cached is not None else (SEQS_SQL.format(where=where), params),
+            None if cached is not None else (ARCHIVE_SQL, []), snippets.texts_query()], binary={1})
     snippets.add_texts(text_rows)
     if cached is None:
         cache = cache_for(archive_rows[0] if archive_rows else None, conn)

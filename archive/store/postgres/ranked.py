@@ -1,0 +1,90 @@
+"""A page of hits ranked with ``ts_rank`` and the seq numbers of every match, in one statement.
+
+When the RUM index cannot stream the best matches first (phrases, NOT, title: words, a place the
+query names), every match is ranked with ``ts_rank``, which reads the match's tsvector (TOASTed:
+tens of kilobytes each). The search then needs the matches twice, for the page and for the facets'
+seq numbers (facets.py); here both come from one pass (``m``), so the WHERE clause, which may read
+the tsvector too, runs once per match.
+
+With places in the ranking (archive.store.centrality) a hit's score is ``(text + bonus) * f`` with
+``f = RANK_FLOOR + (1 - RANK_FLOOR) * centrality``, and ``f`` and ``bonus`` are read from the row's
+small inline columns. ``ts_rank`` of a tsquery without prefixes is at most (1 + pi^2/6) / (pi^2/6)
+< 1.61 (PostgreSQL's calc_rank_or; calc_rank_and is at most 1), so ``(RANK_MAX + bonus) * f`` bounds
+a match's score: the matches with the ``K`` highest bounds are ranked exactly, and of the others only
+those whose bound reaches the page's last score among them, which for a place's name skips the many
+articles that mention it in passing. The page is exactly the one ranking every match would give
+(ties by seq).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive.store.postgres.schema import SCHEMA
+
+#: An upper bound of ts_rank without prefix terms (1.608..., with a margin for float rounding).
+RANK_MAX = 1.7
+#: Matches ranked exactly first (by their bound), at least.
+_FIRST = 200
+
+
+@dataclass
+class RankParts:
+    """The pieces of a ts_rank score: ``(text + bonus) * factor`` (SQL, each with its parameters)."""
+
+    text: str
+    text_params: list = field(default_factory=list)
+    bonus: str | None = None  # a place the query names
+    bonus_params: list = field(default_factory=list)
+    factor: str | None = None  # centrality of the places in the ranking
+    factor_params: list = field(default_factory=list)
+    bounded: bool = False  # whether RANK_MAX bounds ``text`` (no prefix terms)
+
+    def score(self, row: str = "") -> tuple[str, list]:
+        """The score's SQL over a row of the articles (``row``: the alias of ``m``'s columns, or
+        "" to compute everything from the row itself), as order_clause ranks."""
+        sql, params = self.text, list(self.text_params)
+        if self.bonus is not None:
+            sql = f"{sql} + {row}b" if row else f"{sql} + {self.bonus}"
+            params += [] if row else self.bonus_params
+        if self.factor is not None:
+            sql = f"({sql}) * {row}f" if row else f"({sql}) * ({self.factor})"
+            params += [] if row else self.factor_params
+        return sql, params
+
+
+_COLS = ("id", "title", "body", "date", "source", "url", "places", "mentions")
+
+
+def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: int) -> tuple[str, list]:
+    """One statement: the page's rows (``_COLS``, score, ``k`` = 0, NULL) ordered best first, then one
+    row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them)."""
+    a_cols = ", ".join(f"a.{c}" for c in _COLS)
+    nulls = ", ".join(["NULL"] * (len(_COLS) - 1))
+    seqs = f"SELECT NULL, {nulls}, NULL, 1, (SELECT string_agg(int8send(seq), ''::bytea) FROM m)"
+    if parts.factor is None or not parts.bounded:
+        score, score_params = parts.score()
+        sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {score} AS score FROM {SCHEMA}.articles WHERE {where}), "
+               f"top AS (SELECT seq, part, score FROM m ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
+               f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top JOIN {SCHEMA}.articles a "
+               f"ON a.seq = top.seq AND a.part = top.part ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
+        return sql, [*score_params, *params, limit, offset]
+    rescore, rescore_params = parts.score("x.")
+    bonus = parts.bonus if parts.bonus is not None else "0"
+    bound = f"({RANK_MAX} + b) * f"
+    sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {bonus} AS b, {parts.factor} AS f "
+           f"FROM {SCHEMA}.articles WHERE {where}), "
+           f"c AS MATERIALIZED (SELECT seq, part, b, f FROM m ORDER BY {bound} DESC LIMIT %s), "
+           f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x JOIN {SCHEMA}.articles a "
+           "ON a.seq = x.seq AND a.part = x.part), "
+           "s AS (SELECT coalesce(min(score), 0) AS low FROM (SELECT score FROM r ORDER BY score DESC LIMIT %s) y), "
+           f"e AS (SELECT x.seq, x.part, {rescore} AS score FROM m x JOIN {SCHEMA}.articles a "
+           f"ON a.seq = x.seq AND a.part = x.part WHERE ({RANK_MAX} + x.b) * x.f >= (SELECT low FROM s) "
+           "AND x.seq NOT IN (SELECT seq FROM c)), "
+           "top AS (SELECT seq, part, score FROM (SELECT * FROM r UNION ALL SELECT * FROM e) u "
+           "ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
+           f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top JOIN {SCHEMA}.articles a "
+           f"ON a.seq = top.seq AND a.part = top.part ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
+    needed = limit + offset
+    return sql, [*parts.bonus_params, *parts.factor_params, *params, max(_FIRST, needed),
+                 *rescore_params, needed, *rescore_params, limit, offset]
