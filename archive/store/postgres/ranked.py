@@ -66,8 +66,9 @@ def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: i
         score, score_params = parts.score()
         sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {score} AS score FROM {SCHEMA}.articles WHERE {where}), "
                f"top AS (SELECT seq, part, score FROM m ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
-               f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top JOIN {SCHEMA}.articles a "
-               f"ON a.seq = top.seq AND a.part = top.part ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
+               f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
+               f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
+               f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
         return sql, [*score_params, *params, limit, offset]
     rescore, rescore_params = parts.score("x.")
     bonus = parts.bonus if parts.bonus is not None else "0"
@@ -75,16 +76,17 @@ def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: i
     sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {bonus} AS b, {parts.factor} AS f "
            f"FROM {SCHEMA}.articles WHERE {where}), "
            f"c AS MATERIALIZED (SELECT seq, part, b, f FROM m ORDER BY {bound} DESC LIMIT %s), "
-           f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x JOIN {SCHEMA}.articles a "
-           "ON a.seq = x.seq AND a.part = x.part), "
+           f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x CROSS JOIN LATERAL "
+           f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
            "s AS (SELECT coalesce(min(score), 0) AS low FROM (SELECT score FROM r ORDER BY score DESC LIMIT %s) y), "
-           f"e AS (SELECT x.seq, x.part, {rescore} AS score FROM m x JOIN {SCHEMA}.articles a "
-           f"ON a.seq = x.seq AND a.part = x.part WHERE ({RANK_MAX} + x.b) * x.f >= (SELECT low FROM s) "
-           "AND x.seq NOT IN (SELECT seq FROM c)), "
+           f"e AS (SELECT x.seq, x.part, {rescore} AS score FROM (SELECT * FROM m WHERE ({RANK_MAX} + b) * f >= "
+           "(SELECT low FROM s) AND seq NOT IN (SELECT seq FROM c)) x CROSS JOIN LATERAL "
+           f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
            "top AS (SELECT seq, part, score FROM (SELECT * FROM r UNION ALL SELECT * FROM e) u "
            "ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
-           f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top JOIN {SCHEMA}.articles a "
-           f"ON a.seq = top.seq AND a.part = top.part ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
+           f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
+           f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
+           f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
     needed = limit + offset
     return sql, [*parts.bonus_params, *parts.factor_params, *params, max(_FIRST, needed),
                  *rescore_params, needed, *rescore_params, limit, offset]
