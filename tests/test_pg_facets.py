@@ -1,0 +1,90 @@
+"""The PostgreSQL store's facets, counted in the process over cached facet values by seq
+(archive/store/postgres/facets.py), stay those of the archive as it is now: after new articles
+(in any commit order), changed ones, deleted ones, and across the cache's merges and rebuilds.
+
+The oracle is the server itself: every facet value of every match, counted with SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import psycopg
+import pytest
+from test_copy import synthetic
+
+from archive.store import open_store
+from archive.store.postgres import facets as pg_facets
+from archive.store.postgres.schema import SCHEMA
+from archive.store.query import parse_request
+
+_ORACLE = (f"SELECT v, count(*) FROM (SELECT unnest(ARRAY['year|' || year, 'source|' || source] "
+           f"|| array(SELECT 'country|' || upper(c) FROM unnest(countries) c) "
+           f"|| array(SELECT 'place|' || p FROM unnest(pids) p)) AS v FROM {SCHEMA}.articles "
+           f"WHERE tsv @@ plainto_tsquery('geoarchive.english', %s)) x WHERE v IS NOT NULL GROUP BY v")
+
+
+def oracle(url: str, word: str) -> tuple[int, dict[tuple[str, str], int]]:
+    with psycopg.connect(url) as conn:
+        total = conn.execute(f"SELECT count(*) FROM {SCHEMA}.articles WHERE tsv @@ "
+                             "plainto_tsquery('geoarchive.english', %s)", (word,)).fetchone()[0]
+        rows = conn.execute(_ORACLE, (word,)).fetchall()
+    return total, {tuple(v.split("|", 1)): n for v, n in rows}
+
+
+def shown(store, word: str) -> tuple[int, dict[tuple[str, str], int]]:
+    page = store.search(parse_request({"q": word}))
+    return page.total, {(name, fc.value): fc.count for name, fcs in page.facets.items() for fc in fcs}
+
+
+@pytest.fixture
+def store(pg_url):
+    pg_facets._CACHES.clear()
+    s = open_store(pg_url)
+    yield s
+    s.close()
+
+
+def test_facets_follow_new_changed_and_deleted_articles_across_the_caches_merges(pg_url, store):
+    articles = synthetic(40)
+    store.add(articles)
+    first = shown(store, "officials")
+    assert first[0] == 40 and len(first[1]) > 5  # a positive control: years, a source, countries, places
+    assert first == oracle(pg_url, "officials")
+    (cache,) = pg_facets._CACHES.values()
+    # A batch committed after the cache saw later seqs (two writers' batches commit out of order).
+    store.add([synthetic(1, start=300)[0]])
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(f"UPDATE {SCHEMA}.articles SET seq = 0 WHERE id = %s", ("c00300",))
+    assert shown(store, "officials") == oracle(pg_url, "officials")
+    assert shown(store, "officials")[0] == 41
+    # One commit at a time (a cache segment each, merged past _SEGMENTS): new, changed, deleted.
+    for i in range(12):
+        with store.writer() as w:
+            w.add(synthetic(1, start=100 + i)[0])
+            old = articles[i]
+            w.add(dataclasses.replace(old, article=dataclasses.replace(old.article, source=f"Desk {i % 3}")))
+            w.delete(articles[20 + i].article.id)
+        assert shown(store, "officials") == oracle(pg_url, "officials"), i
+        for word in ("17", "105"):  # a few matches (their values gathered one by one)
+            assert shown(store, word) == oracle(pg_url, word), (i, word)
+    assert len(cache.segments) <= pg_facets._SEGMENTS
+    assert shown(store, "officials")[0] == 41
+    assert shown(store, "105")[0] == 1
+    assert ("source", "Desk 0") in shown(store, "officials")[1]
+
+
+def test_a_whole_archive_search_rebuilds_a_cache_mostly_of_deleted_articles(pg_url, store):
+    articles = synthetic(1500)
+    store.add(articles)
+    assert shown(store, "officials") == oracle(pg_url, "officials")
+    (cache,) = pg_facets._CACHES.values()
+    assert cache.rows == 1500
+    with store.writer() as w:
+        for ga in articles[:1400]:
+            w.delete(ga.article.id)
+    whole = store.search(parse_request({}))
+    assert whole.total == 100
+    assert cache.rows == 0  # forgotten; read again by the next count
+    assert shown(store, "officials") == oracle(pg_url, "officials")
+    assert cache.rows == 100
