@@ -10,7 +10,11 @@ With places in the ranking (archive.store.centrality) a hit's score is ``(text +
 ``f = RANK_FLOOR + (1 - RANK_FLOOR) * centrality``, and ``f`` and ``bonus`` are read from the row's
 small inline columns. ``ts_rank`` of a tsquery without prefixes is at most (1 + pi^2/6) / (pi^2/6)
 < 1.61 (PostgreSQL's calc_rank_or; calc_rank_and is at most 1), so ``(RANK_MAX + bonus) * f`` bounds
-a match's score: the matches with the ``K`` highest bounds are ranked exactly, and of the others only
+a match's score. Tighter, when the ranked words are joined by OR (calc_rank_or: each word adds
+``(wjm + resj - wjm / (jm + 1)^2) / (pi^2/6)`` and the sum is divided by their number): a word only
+in the body has every position weighted 0.4, so ``jm`` = 0 and it adds ``resj / (pi^2/6)`` < 0.4; a
+match whose title (``ttsv``, small and inline) has none of the words scores below 0.4 (``text_bound``).
+The matches with the ``K`` highest bounds are ranked exactly, and of the others only
 those whose bound reaches the page's last score among them, which for a place's name skips the many
 articles that mention it in passing. The page is exactly the one ranking every match would give
 (ties by seq).
@@ -39,6 +43,9 @@ class RankParts:
     factor: str | None = None  # centrality of the places in the ranking
     factor_params: list = field(default_factory=list)
     bounded: bool = False  # whether RANK_MAX bounds ``text`` (no prefix terms)
+    #: A tighter bound of ``text`` per row (SQL over the row's small columns), or None for RANK_MAX.
+    text_bound: str | None = None
+    text_bound_params: list = field(default_factory=list)
 
     def score(self, row: str = "") -> tuple[str, list]:
         """The score's SQL over a row of the articles (``row``: the alias of ``m``'s columns, or
@@ -72,14 +79,15 @@ def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: i
         return sql, [*score_params, *params, limit, offset]
     rescore, rescore_params = parts.score("x.")
     bonus = parts.bonus if parts.bonus is not None else "0"
-    bound = f"({RANK_MAX} + b) * f"
-    sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {bonus} AS b, {parts.factor} AS f "
+    bound = "(t + b) * f"
+    tb = parts.text_bound or str(RANK_MAX)
+    sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {bonus} AS b, {parts.factor} AS f, {tb} AS t "
            f"FROM {SCHEMA}.articles WHERE {where}), "
            f"c AS MATERIALIZED (SELECT seq, part, b, f FROM m ORDER BY {bound} DESC LIMIT %s), "
            f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x CROSS JOIN LATERAL "
            f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
            "s AS (SELECT coalesce(min(score), 0) AS low FROM (SELECT score FROM r ORDER BY score DESC LIMIT %s) y), "
-           f"e AS (SELECT x.seq, x.part, {rescore} AS score FROM (SELECT * FROM m WHERE ({RANK_MAX} + b) * f >= "
+           f"e AS (SELECT x.seq, x.part, {rescore} AS score FROM (SELECT * FROM m WHERE {bound} >= "
            "(SELECT low FROM s) AND seq NOT IN (SELECT seq FROM c)) x CROSS JOIN LATERAL "
            f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
            "top AS (SELECT seq, part, score FROM (SELECT * FROM r UNION ALL SELECT * FROM e) u "
@@ -88,5 +96,5 @@ def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: i
            f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
            f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
     needed = limit + offset
-    return sql, [*parts.bonus_params, *parts.factor_params, *params, max(_FIRST, needed),
+    return sql, [*parts.bonus_params, *parts.factor_params, *parts.text_bound_params, *params, max(_FIRST, needed),
                  *rescore_params, needed, *rescore_params, limit, offset]

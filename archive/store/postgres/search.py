@@ -11,6 +11,7 @@ and the body words' stems in a second.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from archive.store.facets import country_name, top_facets
 from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
 from archive.store.postgres.facets import ARCHIVE_SQL, FACET_LIMITS, SEQS_SQL, Counts, cache_for, seqs_of
 from archive.store.postgres.highlight import PageSnippets, stop_stems
-from archive.store.postgres.ranked import RankParts, ranked_sql
+from archive.store.postgres.ranked import RANK_MAX, RankParts, ranked_sql
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum, partitioned
 from archive.store.query import suggest_words
 from archive.store.stored import fold
@@ -95,6 +96,11 @@ def order_clause(conn: psycopg.Connection, req: SearchRequest, compiled: Compile
     return "0", [], f"{day} DESC NULLS LAST, seq", []
 
 
+_ONE_WORD = re.compile(r"[^\W_]+")
+#: ts_rank's bound for words only in the body (weight 0.4), with a margin for float rounding.
+_BODY_MAX = 0.41
+
+
 def _central(req: SearchRequest, compiled: Compiled | None) -> list[int]:
     """The places whose centrality ranks the hits."""
     return sorted((compiled.gids if compiled is not None else set())
@@ -118,6 +124,12 @@ def rank_parts(compiled: Compiled, central: list[int]) -> RankParts:
     vector = "ttsv" if compiled.title_only else "tsv"  # a title's own vector is small and inline
     parts = RankParts(f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {vector}, {tq})", params,
                       bounded=not any(":*" in p for p in params if isinstance(p, str)) and ":*" not in tq)
+    words = [p for _s, ps in compiled.rank for p in ps]
+    if parts.bounded and not compiled.title_only and (
+            len(compiled.rank) > 1 or all(isinstance(w, str) and _ONE_WORD.fullmatch(w) for w in words)):
+        # Words joined by OR (or one word): below 0.4 when the title has none of them (ranked.py).
+        parts.text_bound = f"CASE WHEN ts_rank(ttsv, {tq}) = 0 THEN {_BODY_MAX} ELSE {RANK_MAX} END"
+        parts.text_bound_params = list(params)
     if compiled.gids:
         # A place the query names scores like a matched word (as the place field does in the
         # Whoosh store), so that its centrality, below, weighs in the ranking.
