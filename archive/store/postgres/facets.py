@@ -14,8 +14,8 @@ Matching ``seq``s the cache does not know yet (new articles, on this server or o
 commit order) are read by their ``seq`` from the same connection before counting. Caches are per
 archive (``meta.uid``, the same on the primary and its physical replicas), not per server.
 
-Memory: about 40 bytes per article plus 4 per place and country it names (a 300,000-article
-archive: see docs/scaling.md), per process; deleted and changed articles' old entries stay until the
+Memory: about 40 bytes per article plus 4 per place and country it names and 4 per seq number
+(a 300,000-article archive: see docs/scaling.md), per process; deleted and changed articles' old entries stay until the
 cache is rebuilt: when a search of the whole archive finds them more than a third of it.
 """
 
@@ -41,7 +41,7 @@ SEQS_SQL = f"SELECT string_agg(int8send(seq), ''::bytea) FROM {SCHEMA}.articles 
 ARCHIVE_SQL = f"SELECT to_jsonb(m) ->> 'uid', '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta m"
 _ROWS_SQL = f"SELECT seq, year, source, countries, pids FROM {SCHEMA}.articles"
 _BY_SEQ_SQL = _ROWS_SQL + " WHERE seq = ANY(%s::bigint[])"
-_SEGMENTS = 8  # more segments than this are merged into one
+_SEGMENTS = 8  # more segments than this are merged into one (at most 15: the index's 4 bits)
 
 
 @dataclass
@@ -102,10 +102,22 @@ class FacetCache:
         self.vocab = {name: _Vocab() for name in FACET_LIMITS}
         self.lock = threading.Lock()
         self.rows = 0
+        #: seq -> row * 16 + segment (-1: not cached): a match's row in one gather, however many match.
+        self.index = np.zeros(0, dtype=np.int32)
 
     @property
     def nbytes(self) -> int:
-        return sum(s.nbytes for s in self.segments)
+        return sum(s.nbytes for s in self.segments) + self.index.nbytes
+
+    def _index(self, k: int) -> None:
+        """Point the index at segment ``k``'s rows."""
+        seqs = self.segments[k].seqs
+        top = int(seqs.max()) + 1 if len(seqs) else 0
+        if top > len(self.index):
+            grown = np.full(max(top, len(self.index) * 5 // 4), -1, dtype=np.int32)
+            grown[:len(self.index)] = self.index
+            self.index = grown
+        self.index[seqs] = np.arange(len(seqs), dtype=np.int32) * 16 + k
 
     def _add(self, rows: list[tuple]) -> None:
         rows.sort(key=lambda r: r[0])
@@ -124,6 +136,9 @@ class FacetCache:
         self.rows += len(rows)
         if len(self.segments) > _SEGMENTS:
             self._merge()
+            self._index(0)
+        else:
+            self._index(len(self.segments) - 1)
 
     def _merge(self) -> None:
         segs = self.segments
@@ -149,21 +164,20 @@ class FacetCache:
         (entries of deleted and changed articles): the next count reads the archive again."""
         with self.lock:
             if self.rows > 1.5 * articles + 1000:
-                self.segments, self.rows = [], 0
+                self.segments, self.rows, self.index = [], 0, np.zeros(0, dtype=np.int32)
                 self.vocab = {name: _Vocab() for name in FACET_LIMITS}
 
     def locate(self, seqs: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         """(rows of each segment, seqs found in none)."""
-        found = []
-        for seg in self.segments:
-            if not len(seqs) or not len(seg.seqs):
-                found.append(np.zeros(0, dtype=np.int64))
-                continue
-            pos = np.minimum(np.searchsorted(seg.seqs, seqs), len(seg.seqs) - 1)
-            hit = seg.seqs[pos] == seqs
-            found.append(pos[hit])
-            seqs = seqs[~hit]
-        return found, seqs
+        known = (seqs >= 0) & (seqs < len(self.index))
+        codes = np.full(len(seqs), -1, dtype=np.int32)
+        codes[known] = self.index[seqs[known]]
+        hit = codes >= 0
+        codes = codes[hit]
+        if len(self.segments) == 1:
+            return [codes >> 4], seqs[~hit]
+        segment = codes & 15
+        return [codes[segment == k] >> 4 for k in range(len(self.segments))], seqs[~hit]
 
     def count(self, conn: psycopg.Connection, seqs: np.ndarray) -> Counts:
         """(total, facet -> value -> count) of the articles ``seqs``, the facets cut to what can be shown."""
