@@ -107,14 +107,17 @@ def _central(req: SearchRequest, compiled: Compiled | None) -> list[int]:
                   | {g for g in (req.place, req.about) if g is not None})
 
 
-_PARTITIONED: dict[tuple, bool] = {}
+_BY_SEQ: dict[tuple, bool] = {}
 
 
-def _partitioned(conn: psycopg.Connection) -> bool:
+def _by_seq(conn: psycopg.Connection) -> bool:
+    """Whether rows can be looked up by seq (ranked.py): a partitioned archive with the seq index
+    (made by this version's first writer; an archive no writer has opened since has none)."""
     key = (conn.info.host, conn.info.port, conn.info.dbname)
-    if not _PARTITIONED.get(key):  # an archive is made partitioned, never made one table again
-        _PARTITIONED[key] = partitioned(conn)
-    return _PARTITIONED[key]
+    if not _BY_SEQ.get(key):  # remembered once seen: neither is ever undone
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.articles_seq",)).fetchone()
+        _BY_SEQ[key] = partitioned(conn) and row is not None and bool(row[0])
+    return _BY_SEQ[key]
 
 
 def rank_parts(compiled: Compiled, central: list[int]) -> RankParts:
@@ -203,7 +206,7 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
-    if compiled is not None and order == "score DESC, seq" and cached is None and _partitioned(conn):
+    if compiled is not None and order == "score DESC, seq" and cached is None and _by_seq(conn):
         # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py).
         rows, archive_rows, text_rows = batch(conn, req, [
             ranked_sql(rank_parts(compiled, _central(req, compiled)), where, params, req.per_page, start),
