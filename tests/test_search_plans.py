@@ -175,3 +175,33 @@ def test_a_place_names_pages_rank_every_match_as_ranking_them_all_would(store, m
             got = store.search(parse_request({"q": q, "page": str(page)}))
             assert got.total == 60
             assert [(h.id, round(h.score, 5)) for h in got.hits] == everything[(page - 1) * 20:page * 20], (q, page)
+
+
+def test_a_spread_querys_branches_find_its_matches_each_once(pg_url):
+    """PostgreSQL ranks a place name beside other words from one SELECT per branch of its spread
+    OR (UNION ALL, compile._spread): together they find the query's matches, no row twice."""
+    import psycopg
+
+    from archive.store import open_store
+    from archive.store.postgres.schema import SCHEMA
+    from archive.store.postgres.search import where_clauses
+
+    store = open_store(pg_url)
+    try:
+        store.add(DOCS)
+        with psycopg.connect(pg_url) as conn:
+            def found(where, params) -> list[str]:
+                return [r[0] for r in conn.execute(f"SELECT id FROM {SCHEMA}.articles WHERE {where}", params)]
+
+            for q, want in (("ferry lima", {"named", "other-name", "word-only"}),
+                            ("lima cusco trains", {"both-places"}), ("ferry lima -dawn", {"other-name", "word-only"})):
+                _compiled, where, wheres = where_clauses(conn, parse_request({"q": q}))
+                assert set(found(*where)) == want, q  # the one condition, as the other plans use it
+                assert len(wheres) > 1, q
+                each = [found(*w) for w in wheres]
+                assert sorted(i for ids_ in each for i in ids_) == sorted(want), q
+            _compiled, where, wheres = where_clauses(conn, parse_request({"q": "ferry"}))
+            assert wheres == [where] and set(found(*where)) == {"named", "other-name", "word-only", "no-lima"}
+        assert ids(store, q="ferry lima") == {"named", "other-name", "word-only"}
+    finally:
+        store.close()

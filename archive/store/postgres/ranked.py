@@ -63,26 +63,26 @@ class RankParts:
 _COLS = ("id", "title", "body", "date", "source", "url", "places", "mentions")
 
 
-def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: int) -> tuple[str, list]:
+def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, offset: int) -> tuple[str, list]:
     """One statement: the page's rows (``_COLS``, score, ``k`` = 0, NULL) ordered best first, then one
-    row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them)."""
+    row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them). The matches are those of
+    ``wheres`` (conditions no row meets two of, each with its parameters: their UNION ALL)."""
     a_cols = ", ".join(f"a.{c}" for c in _COLS)
     nulls = ", ".join(["NULL"] * (len(_COLS) - 1))
     seqs = f"SELECT NULL, {nulls}, NULL, 1, (SELECT string_agg(int8send(seq), ''::bytea) FROM m)"
     if parts.factor is None or not parts.bounded:
         score, score_params = parts.score()
-        sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {score} AS score FROM {SCHEMA}.articles WHERE {where}), "
+        sql = (f"WITH m AS MATERIALIZED ({_union(f'seq, part, {score} AS score', wheres)}), "
                f"top AS (SELECT seq, part, score FROM m ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
                f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
                f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
                f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
-        return sql, [*score_params, *params, limit, offset]
+        return sql, [*(p for _w, ps in wheres for p in (*score_params, *ps)), limit, offset]
     rescore, rescore_params = parts.score("x.")
     bonus = parts.bonus if parts.bonus is not None else "0"
     bound = "(t + b) * f"
     tb = parts.text_bound or str(RANK_MAX)
-    sql = (f"WITH m AS MATERIALIZED (SELECT seq, part, {bonus} AS b, {parts.factor} AS f, {tb} AS t "
-           f"FROM {SCHEMA}.articles WHERE {where}), "
+    sql = (f"WITH m AS MATERIALIZED ({_union(f'seq, part, {bonus} AS b, {parts.factor} AS f, {tb} AS t', wheres)}), "
            f"c AS MATERIALIZED (SELECT seq, part, b, f FROM m ORDER BY {bound} DESC LIMIT %s), "
            f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x CROSS JOIN LATERAL "
            f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
@@ -96,5 +96,12 @@ def ranked_sql(parts: RankParts, where: str, params: list, limit: int, offset: i
            f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
            f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
     needed = limit + offset
-    return sql, [*parts.bonus_params, *parts.factor_params, *parts.text_bound_params, *params, max(_FIRST, needed),
+    m_params = [p for _w, ps in wheres
+                for p in (*parts.bonus_params, *parts.factor_params, *parts.text_bound_params, *ps)]
+    return sql, [*m_params, max(_FIRST, needed),
                  *rescore_params, needed, *rescore_params, limit, offset]
+
+
+def _union(columns: str, wheres: list[tuple[str, list]]) -> str:
+    """The ``columns`` of the rows of each of ``wheres``, one SELECT per condition (UNION ALL)."""
+    return " UNION ALL ".join(f"SELECT {columns} FROM {SCHEMA}.articles WHERE {w}" for w, _p in wheres)

@@ -39,12 +39,22 @@ _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
 
 def where_clause(conn: psycopg.Connection, req: SearchRequest) -> tuple[Compiled | None, str, list]:
     """(compiled query or None, WHERE SQL, parameters) of a request."""
+    compiled, where, _wheres = where_clauses(conn, req)
+    return compiled, where[0], where[1]
+
+
+def where_clauses(conn: psycopg.Connection, req: SearchRequest
+                  ) -> tuple[Compiled | None, tuple[str, list], list[tuple[str, list]]]:
+    """(compiled query or None, (WHERE SQL, parameters), the same matches as conditions no row meets
+    two of: those of a spread query's branches (Compiled.disjoint), else the one condition)."""
     compiled = compile_query(conn, req.q) if req.q else None
     parts, params = filters(req, conn)
-    if compiled is not None:
-        parts.insert(0, compiled.where)
-        params = compiled.params + params
-    return compiled, (" AND ".join(parts) if parts else "TRUE"), params
+    if compiled is None:
+        where = (" AND ".join(parts) if parts else "TRUE", params)
+        return compiled, where, [where]
+    where, *disjoint = [(" AND ".join([q, *parts]), [*qp, *params])
+                        for q, qp in [(compiled.where, compiled.params), *compiled.disjoint]]
+    return compiled, where, disjoint or [where]
 
 
 _RUM: dict[tuple, bool] = {}
@@ -200,7 +210,7 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     the hits, the facets and the query's stems in one pipeline; the labels of the facets and
     the stems of the hits' words not stemmed before, in another.
     """
-    compiled, where, params = where_clause(conn, req)
+    compiled, (where, params), wheres = where_clauses(conn, req)
     score, score_params, order, order_params = order_clause(conn, req, compiled)
     start = (req.page - 1) * req.per_page
     whole = whole_key(conn) if where == "TRUE" else None
@@ -209,7 +219,7 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     if compiled is not None and order == "score DESC, seq" and cached is None and _by_seq(conn):
         # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py).
         rows, archive_rows, text_rows = batch(conn, req, [
-            ranked_sql(rank_parts(compiled, _central(req, compiled)), where, params, req.per_page, start),
+            ranked_sql(rank_parts(compiled, _central(req, compiled)), wheres, req.per_page, start),
             (ARCHIVE_SQL, []), snippets.texts_query()], binary={0})
         seq_rows = [(r[-1],) for r in rows if r[-2] == 1]
         rows = [r[:-2] for r in rows if r[-2] == 0]
