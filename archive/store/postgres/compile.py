@@ -48,9 +48,9 @@ class Compiled:
     lexemes: set[str] = field(default_factory=set)  # expanded wildcard/fuzzy lexemes
     placewords: set[str] = field(default_factory=set)
     gids: set[int] = field(default_factory=set)
-    #: A spread query's (_spread) branches as conditions no row meets two of, together ``where``'s
-    #: matches: their UNION ALL reads no tsvector (the OR's filter reads every match's).
-    disjoint: list[tuple[str, list]] = field(default_factory=list)
+    #: A spread query's (_spread) branches: conditions whose matches together are ``where``'s, each
+    #: answered by indexes (the OR's filter reads every match's tsvector).
+    branches: list[tuple[str, list]] = field(default_factory=list)
 
 
 _POSSESSIVE = re.compile(r"(\w)['’]s\b")
@@ -72,7 +72,7 @@ def _spread(ts: Sql | None, rest: list[Sql]) -> tuple[Sql, list[Sql]] | None:
     ``tsv @@ (ts && w)`` OR ``(tsv @@ ts AND pids && ids)`` (one branch per choice, for up to
     _MAX_SPREAD such words). Left as it is, the planner reads every row of the other words and
     checks each one's tsvector for ``w``, which costs a read of each tsvector. None: nothing to spread.
-    Also the branches as disjoint conditions (Compiled.disjoint)."""
+    Also the branches, each with ``rest``'s other conditions (Compiled.branches)."""
     eithers = [sql for sql, _p in rest if isinstance(sql, _Either) and sql.ts is not None]
     if not eithers or len(eithers) > _MAX_SPREAD or (ts is None and len(eithers) < 2):
         return None
@@ -93,9 +93,7 @@ def _spread(ts: Sql | None, rest: list[Sql]) -> tuple[Sql, list[Sql]] | None:
         parts += places
         branches.append(_and(parts))
     spread = ("(" + " OR ".join(sql for sql, _p in branches) + ")", [p for _s, ps in branches for p in ps])
-    disjoint = [_and([b, *[(f"NOT coalesce({sql}, false)", ps) for sql, ps in branches[:i]], *others])
-                for i, b in enumerate(branches)]
-    return (_and([spread, *others]) if others else spread), disjoint
+    return (_and([spread, *others]) if others else spread), [_and([b, *others]) for b in branches]
 
 
 def _and(parts: list[Sql]) -> Sql:
@@ -124,7 +122,7 @@ class _Compiler:
         self.names: dict[str, set[int]] = {}
         self._titles: list[bool] = []  # per ranked word: whether it was a title: word
         self.countries: dict[str, str] = {}
-        self.disjoint: dict[int, list[Sql]] = {}  # id(And node) -> its spread's disjoint branches
+        self.branches: dict[int, list[Sql]] = {}  # id(And node) -> its spread's branches
         self._lookup_names(tree)
 
     def _lookup_names(self, tree) -> None:
@@ -171,7 +169,7 @@ class _Compiler:
             if isinstance(node, ql.And):
                 spread = _spread(ts, rest)
                 if spread is not None:
-                    self.disjoint[id(node)] = spread[1]
+                    self.branches[id(node)] = spread[1]
                     return (*spread[0], None)
             parts = ([(f"tsv @@ {ts[0]}", ts[1])] if ts else []) + rest
             return "(" + op_sql.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps], None
@@ -316,7 +314,7 @@ def compile_query(conn: psycopg.Connection, text: str) -> Compiled:
     c.out.ts = ts
     c.out.where, c.out.params = c._sql((sql, params, ts))
     c.out.title_only = bool(c._titles) and all(c._titles)
-    c.out.disjoint = c.disjoint.get(id(tree), [])
+    c.out.branches = c.branches.get(id(tree), [])
     return c.out
 
 

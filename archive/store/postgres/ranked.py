@@ -66,13 +66,13 @@ _COLS = ("id", "title", "body", "date", "source", "url", "places", "mentions")
 def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, offset: int) -> tuple[str, list]:
     """One statement: the page's rows (``_COLS``, score, ``k`` = 0, NULL) ordered best first, then one
     row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them). The matches are those of
-    ``wheres`` (conditions no row meets two of, each with its parameters: their UNION ALL)."""
+    any of ``wheres`` (conditions with their parameters), each row once (_union)."""
     a_cols = ", ".join(f"a.{c}" for c in _COLS)
     nulls = ", ".join(["NULL"] * (len(_COLS) - 1))
     seqs = f"SELECT NULL, {nulls}, NULL, 1, (SELECT string_agg(int8send(seq), ''::bytea) FROM m)"
     if parts.factor is None or not parts.bounded:
         score, score_params = parts.score()
-        sql = (f"WITH m AS MATERIALIZED ({_union(f'seq, part, {score} AS score', wheres)}), "
+        sql = (f"WITH {_union(f'seq, part, {score} AS score', wheres)}, "
                f"top AS (SELECT seq, part, score FROM m ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
                f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
                f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
@@ -82,7 +82,7 @@ def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, off
     bonus = parts.bonus if parts.bonus is not None else "0"
     bound = "(t + b) * f"
     tb = parts.text_bound or str(RANK_MAX)
-    sql = (f"WITH m AS MATERIALIZED ({_union(f'seq, part, {bonus} AS b, {parts.factor} AS f, {tb} AS t', wheres)}), "
+    sql = (f"WITH {_union(f'seq, part, {bonus} AS b, {parts.factor} AS f, {tb} AS t', wheres)}, "
            f"c AS MATERIALIZED (SELECT seq, part, b, f FROM m ORDER BY {bound} DESC LIMIT %s), "
            f"r AS MATERIALIZED (SELECT x.seq, x.part, {rescore} AS score FROM c x CROSS JOIN LATERAL "
            f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
@@ -103,5 +103,13 @@ def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, off
 
 
 def _union(columns: str, wheres: list[tuple[str, list]]) -> str:
-    """The ``columns`` of the rows of each of ``wheres``, one SELECT per condition (UNION ALL)."""
-    return " UNION ALL ".join(f"SELECT {columns} FROM {SCHEMA}.articles WHERE {w}" for w, _p in wheres)
+    """The CTE ``m``: the ``columns`` of the rows of any of ``wheres``, one SELECT per condition (UNION
+    ALL), each leaving out the rows of those before it by seq (a hash, no condition read again)."""
+    if len(wheres) == 1:
+        return f"m AS MATERIALIZED (SELECT {columns} FROM {SCHEMA}.articles WHERE {wheres[0][0]})"
+    ctes = []
+    for i, (w, _p) in enumerate(wheres):
+        seen = "".join(f" AND seq NOT IN (SELECT seq FROM m{j})" for j in range(i))
+        ctes.append(f"m{i} AS MATERIALIZED (SELECT {columns} FROM {SCHEMA}.articles WHERE {w}{seen})")
+    union = " UNION ALL ".join(f"SELECT * FROM m{i}" for i in range(len(wheres)))
+    return ", ".join(ctes) + f", m AS MATERIALIZED ({union})"

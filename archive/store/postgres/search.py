@@ -45,16 +45,16 @@ def where_clause(conn: psycopg.Connection, req: SearchRequest) -> tuple[Compiled
 
 def where_clauses(conn: psycopg.Connection, req: SearchRequest
                   ) -> tuple[Compiled | None, tuple[str, list], list[tuple[str, list]]]:
-    """(compiled query or None, (WHERE SQL, parameters), the same matches as conditions no row meets
-    two of: those of a spread query's branches (Compiled.disjoint), else the one condition)."""
+    """(compiled query or None, (WHERE SQL, parameters), the same matches as conditions each
+    answered by indexes: a query's branches (Compiled.branches), else the one condition)."""
     compiled = compile_query(conn, req.q) if req.q else None
     parts, params = filters(req, conn)
     if compiled is None:
         where = (" AND ".join(parts) if parts else "TRUE", params)
         return compiled, where, [where]
-    where, *disjoint = [(" AND ".join([q, *parts]), [*qp, *params])
-                        for q, qp in [(compiled.where, compiled.params), *compiled.disjoint]]
-    return compiled, where, disjoint or [where]
+    where, *branches = [(" AND ".join([q, *parts]), [*qp, *params])
+                        for q, qp in [(compiled.where, compiled.params), *compiled.branches]]
+    return compiled, where, branches or [where]
 
 
 _RUM: dict[tuple, bool] = {}
