@@ -373,7 +373,7 @@ def _skeleton(counts: Sequence[PlaceCount], heatmap: bool, view: str) -> _Skelet
                         center=_STAND_IN_CENTER if view == "point" else None)
     text = json.dumps(stand_in) if stand_in else ""
     names = [n for n in (parts.name, parts.cluster_name, parts.heat_name) if n]
-    names += [n for n in re.findall(r"\b[a-z_]+_[0-9a-f]{32}\b", str(parts.script)) if n not in names]
+    names += [n for n in re.findall(r"\b[a-z_]+_[0-9a-f]{32}(?![0-9a-f])", str(parts.script)) if n not in names]
     if (text and str(parts.script).count(text) != 1) or str(parts.script).count(parts.name) < 1:
         return None
     return _Skeleton(parts=replace(parts, rows=[], countries={}), names=tuple(dict.fromkeys(names)), stand_in=text)

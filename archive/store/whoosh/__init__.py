@@ -25,7 +25,6 @@ from archive.store.whoosh import index as _index
 from archive.store.whoosh import places as _places
 from archive.store.whoosh import search as _search
 
-
 #: One search at a time per process. A Whoosh search is Python and numpy on one core, and it
 #: lets go of the interpreter lock hundreds of times (every zlib block, most numpy calls): with
 #: a server's eight threads searching at once, each of those became a hand-over between threads
