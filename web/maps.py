@@ -222,7 +222,7 @@ def jinja_inert(text: str) -> str:
 def _fast_rows(counts: Sequence[PlaceCount]) -> list[list[Any]]:
     # Four decimals (about 11 m) keep a 20,000-place page small. A loop, not a call per row:
     # the whole archive's map has thousands of rows.
-    rows = []
+    rows: list[list[Any]] = []
     append_row = rows.append
     for pc in counts:
         p = pc.place
