@@ -11,8 +11,9 @@ The app is served by waitress (``geoarchive serve --workers N``, one worker proc
 by default) in a subprocess on 127.0.0.1 and a free port; locust (``bench/locustfile.py``)
 runs headless in another subprocess on the same machine, so the two share its cores.
 Queries come from ../shared/corpus/queries.txt. Before the measured runs every query is
-sent once to each endpoint (warm-up: the per-index tables and the OS page cache are
-filled, as on a server that has been up for a while).
+sent once to each endpoint, four at a time so that every worker process gets some (warm-up:
+each process's per-index tables and the OS page cache are filled, as on a server that has
+been up for a while).
 
 What the two measurements mean. The users send only the queries of queries.txt, which the
 warm-up has already sent, and the app keeps result pages (SEARCH_CACHE_SIZE, 512 entries per
@@ -152,15 +153,22 @@ class Server:
         self.log_file.close()
 
 
-def warm_up(base: str, queries: list[str]) -> None:
-    """Every query once on each endpoint; a non-200 here stops the benchmark early."""
+def warm_up(base: str, queries: list[str], clients: int = 4) -> None:
+    """Every query once on each endpoint; a non-200 here stops the benchmark early.
+
+    Sent by ``clients`` connections at once, so that every server worker process (each takes
+    the connections it accepts first) gets a share and builds its own per-index tables now,
+    not during the measured run.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     started = time.perf_counter()
     paths = ["/map"] + [f"{p}?{urllib.parse.urlencode({'q': q})}" for q in queries for p in ENDPOINTS]
-    for path in paths:
-        status, _seconds = get(base + path)
-        if status != 200:
-            sys.exit(f"error: warm-up request {path} answered {status}")
-    log(f"warm-up: {len(paths)} requests in {time.perf_counter() - started:.1f} s")
+    with ThreadPoolExecutor(max_workers=max(1, clients)) as pool:
+        for path, (status, _seconds) in zip(paths, pool.map(lambda p: get(base + p), paths), strict=True):
+            if status != 200:
+                sys.exit(f"error: warm-up request {path} answered {status}")
+    log(f"warm-up: {len(paths)} requests in {time.perf_counter() - started:.1f} s ({clients} at a time)")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -170,9 +170,11 @@ def test_config_from_environment(monkeypatch, tmp_path):
     assert archive_store(app).location == str(tmp_path)
 
 
-def test_map_cache_sees_a_reindex(archive_location):
+@pytest.mark.parametrize("caches", [{}, {"MAP_CACHE": False, "SEARCH_CACHE_SIZE": 0}], ids=["caches", "no-caches"])
+def test_map_cache_sees_a_reindex(archive_location, caches):
+    # Without the app's caches, the store's own whole-archive counts (kept per commit) must see it too.
     index_dir = wf.build_index(archive_location)
-    client = create_app({"TESTING": True, "INDEX_DIR": index_dir}).test_client()
+    client = create_app({"TESTING": True, "INDEX_DIR": index_dir, **caches}).test_client()
     ids = {f["id"] for f in get(client, "/api/places").get_json()["features"]}
     assert 2643743 not in ids
     assert "London" not in get(client, "/map").get_data(as_text=True)

@@ -61,3 +61,45 @@ def test_tile_origin(tiles, origin):
 def test_marker_scale():
     assert maps.marker_radius(1) < maps.marker_radius(10) < maps.marker_radius(1000) <= 20
     assert maps.marker_color(1, 100) != maps.marker_color(100, 100)
+
+
+def _without_ids(text: str) -> str:
+    import re
+
+    return re.sub(r"_[0-9a-f]{32}(?![0-9a-f])", "_ID", str(text))
+
+
+@pytest.mark.parametrize("places, heatmap", [
+    ([wf.JARABULUS, wf.MOSCOW, wf.LAOS], False),  # a box: fitBounds
+    ([wf.MOSCOW, wf.LAOS, wf.USA, wf.KYIV], True),  # another box, with the heatmap layer
+    ([wf.SYRIA], False),  # one point: centred at zoom 7
+    ([wf.HOSTILE_PLACE, wf.AZAZ], True),
+])
+def test_fast_map_from_its_cached_script_is_the_one_folium_draws(places, heatmap):
+    """A fast map's script is rendered once per shape and reused with its own bounds and new names:
+    each map must read exactly as folium draws it for the same places."""
+    from archive.models import PlaceCount
+    from web import create_app
+
+    app = create_app({"TESTING": True, "INDEX_DIR": "unused"})
+    shapes = [[wf.AZAZ, wf.KYIV], [wf.USA, wf.LAOS], [wf.JARABULUS]]  # fill the cache with other bounds first
+    with app.test_request_context("/?q=x"):
+        for other in shapes:
+            maps.places_map([PlaceCount(p, 2) for p in other], heatmap=heatmap, fast=True)
+        counts = [PlaceCount(p, i + 1) for i, p in enumerate(places)]
+        first = maps.places_map(counts, heatmap=heatmap, fast=True)
+        second = maps.places_map(counts, heatmap=heatmap, fast=True)
+        drawn = maps._folium_map(counts, narrow=None, heatmap=heatmap, focused=None, fast=True)
+    assert app.extensions["geoarchive_map_skeletons"]  # the cached scripts were used
+    for parts in (first, second):
+        for name in ("header", "html", "script", "rows", "countries", "most", "attribution", "fallback_url"):
+            assert _without_ids(getattr(parts, name)) == _without_ids(getattr(drawn, name)), name
+        assert parts.name in str(parts.script) and parts.name in str(parts.html)
+        assert parts.cluster_name in str(parts.script)
+        assert (parts.heat_name in str(parts.script)) if heatmap else not parts.heat_name
+    assert first.name != second.name and first.cluster_name != second.cluster_name  # each map its own names
+    lats = [p.lat for p in places]
+    if len(places) > 1:
+        assert f"[[{min(lats)}, " in str(first.script) and "fitBounds" in str(first.script)
+    else:
+        assert f"center: [{places[0].lat}, {places[0].lon}]" in str(first.script)

@@ -27,7 +27,10 @@ server when the map is rendered.
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,7 +38,7 @@ from typing import Any
 import folium
 import xyzservices
 from branca.element import Figure
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, request, url_for
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 from markupsafe import Markup, escape
 
@@ -217,12 +220,17 @@ def jinja_inert(text: str) -> str:
 
 
 def _fast_rows(counts: Sequence[PlaceCount]) -> list[list[Any]]:
-    # Four decimals (about 11 m) keep a 20,000-place page small.
-    return [
-        [round(pc.place.lat, 4), round(pc.place.lon, 4), pc.place.geonameid, jinja_inert(pc.place.name), pc.count,
-         pc.place.country_code or ""]
-        for pc in counts
-    ]
+    # Four decimals (about 11 m) keep a 20,000-place page small. A loop, not a call per row:
+    # the whole archive's map has thousands of rows.
+    rows: list[list[Any]] = []
+    append_row = rows.append
+    for pc in counts:
+        p = pc.place
+        name = p.name
+        if "{" in name or "}" in name:
+            name = jinja_inert(name)
+        append_row([round(p.lat, 4), round(p.lon, 4), p.geonameid, name, pc.count, p.country_code or ""])
+    return rows
 
 
 def _add_fast_markers(m: folium.Map) -> str:
@@ -257,8 +265,23 @@ def places_map(
     if fast is None:
         fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
     focused = next((pc for pc in counts if pc.place.geonameid == focus), None)
+    if fast and focused is None:
+        return _fast_map(counts, heatmap)
+    return _folium_map(counts, narrow=narrow, heatmap=heatmap, focused=focused, fast=fast)
+
+
+def _folium_map(counts: Sequence[PlaceCount], *, narrow: dict[str, str] | None, heatmap: bool,
+                focused: PlaceCount | None, fast: bool, bounds: list[list[float]] | None = None,
+                center: list[float] | None = None) -> MapParts:
+    """The map drawn by folium (every marker a folium object unless ``fast``).
+
+    ``bounds`` or ``center`` replace the ones ``counts`` give (:func:`_fast_map`'s stand-ins).
+    """
+    focus = focused.place.geonameid if focused else None
     others = [pc for pc in counts if pc is not focused]
-    m = _new_map(None if focused else _bounds(counts), jquery=bool(counts) and not fast)
+    m = _new_map(None if focused or center else (bounds or _bounds(counts)), jquery=bool(counts) and not fast)
+    if center is not None:
+        m.location, m.options["zoom"] = center, 7  # as _new_map does for a single point
     if focused:
         # The page's own place: centred at a zoom for its kind, drawn above the others and
         # never clustered away, with its name always shown.
@@ -291,6 +314,69 @@ def places_map(
     if fast:
         parts = replace(parts, rows=_fast_rows(others), cluster_name=cluster_name, heat_name=heat_name)
     return parts
+
+
+#: Stand-in bounds and centre drawn into a fast map's cached script, replaced by each map's own.
+_STAND_IN_BOUNDS = [[-1.234567891, -2.345678912], [3.456789123, 4.567891234]]
+_STAND_IN_CENTER = [-5.678912345, -6.789123456]
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A fast map's folium output with stand-ins for what differs from map to map."""
+
+    parts: MapParts
+    names: tuple[str, ...]  # folium's element names in it, made anew for each map
+    stand_in: str  # the JSON of the stand-in bounds or centre in its script ("" for none)
+
+
+def _fast_map(counts: Sequence[PlaceCount], heatmap: bool) -> MapParts:
+    """A map whose markers static/map.js builds from rows, without rendering folium each time.
+
+    Such a map's script is the same for every search but for its bounds (or centre) and
+    folium's element names: it is rendered once per app and shape, with stand-ins that are
+    replaced here (a folium render costs a few ms of server CPU; this, microseconds).
+    """
+    bounds = _bounds(counts)
+    point = bool(bounds) and bounds[0] == bounds[1]  # type: ignore[index]
+    view = "none" if not bounds else "point" if point else "box"
+    config = current_app.config
+    key = (view, bool(heatmap and counts), bool(counts), config["MAP_TILES"], config["MAP_TILES_ATTRIBUTION"],
+           config.get("MAP_TILES_TIMEOUT_MS", 10000), request.script_root if has_request_context() else "")
+    skeletons = current_app.extensions.setdefault("geoarchive_map_skeletons", {})
+    skeleton = skeletons.get(key)
+    if skeleton is None:
+        skeleton = skeletons[key] = _skeleton(counts, heatmap, view) or False
+    if skeleton is False:  # the stand-in could not be found in folium's output: render this map whole
+        return _folium_map(counts, narrow=None, heatmap=heatmap, focused=None, fast=True)
+    parts = skeleton.parts
+    renamed = {name: f"{name.rsplit('_', 1)[0]}_{uuid.uuid4().hex}" for name in skeleton.names}
+    header, html, script = str(parts.header), str(parts.html), str(parts.script)
+    if skeleton.stand_in:
+        actual = bounds if view == "box" else bounds[0]  # type: ignore[index]
+        script = script.replace(skeleton.stand_in, json.dumps(actual))
+    for old, new in renamed.items():
+        header, html, script = header.replace(old, new), html.replace(old, new), script.replace(old, new)
+    countries = {cc: country_name(cc) for cc in {pc.place.country_code for pc in counts} if cc}
+    return replace(parts, header=Markup(header), html=Markup(html), script=Markup(script),
+                   name=renamed.get(parts.name, parts.name), most=max((c.count for c in counts), default=1),
+                   countries=countries, rows=_fast_rows(counts),
+                   cluster_name=renamed.get(parts.cluster_name, parts.cluster_name),
+                   heat_name=renamed.get(parts.heat_name, parts.heat_name))
+
+
+def _skeleton(counts: Sequence[PlaceCount], heatmap: bool, view: str) -> _Skeleton | None:
+    """Render a fast map of ``counts``' shape with stand-ins; None when they do not show in the script."""
+    stand_in = {"box": _STAND_IN_BOUNDS, "point": _STAND_IN_CENTER}.get(view)
+    parts = _folium_map(counts, narrow=None, heatmap=heatmap, focused=None, fast=True,
+                        bounds=_STAND_IN_BOUNDS if view == "box" else None,
+                        center=_STAND_IN_CENTER if view == "point" else None)
+    text = json.dumps(stand_in) if stand_in else ""
+    names = [n for n in (parts.name, parts.cluster_name, parts.heat_name) if n]
+    names += [n for n in re.findall(r"\b[a-z_]+_[0-9a-f]{32}(?![0-9a-f])", str(parts.script)) if n not in names]
+    if (text and str(parts.script).count(text) != 1) or str(parts.script).count(parts.name) < 1:
+        return None
+    return _Skeleton(parts=replace(parts, rows=[], countries={}), names=tuple(dict.fromkeys(names)), stand_in=text)
 
 
 def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:

@@ -178,8 +178,13 @@ def timeline(months: Sequence[tuple[str, int]], width: float = 600, height: floa
 
 
 def current_args() -> dict[str, str]:
-    """The request's search arguments (first value of each, unknown names dropped)."""
-    return {k: v for k, v in request.args.items() if k in PARAMS}
+    """The request's search arguments (first value of each, unknown names dropped); a new dict
+    each call, read from the request once (a results page makes dozens of links from them)."""
+    kept = request.environ  # this request's own (flask.g may outlive it in tests)
+    args = kept.get("geoarchive.search_args")
+    if args is None:
+        args = kept["geoarchive.search_args"] = {k: v for k, v in request.args.items() if k in PARAMS}
+    return dict(args)
 
 
 def changed_args(changes: dict[str, object]) -> dict[str, str]:
@@ -206,6 +211,16 @@ def url_with(**changes: object) -> str:
     return url_for(request.endpoint or "pages.index", **view, **values)
 
 
+def place_url(geonameid: int) -> str:
+    """``url_for("pages.place", geonameid=...)``, built from a prefix made once per request: a
+    results page links each hit's places, a few hundred links per page."""
+    kept = request.environ
+    base = kept.get("geoarchive.place_url")
+    if base is None:
+        base = kept["geoarchive.place_url"] = url_for("pages.place", geonameid=0)[:-1]
+    return f"{base}{int(geonameid)}"
+
+
 def register(bp: Blueprint) -> None:
     """Make the helpers available to every template."""
     bp.add_app_template_filter(http_url, "http_url")
@@ -215,3 +230,4 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_filter(day, "day")
     bp.add_app_template_global(url_with, "url_with")
     bp.add_app_template_global(link, "link")
+    bp.add_app_template_global(place_url, "place_url")

@@ -9,6 +9,7 @@ without it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Iterator
 from typing import TypeVar
 
@@ -49,9 +50,18 @@ class PostgresStore(Store):
         self.location = display_url(url)
         self.read_replicas = tuple(read_replicas)
         self.connections = Connections(url, self.read_replicas)
+        self._checked: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r})"
+
+    def _check(self, conn: psycopg.Connection) -> None:
+        """The schema version check, once per connection: a connection that passed it stays on that
+        database for its life (dropping the database ends its connections), so each read need not
+        ask again (one round trip fewer per read)."""
+        if conn not in self._checked:
+            check_version(conn, self.location)  # no tables yet: UndefinedTable, asked again next time
+            self._checked.add(conn)
 
     def _missing(self) -> IndexNotFoundError:
         return IndexNotFoundError(f"No archive in the database {self.location!r} yet. "
@@ -59,7 +69,7 @@ class PostgresStore(Store):
 
     def _read(self, fn: Callable[[psycopg.Connection], T]) -> T:
         def checked(conn: psycopg.Connection) -> T:
-            check_version(conn, self.location)
+            self._check(conn)
             return fn(conn)
 
         try:
@@ -85,7 +95,7 @@ class PostgresStore(Store):
             given = 0
             try:
                 with self.connections.read() as conn:
-                    check_version(conn, self.location)
+                    self._check(conn)
                     for hit in _search.iter_hits(conn, request):
                         given += 1
                         yield hit
