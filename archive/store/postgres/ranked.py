@@ -13,7 +13,7 @@ small inline columns. ``ts_rank`` of a tsquery without prefixes is at most (1 + 
 a match's score. Tighter, when the ranked words are joined by OR (calc_rank_or: each word adds
 ``(wjm + resj - wjm / (jm + 1)^2) / (pi^2/6)`` and the sum is divided by their number): a word only
 in the body has every position weighted 0.4, so ``jm`` = 0 and it adds ``resj / (pi^2/6)`` < 0.4; a
-match whose title (``ttsv``, small and inline) has none of the words scores below 0.4 (``text_bound``).
+match whose title (``ttsv``, small) has none of the words scores below 0.4 (``text_bound``).
 The matches with the ``K`` highest bounds are ranked exactly, and of the others only
 those whose bound reaches the page's last score among them, which for a place's name skips the many
 articles that mention it in passing. The page is exactly the one ranking every match would give
