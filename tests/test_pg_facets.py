@@ -88,3 +88,21 @@ def test_a_whole_archive_search_rebuilds_a_cache_mostly_of_deleted_articles(pg_u
     assert cache.rows == 0  # forgotten; read again by the next count
     assert shown(store, "officials") == oracle(pg_url, "officials")
     assert cache.rows == 100
+
+
+def test_an_archive_of_the_previous_layout_gets_its_uid_and_seq_index_from_the_next_writer(pg_url, store):
+    store.add(synthetic(10))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        # The layout of the version before: no archive uid, no index on seq.
+        conn.execute(f"DROP INDEX {SCHEMA}.articles_seq")
+        conn.execute(f"ALTER TABLE {SCHEMA}.meta DROP COLUMN uid")
+    pg_facets._CACHES.clear()
+    assert shown(store, "officials") == oracle(pg_url, "officials")  # read as it is: facets still right
+    store.add([synthetic(1, start=200)[0]])  # the next writer brings the archive up to date
+    with psycopg.connect(pg_url) as conn:
+        seq_index = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.articles_seq",)).fetchone()[0]
+        uid = conn.execute(f"SELECT uid FROM {SCHEMA}.meta").fetchone()[0]
+    assert seq_index is not None and uid is not None
+    total, counts = shown(store, "officials")
+    assert total == 11 and counts  # a positive control: the new article is counted
+    assert (total, counts) == oracle(pg_url, "officials")

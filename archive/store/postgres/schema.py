@@ -177,6 +177,17 @@ def ensure_schema(conn) -> None:
             add_partition(conn, 1)
 
 
+def up_to_date(conn) -> bool:
+    """Whether an existing archive has what this version's DDL adds to the tables it made (the
+    archive's ``uid`` and the ``seq`` index the facets read new articles by): a writer runs
+    :func:`ensure_schema` on an archive without them, once."""
+    row = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = 'meta' AND column_name = 'uid')",
+        (f"{SCHEMA}.articles_seq", SCHEMA)).fetchone()
+    return bool(row and row[0])
+
+
 def partitioned(conn) -> bool:
     """Whether ``articles`` is partitioned (this version's layout). Older archives have one table,
     with its text index made with it: RUM_INDEX, or a GIN index where the server has no RUM."""

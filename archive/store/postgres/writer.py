@@ -48,6 +48,7 @@ from archive.store.postgres.schema import (
     partitions,
     schema_exists,
     seal_partition,
+    up_to_date,
 )
 from archive.store.stored import content_hash, fold
 
@@ -129,7 +130,7 @@ class PostgresWriter(StoreWriter):
 
     def _ensure(self, conn) -> None:
         if not self._ready:
-            if not schema_exists(conn):
+            if not schema_exists(conn) or not up_to_date(conn):
                 ensure_schema(conn)
             check_version(conn, self._location)  # never writes new rows beside old ones
             self._parts = partitioned(conn)
