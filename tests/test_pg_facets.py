@@ -106,3 +106,31 @@ def test_an_archive_of_the_previous_layout_gets_its_uid_and_seq_index_from_the_n
     total, counts = shown(store, "officials")
     assert total == 11 and counts  # a positive control: the new article is counted
     assert (total, counts) == oracle(pg_url, "officials")
+
+
+def _places_oracle(url: str, word: str, limit: int) -> list[tuple[int, int]]:
+    with psycopg.connect(url) as conn:
+        return [tuple(r) for r in conn.execute(
+            f"SELECT p, count(*) AS n FROM {SCHEMA}.articles, unnest(pids) p "
+            "WHERE tsv @@ plainto_tsquery('geoarchive.english', %s) GROUP BY p ORDER BY n DESC, p LIMIT %s",
+            (word, limit)).fetchall()]
+
+
+def test_the_maps_place_counts_come_from_the_cache_and_follow_changes(pg_url, store):
+    articles = synthetic(40)
+    store.add(articles)
+
+    def mapped(limit: int) -> list[tuple[int, int]]:
+        return [(pc.place.geonameid, pc.count)
+                for pc in store.place_counts(parse_request({"q": "officials"}), limit=limit, top=0)]
+
+    every = mapped(1000)
+    assert len(every) > 3  # a positive control: several places, with counts
+    assert every == _places_oracle(pg_url, "officials", 1000)
+    assert mapped(2) == _places_oracle(pg_url, "officials", 2)  # the busiest first, ties by id
+    assert pg_facets._CACHES  # counted over the facet cache, not by the server
+    # A changed article (its places moved) and a deleted one: the counts follow.
+    with store.writer() as w:
+        w.add(dataclasses.replace(articles[0], mentions=articles[1].mentions))
+        w.delete(articles[2].article.id)
+    assert mapped(1000) == _places_oracle(pg_url, "officials", 1000)

@@ -179,8 +179,9 @@ class FacetCache:
         segment = codes & 15
         return [codes[segment == k] >> 4 for k in range(len(self.segments))], seqs[~hit]
 
-    def count(self, conn: psycopg.Connection, seqs: np.ndarray) -> Counts:
-        """(total, facet -> value -> count) of the articles ``seqs``, the facets cut to what can be shown."""
+    def _tallies(self, conn: psycopg.Connection, seqs: np.ndarray, names: tuple[str, ...]
+                 ) -> tuple[dict[str, _Vocab], dict[str, np.ndarray]]:
+        """(vocabularies, facet -> count per value code) of the articles ``seqs``, for ``names``."""
         with self.lock:
             found, missing = self.locate(seqs)
             if len(missing):
@@ -190,9 +191,10 @@ class FacetCache:
                 self._add(rows)
                 found, _deleted_since = self.locate(seqs)
             segments, vocab = list(self.segments), self.vocab
+        attrs = {"year": "year", "source": "source", "country": "c", "place": "p"}
         tallies: dict[str, np.ndarray] = {}
-        for name, attr in (("year", "year"), ("source", "source"), ("country", "c"), ("place", "p")):
-            size = len(vocab[name].values)
+        for name in names:
+            attr, size = attrs[name], len(vocab[name].values)
             total = np.zeros(size, dtype=np.int64)
             for seg, at in zip(segments, found, strict=False):
                 if not len(at):
@@ -202,8 +204,20 @@ class FacetCache:
                 codes = codes[(codes >= 0) & (codes < size)]
                 total += np.bincount(codes, minlength=size)
             tallies[name] = total
-        return len(seqs), {name: _cut(name, tallies[name], vocab[name].values)
-                                          for name in FACET_LIMITS}
+        return vocab, tallies
+
+    def count(self, conn: psycopg.Connection, seqs: np.ndarray) -> Counts:
+        """(total, facet -> value -> count) of the articles ``seqs``, the facets cut to what can be shown."""
+        vocab, tallies = self._tallies(conn, seqs, tuple(FACET_LIMITS))
+        return len(seqs), {name: _cut(name, tallies[name], vocab[name].values) for name in FACET_LIMITS}
+
+    def places(self, conn: psycopg.Connection, seqs: np.ndarray) -> list[tuple[int, int]]:
+        """(GeoNames id, articles) of every place the articles ``seqs`` name, busiest first, ties
+        by id: the map's counts, as SQL's unnest and GROUP BY over the same matches give them."""
+        vocab, tallies = self._tallies(conn, seqs, ("place",))
+        counts, values = tallies["place"], vocab["place"].values
+        nz = np.flatnonzero(counts)
+        return sorted(((int(values[i]), int(counts[i])) for i in nz.tolist()), key=lambda gn: (-gn[1], gn[0]))
 
 
 def _cut(name: str, counts: np.ndarray, values: list[str]) -> Counter:

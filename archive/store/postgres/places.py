@@ -15,8 +15,9 @@ from archive.models import (
     PlaceSummary,
     SearchRequest,
 )
+from archive.store.postgres.facets import ARCHIVE_SQL, SEQS_SQL, cache_for, seqs_of
 from archive.store.postgres.schema import SCHEMA
-from archive.store.postgres.search import batch, order_clause, places_of, where_clause, whole_key
+from archive.store.postgres.search import batch, by_seq, order_clause, places_of, where_clause, whole_key
 
 _PLACE = "gid, name, lat, lon, cc, feature, population"
 
@@ -75,6 +76,8 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, compiled, where:
                                                     WHERE {where}) AS x GROUP BY g) AS c
         JOIN {SCHEMA}.places p USING (gid) ORDER BY c.n DESC, c.gid LIMIT %s"""
     if top <= 0:
+        if by_seq(conn):
+            return _counted_places(conn, req, where, params, limit)
         (rows,) = batch(conn, req, [(counts_sql, [*params, limit])])
         return [PlaceCount(_place(r), n) for n, *r in rows]
     score, score_params, order, order_params = order_clause(conn, req, compiled)
@@ -102,6 +105,27 @@ def _place_counts(conn: psycopg.Connection, req: SearchRequest, compiled, where:
     for gid, aid, title in tops:
         best.setdefault(gid, []).append((aid, title))
     return [PlaceCount(p, n, tuple(best.get(p.geonameid, ()))) for n, p in counts]
+
+
+def _counted_places(conn: psycopg.Connection, req: SearchRequest, where: str, params: list,
+                    limit: int) -> list[PlaceCount]:
+    """The map's counts without the articles: the server returns the matches' seqs, the process
+    counts their places over the facet cache (facets.py), then reads the rows of the ``limit``
+    busiest places (a place without a row, which no writer leaves, is passed over as SQL's join
+    would)."""
+    seq_rows, archive_rows = batch(conn, req, [(SEQS_SQL.format(where=where), params), (ARCHIVE_SQL, [])],
+                                   binary={0})
+    cache = cache_for(archive_rows[0] if archive_rows else None, conn)
+    counted = cache.places(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
+    out: list[PlaceCount] = []
+    at = 0
+    while len(out) < limit and at < len(counted):
+        chunk = counted[at:at + (limit - len(out))]
+        at += len(chunk)
+        rows = {r[0]: _place(r) for r in conn.execute(
+            f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = ANY(%s)", ([g for g, _n in chunk],))}
+        out += [PlaceCount(rows[g], n) for g, n in chunk if g in rows]
+    return out
 
 
 def place_summary(conn: psycopg.Connection, geonameid: int) -> PlaceSummary | None:

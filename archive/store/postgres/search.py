@@ -118,7 +118,7 @@ def _central(req: SearchRequest, compiled: Compiled | None) -> list[int]:
 _BY_SEQ: dict[tuple, bool] = {}
 
 
-def _by_seq(conn: psycopg.Connection) -> bool:
+def by_seq(conn: psycopg.Connection) -> bool:
     """Whether rows can be looked up by seq (ranked.py): a partitioned archive with the seq index
     (made by this version's first writer; an archive no writer has opened since has none)."""
     key = (conn.info.host, conn.info.port, conn.info.dbname)
@@ -214,7 +214,7 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
-    if compiled is not None and order == "score DESC, seq" and cached is None and _by_seq(conn):
+    if compiled is not None and order == "score DESC, seq" and cached is None and by_seq(conn):
         # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py).
         rows, archive_rows, text_rows = batch(conn, req, [
             ranked_sql(rank_parts(compiled, _central(req, compiled)), wheres, req.per_page, start),
