@@ -82,6 +82,10 @@ def order_by_day(masks: list[np.ndarray], offsets: list[int], days: list[np.ndar
     return docs[np.lexsort((docs, keys))][:limit].tolist()
 
 
+#: How many values each facet lists, in both stores (the selected value is kept besides).
+FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
+
+
 def top_facets(counts: dict[str, Counter[str]], selected: dict[str, str], limits: dict[str, int],
                label: Callable[[str, str], str]) -> dict[str, tuple[FacetCount, ...]]:
     """FacetCounts per facet: most frequent first (years newest first), the selected value always kept."""

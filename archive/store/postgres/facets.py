@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 
+from archive.store.facets import FACET_LIMITS
 from archive.store.postgres.schema import SCHEMA
 
-FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
 Counts = tuple[int, dict[str, Counter]]  # (total, facet -> value -> count)
 
 #: The matches' seq numbers, as 8-byte big-endian integers in one bytea (no per-value parsing).

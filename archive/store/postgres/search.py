@@ -22,9 +22,9 @@ from psycopg import errors as pg_errors
 from archive.errors import QueryError
 from archive.models import FacetCount, Place, SearchHit, SearchPage, SearchRequest
 from archive.store.centrality import RANK_FLOOR, matched_first
-from archive.store.facets import country_name, top_facets
+from archive.store.facets import FACET_LIMITS, country_name, top_facets
 from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
-from archive.store.postgres.facets import ARCHIVE_SQL, FACET_LIMITS, SEQS_SQL, Counts, cache_for, seqs_of
+from archive.store.postgres.facets import ARCHIVE_SQL, SEQS_SQL, Counts, cache_for, seqs_of
 from archive.store.postgres.highlight import PageSnippets, stop_stems
 from archive.store.postgres.ranked import RANK_MAX, RankParts, ranked_sql
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum, partitioned

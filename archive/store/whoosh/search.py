@@ -56,7 +56,7 @@ from archive.models import (
 )
 from archive.store import geohash
 from archive.store.centrality import matched_first
-from archive.store.facets import country_name, order_by_day, top_facets
+from archive.store.facets import FACET_LIMITS, country_name, order_by_day, top_facets
 from archive.store.query import parse_request
 from archive.store.stored import article_from_stored, places_from_stored
 from archive.store.whoosh import about, ranking
@@ -66,8 +66,6 @@ from archive.store.whoosh.shelf import searching
 from archive.store.whoosh.words import _highlighter, _suggest
 
 __all__ = ["get_article", "iter_hits", "parse_request", "search"]
-
-FACET_LIMITS = {"country": 15, "place": 20, "source": 15, "year": 40}
 
 
 def _filter_masks(req: SearchRequest, leaves) -> list[np.ndarray] | None:
