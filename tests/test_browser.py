@@ -298,7 +298,7 @@ def test_hostile_content_never_runs(context, which, request, tiles, index_dir):
     marker.click()
     popup = page.locator(".leaflet-popup .ga-popup")
     popup.wait_for()
-    # Shown as text (braces in place names may come back as full-width look-alikes: web.maps.jinja_inert).
+    # Shown as text (braces in place names may come back as full-width look-alikes: web.maprows.jinja_inert).
     assert "window.__pwned='literal'" in popup.inner_text()
     page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__pwned") is None

@@ -14,6 +14,7 @@ Two ways to draw markers:
   builds each marker (and, when opened, its popup) with DOM calls, never innerHTML, and fills
   the heatmap from the same rows. Rendering 20,000 folium rows cost the server ~0.2 s of CPU
   per map (folium validates every row, branca compiles the rendered script as a template).
+  ``web/maprows.py`` writes that attribute's text in one pass over the places.
 
 Untrusted text (place names, headlines) is escaped with ``markupsafe.escape``
 (Jinja's autoescape in ``_popup.html``). folium 0.20 then puts popup and tooltip
@@ -44,6 +45,7 @@ from markupsafe import Markup, escape
 
 from archive.models import Place, PlaceCount
 from web import OFFLINE
+from web.maprows import fast_rows
 from web.present import country_area, country_name
 
 GEONAMES_CREDIT = (
@@ -72,8 +74,9 @@ class MapParts:
     most: int  # the largest article count among the places (for shading)
     #: ISO code -> country name for the popups static/map.js builds (fast maps only)
     countries: dict[str, str] = field(default_factory=dict)
-    #: Fast maps: one row per place, [lat, lon, geonameid, name, count, country] (static/map.js)
-    rows: list[list[Any]] = field(default_factory=list)
+    #: Fast maps: the places as JSON text ready for a double-quoted HTML attribute (data-rows), one
+    #: array per place, [lat, lon, geonameid, name, count, country] (static/map.js): web/maprows.py
+    rows: Markup = Markup("[]")
     #: Fast maps: the JavaScript variables of the (empty) marker cluster and heatmap layers
     cluster_name: str = ""
     heat_name: str = ""
@@ -209,30 +212,6 @@ def _add_focus_marker(m: folium.Map, pc: PlaceCount) -> None:
     ).add_to(m)
 
 
-def jinja_inert(text: str) -> str:
-    """``text`` with braces swapped for full-width look-alikes (｛｝).
-
-    branca compiles each rendered map script as a Jinja template again, so ``{{``/``{%``
-    in data would run (or fail) on the server; inside JSON no character reference can
-    stand in for a brace, and place names (GeoNames, overrides, a geocoder) never need one.
-    """
-    return text.replace("{", "\uff5b").replace("}", "\uff5d")
-
-
-def _fast_rows(counts: Sequence[PlaceCount]) -> list[list[Any]]:
-    # Four decimals (about 11 m) keep a 20,000-place page small. A loop, not a call per row:
-    # the whole archive's map has thousands of rows.
-    rows: list[list[Any]] = []
-    append_row = rows.append
-    for pc in counts:
-        p = pc.place
-        name = p.name
-        if "{" in name or "}" in name:
-            name = jinja_inert(name)
-        append_row([round(p.lat, 4), round(p.lon, 4), p.geonameid, name, pc.count, p.country_code or ""])
-    return rows
-
-
 def _add_fast_markers(m: folium.Map) -> str:
     """An empty in-browser cluster layer (static/map.js adds the rows' markers); returns its variable."""
     # Clustering stops at city zoom: fewer cluster levels to build for 20,000 places (~15% faster).
@@ -264,7 +243,7 @@ def places_map(
     config = current_app.config
     if fast is None:
         fast = len(counts) >= config["MAP_FAST_CLUSTER_FROM"]
-    focused = next((pc for pc in counts if pc.place.geonameid == focus), None)
+    focused = None if focus is None else next((pc for pc in counts if pc.place.geonameid == focus), None)
     if fast and focused is None:
         return _fast_map(counts, heatmap)
     return _folium_map(counts, narrow=narrow, heatmap=heatmap, focused=focused, fast=fast)
@@ -278,8 +257,11 @@ def _folium_map(counts: Sequence[PlaceCount], *, narrow: dict[str, str] | None, 
     ``bounds`` or ``center`` replace the ones ``counts`` give (:func:`_fast_map`'s stand-ins).
     """
     focus = focused.place.geonameid if focused else None
-    others = [pc for pc in counts if pc is not focused]
-    m = _new_map(None if focused or center else (bounds or _bounds(counts)), jquery=bool(counts) and not fast)
+    others = [pc for pc in counts if pc is not focused] if focused else counts
+    data = fast_rows(others) if fast else None  # (without a focus, others are all of counts)
+    if not (focused or center or bounds):
+        bounds = data.bounds if data else _bounds(counts)
+    m = _new_map(None if focused or center else bounds, jquery=bool(counts) and not fast)
     if center is not None:
         m.location, m.options["zoom"] = center, 7  # as _new_map does for a single point
     if focused:
@@ -309,10 +291,13 @@ def _folium_map(counts: Sequence[PlaceCount], *, narrow: dict[str, str] | None, 
         heat.add_to(m)
         heat_name = heat.get_name() if fast else ""
         folium.LayerControl(collapsed=False).add_to(m)
-    countries = {cc: country_name(cc) for cc in {pc.place.country_code for pc in counts} if cc} if fast else {}
+    codes = set(data.country_codes) if data else set()
+    if data and focused:
+        codes.add(focused.place.country_code or "")
+    countries = {cc: country_name(cc) for cc in codes if cc}
     parts = _parts(m, fast=fast, most=max((c.count for c in counts), default=1), countries=countries)
-    if fast:
-        parts = replace(parts, rows=_fast_rows(others), cluster_name=cluster_name, heat_name=heat_name)
+    if data:
+        parts = replace(parts, rows=data.rows, cluster_name=cluster_name, heat_name=heat_name)
     return parts
 
 
@@ -337,7 +322,8 @@ def _fast_map(counts: Sequence[PlaceCount], heatmap: bool) -> MapParts:
     folium's element names: it is rendered once per app and shape, with stand-ins that are
     replaced here (a folium render costs a few ms of server CPU; this, microseconds).
     """
-    bounds = _bounds(counts)
+    data = fast_rows(counts)
+    bounds = data.bounds
     point = bool(bounds) and bounds[0] == bounds[1]  # type: ignore[index]
     view = "none" if not bounds else "point" if point else "box"
     config = current_app.config
@@ -357,10 +343,9 @@ def _fast_map(counts: Sequence[PlaceCount], heatmap: bool) -> MapParts:
         script = script.replace(skeleton.stand_in, json.dumps(actual))
     for old, new in renamed.items():
         header, html, script = header.replace(old, new), html.replace(old, new), script.replace(old, new)
-    countries = {cc: country_name(cc) for cc in {pc.place.country_code for pc in counts} if cc}
     return replace(parts, header=Markup(header), html=Markup(html), script=Markup(script),
-                   name=renamed.get(parts.name, parts.name), most=max((c.count for c in counts), default=1),
-                   countries=countries, rows=_fast_rows(counts),
+                   name=renamed.get(parts.name, parts.name), most=data.most,
+                   countries={cc: country_name(cc) for cc in data.country_codes}, rows=data.rows,
                    cluster_name=renamed.get(parts.cluster_name, parts.cluster_name),
                    heat_name=renamed.get(parts.heat_name, parts.heat_name))
 
@@ -376,7 +361,8 @@ def _skeleton(counts: Sequence[PlaceCount], heatmap: bool, view: str) -> _Skelet
     names += [n for n in re.findall(r"\b[a-z_]+_[0-9a-f]{32}(?![0-9a-f])", str(parts.script)) if n not in names]
     if (text and str(parts.script).count(text) != 1) or str(parts.script).count(parts.name) < 1:
         return None
-    return _Skeleton(parts=replace(parts, rows=[], countries={}), names=tuple(dict.fromkeys(names)), stand_in=text)
+    return _Skeleton(parts=replace(parts, rows=Markup("[]"), countries={}), names=tuple(dict.fromkeys(names)),
+                     stand_in=text)
 
 
 def _parts(m: folium.Map, *, fast: bool, most: int, countries: dict[str, str]) -> MapParts:
