@@ -208,14 +208,16 @@ def test_hostile_names_reach_the_browser_unchanged_and_inert(app):
                     const box = document.querySelector('.ga-map');
                     const rows = JSON.parse(box.dataset.rows);
                     const markers = window[box.dataset.cluster].getLayers();
+                    const heat = box.dataset.heat ? window[box.dataset.heat]._latlngs.length : null;
                     return {
-                        rows: Object.fromEntries(rows.map(r => [r[2], r[3]])),
+                        rows: Object.fromEntries(rows.map(r => [r[2], r[3]])), n: rows.length, heat: heat,
                         markers: Object.fromEntries(markers.map(m => [m.gaRow[2], m.gaRow[3]])),
                         coords: Object.fromEntries(markers.map(m => [m.gaRow[2], [m.getLatLng().lat,
                                                                                   m.getLatLng().lng]])),
                     };
                 }""")
                 assert {k: seen["rows"][k] for k in want} == want, url
+                assert seen["heat"] == (seen["n"] if url.startswith("/map") else None), url  # /map's heatmap
                 assert {k: seen["markers"][k] for k in want} == want, url
                 for place in PLACES:
                     assert seen["coords"][str(place.geonameid)] == [round(place.lat, 4), round(place.lon, 4)]
@@ -225,7 +227,10 @@ def test_hostile_names_reach_the_browser_unchanged_and_inert(app):
                     if (!GeoArchive.reveal(id, () => resolve(true))) resolve("no marker");
                 })""", PLACES[0].geonameid)
                 assert found is True, (url, found)
-                page.locator(f"path.ga-place-{PLACES[0].geonameid}").click(timeout=10000)
+                marker = page.locator(f"path.ga-place-{PLACES[0].geonameid}")
+                marker.hover(timeout=10000)  # its tooltip, then its popup: the name as text
+                assert page.locator(".leaflet-tooltip").text_content() == HOSTILE_NAMES[0]
+                marker.click(timeout=10000)
                 assert page.locator(".leaflet-popup .ga-popup-place").text_content() == HOSTILE_NAMES[0]
                 page.wait_for_load_state("networkidle")
                 assert page.evaluate("window.__pwned") is None, url
