@@ -9,7 +9,11 @@ with ``time.process_time()`` (no profiler), each request's CPU:
 
 * ``request``: the whole request, the store's place counts included;
 * ``web``: the same request with the store's answers kept from the first one (in the worker
-  only), so what is left is the web side: the map's rows, bounds, script and the page.
+  only), so what is left is the web side: the map's rows, bounds, script and the page;
+* ``fresh``: as ``web``, with each request's place counts made of new Place objects and name
+  strings (made before the clock starts), as a store that reads them anew for each answer
+  gives them (PostgreSQL's query maps; Whoosh, and PostgreSQL's whole-archive map, hand out
+  the same objects again).
 
 It prints per URL the median of each over all rounds, both trees side by side and the ratio,
 and checks that both trees give the browser the same places (the parsed ``data-rows``).
@@ -58,14 +62,18 @@ def _worker(root: Path, index: Path, requests: int) -> dict:
         out[url] = {"request": [cpu(url)[0] for _ in range(requests)]}
     with app.app_context():
         store = archive_store(app)
+    fresh: dict = {}  # place_counts' answers made anew, one per request to come (the "fresh" measure)
+    kept_counts: dict = {}
+    used: list = []  # the keys the last request asked for
     for name in ("place_counts", "search"):  # the store's answers kept: only the web side's CPU is left
-        real, kept = getattr(store, name), {}
+        real, kept = getattr(store, name), kept_counts if name == "place_counts" else {}
 
-        def keep(*args, _real=real, _kept=kept, **kwargs):
-            key = (args, tuple(sorted(kwargs.items())))
+        def keep(*args, _real=real, _kept=kept, _name=name, **kwargs):
+            key = (_name, args, tuple(sorted(kwargs.items())))
+            used.append(key)
             if key not in _kept:
                 _kept[key] = _real(*args, **kwargs)
-            return _kept[key]
+            return fresh[key].pop() if fresh.get(key) else _kept[key]
 
         setattr(store, name, keep)
     for url in URLS:
@@ -77,6 +85,20 @@ def _worker(root: Path, index: Path, requests: int) -> dict:
         out[url]["places"] = len(rows)
         out[url]["rows_sha"] = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
         out[url]["bytes"] = len(page.encode())
+    # As a store that builds its places anew for each answer gives them (PostgreSQL's query maps):
+    # new Place objects and name strings, made before the clock starts.
+    from dataclasses import replace
+
+    from archive.models import PlaceCount
+
+    for url in URLS:
+        used.clear()
+        cpu(url)
+        for key in {k for k in used if k in kept_counts}:
+            fresh[key] = [[PlaceCount(replace(pc.place, name=pc.place.name.encode().decode()), pc.count, pc.top)
+                           for pc in kept_counts[key]] for _ in range(requests)]
+        out[url]["fresh"] = [cpu(url)[0] for _ in range(requests)]
+        fresh.clear()
     out["web_module"] = sys.modules["web"].__file__
     return out
 
@@ -115,19 +137,20 @@ def main() -> int:
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     for name in trees:
         print(f"{name}: web imported from {runs[name][0]['web_module']}")
-    print(f"{'URL':26} {'places':>6} {'KB':>6}  " + "  ".join(f"{n + ' req':>12} {n + ' web':>12}" for n in trees)
-          + ("  ratio req  ratio web" if len(trees) == 2 else ""))
+    kinds = ("request", "web", "fresh")
+    print(f"{'URL':22} {'places':>6} {'KB':>5}  "
+          + "  ".join(f"{n[:4] + ' ' + k[:5]:>11}" for n in trees for k in kinds)
+          + ("  " + "  ".join(f"{'ratio ' + k[:5]:>11}" for k in kinds) if len(trees) == 2 else ""))
     same = True
     for url in URLS:
-        med = {n: {k: statistics.median(v for run in runs[n] for v in run[url][k]) for k in ("request", "web")}
-               for n in trees}
+        med = {n: {k: statistics.median(v for run in runs[n] for v in run[url][k]) for k in kinds} for n in trees}
         first = runs["this"][0][url]
-        line = f"{url:26} {first['places']:>6} {first['bytes'] / 1000:>6.0f}  "
-        line += "  ".join(f"{med[n]['request']:>9.2f} ms {med[n]['web']:>9.2f} ms" for n in trees)
+        line = f"{url:22} {first['places']:>6} {first['bytes'] / 1000:>5.0f}  "
+        line += "  ".join(f"{med[n][k]:>8.2f} ms" for n in trees for k in kinds)
         if len(trees) == 2:
             base = runs["baseline"][0][url]
-            line += (f"  {med['this']['request'] / med['baseline']['request']:>9.2f}"
-                     f"  {med['this']['web'] / med['baseline']['web']:>9.2f}  (baseline {base['bytes'] / 1000:.0f} KB)")
+            line += "  " + "  ".join(f"{med['this'][k] / med['baseline'][k]:>11.2f}" for k in kinds)
+            line += f"  (baseline {base['bytes'] / 1000:.0f} KB)"
             if base["rows_sha"] != first["rows_sha"]:
                 same = False
                 line += "  ROWS DIFFER"
