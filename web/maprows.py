@@ -24,9 +24,9 @@ from markupsafe import Markup, escape
 
 from archive.models import Place, PlaceCount
 
-#: Places whose part of a row is kept (by GeoNames id), then all forgotten at once. About 250
-#: bytes each: ~12 MB at most per process. More than MAP_MAX_PLACES (20,000 by default), so
-#: the largest map fits whole.
+#: Places whose part of a row is kept (by GeoNames id), then all forgotten at once. About 300
+#: bytes each (measured: 15 MB for 50,000 places of ~17-character names) at most per process.
+#: More than MAP_MAX_PLACES (20,000 by default), so the largest map fits whole.
 PLACES_KEPT = 50_000
 #: geonameid -> (lat, lon, name, country_code, the row's text before the count, after it)
 _KEPT: dict[int, tuple[float, float, str, str | None, str, str]] = {}
