@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -46,6 +47,9 @@ RETRY_AFTER = 5.0
 POOL_TIMEOUT = 5.0
 #: Seconds libpq waits for a server to accept a new connection.
 CONNECT_TIMEOUT = 3
+#: Seconds after its check that a pooled connection is handed out again without one (a round trip
+#: per read saved on a busy server).
+FRESH = 1.0
 #: How long :meth:`Connections.beside` waits for an idle connection (the pool's getconn takes 0 as
 #: "already too late", and a wait of 0.1 ms is one only when a connection is idle).
 _IDLE_NOW = 0.0001
@@ -89,6 +93,8 @@ class _Server:
         self.down_until = 0.0
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        #: When each pooled connection last answered checkout's check (it is not checked again within FRESH).
+        self._checked_at: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
     def pool(self) -> ConnectionPool:
         """The server's pool, created on first use and again after the server was out of rotation.
@@ -118,12 +124,24 @@ class _Server:
         for a new connection until POOL_TIMEOUT; here a dead one is followed by one probe, so a
         stopped server fails over at once while a server that dropped one old connection serves.
         """
+        pool, conn, _checked = self.checkout_recent(recent=False)
+        return pool, conn
+
+    def checkout_recent(self, recent: bool = True) -> tuple[ConnectionPool, psycopg.Connection, bool]:
+        """(pool, connection, whether it was checked now): like :meth:`checkout`, but with ``recent`` a
+        connection checked less than FRESH seconds ago is handed out unchecked (a busy server's
+        are: a round trip saved per read). Should it have died since, the caller checks out again
+        with ``recent=False`` (run_read does)."""
         pool = self.pool()
         for _ in range(2):
             conn = pool.getconn()
+            now = time.monotonic()
+            if recent and now - self._checked_at.get(conn, -FRESH) < FRESH:
+                return pool, conn, False
             try:
                 conn.execute("")
-                return pool, conn
+                self._checked_at[conn] = now
+                return pool, conn, True
             except psycopg.Error:
                 pool.putconn(conn)  # broken: the pool discards it
                 self.probe()
@@ -196,29 +214,35 @@ class Connections:
         """
         last: BaseException | None = None
         for server in self._read_order():
-            conn = pool = None
-            try:
-                pool, conn = server.checkout()
-                self._local.server = server
-                with self._beside_lock:
-                    self._reading += 1
+            for recent in (True, False):
+                conn = pool = None
+                checked = True
                 try:
-                    return fn(conn)
-                finally:
+                    pool, conn, checked = server.checkout_recent(recent)
+                    self._local.server = server
                     with self._beside_lock:
-                        self._reading -= 1
-            except Exception as e:
-                if not _is_retryable(e):
-                    raise
-                if _is_server_failure(e, conn):
-                    server.mark_down(e, self.retry_after)
-                else:
-                    log.info("read on %s failed (%s); retrying on the next server", server.shown, type(e).__name__)
-                last = e
-            finally:
-                self._local.server = None
-                if pool is not None and conn is not None:
-                    pool.putconn(conn)
+                        self._reading += 1
+                    try:
+                        return fn(conn)
+                    finally:
+                        with self._beside_lock:
+                            self._reading -= 1
+                except Exception as e:
+                    if not _is_retryable(e):
+                        raise
+                    if not checked and _is_server_failure(e, conn):
+                        continue  # it may have died since its check: once more, on a checked connection
+                    if _is_server_failure(e, conn):
+                        server.mark_down(e, self.retry_after)
+                    else:
+                        log.info("read on %s failed (%s); retrying on the next server", server.shown,
+                                 type(e).__name__)
+                    last = e
+                    break
+                finally:
+                    self._local.server = None
+                    if pool is not None and conn is not None:
+                        pool.putconn(conn)
         raise StoreUnavailableError(self._unavailable("No database server answered the read")) from last
 
     def beside(self, fn: Callable[[psycopg.Connection], T]) -> Future[T] | None:
