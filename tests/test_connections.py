@@ -167,3 +167,40 @@ def test_the_app_answers_503_without_addresses_or_passwords_when_no_server_answe
     assert "ann@127.0.0.1" in caplog.text  # the log names the server for the operator...
     for text in (api.get_data(as_text=True), page.get_data(as_text=True), health.get_data(as_text=True), caplog.text):
         assert "s3cret" not in text  # ...and nothing shows the password
+
+
+def test_a_connection_used_a_moment_ago_is_not_checked_again_and_one_that_died_is_retried(pg_cluster, monkeypatch):
+    """run_read hands out a connection checked less than FRESH seconds ago without another round
+    trip; one that died in between (its backend ended) costs the read nothing."""
+    from archive.store.postgres import connections
+
+    monkeypatch.setattr(connections, "FRESH", 60.0)  # "a moment ago", however slow the machine
+    primary = pg_cluster.primary
+    conns = Connections(primary.url(), max_size=1, retry_after=60)
+    backend = "SELECT pg_backend_pid()"
+    try:
+        checks = []
+        pool, conn = conns.primary.checkout()  # checked: a new connection
+        pool.putconn(conn)
+        real = type(conn).execute
+
+        def counting(self, query, *args, **kwargs):
+            if query == "":
+                checks.append(query)
+            return real(self, query, *args, **kwargs)
+
+        type(conn).execute = counting  # type: ignore[method-assign]
+        try:
+            first = conns.run_read(lambda c: c.execute(backend).fetchone()[0])
+            assert conns.run_read(lambda c: c.execute(backend).fetchone()[0]) == first
+            assert checks == []  # the same connection, not checked again
+            with conns.read() as c:  # a read that is not retried is checked every time
+                assert c.execute(backend).fetchone()[0] == first
+            assert checks == [""]
+        finally:
+            type(conn).execute = real  # type: ignore[method-assign]
+        primary.execute("SELECT pg_terminate_backend(%s)", (first,))
+        again = conns.run_read(lambda c: c.execute(backend).fetchone()[0])
+        assert again != first  # answered, on a new connection
+    finally:
+        conns.close()

@@ -134,3 +134,30 @@ def test_the_maps_place_counts_come_from_the_cache_and_follow_changes(pg_url, st
         w.add(dataclasses.replace(articles[0], mentions=articles[1].mentions))
         w.delete(articles[2].article.id)
     assert mapped(1000) == _places_oracle(pg_url, "officials", 1000)
+
+
+def test_the_maps_place_rows_are_read_once_per_commit(pg_url, store, monkeypatch):
+    """The map's place rows (name, point) are kept with the facet cache until the next commit: read
+    from the server once, and again after a commit, which may have changed them."""
+    from archive.store.postgres import places as pg_places
+
+    articles = synthetic(40)
+    store.add(articles[:30])
+    made = []
+    real = pg_places._place
+    monkeypatch.setattr(pg_places, "_place", lambda row: made.append(row[0]) or real(row))
+
+    def mapped() -> dict[int, str]:
+        return {pc.place.geonameid: pc.place.name
+                for pc in store.place_counts(parse_request({"q": "officials"}), limit=1000, top=0)}
+
+    first = mapped()
+    assert len(first) > 3 and len(made) == len(first)  # a positive control: every row read once
+    gid = next(iter(first))
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # a row changed behind the app's back
+        conn.execute(f"UPDATE {SCHEMA}.places SET name = 'Renamed place' WHERE gid = %s", (gid,))
+    assert mapped() == first and len(made) == len(first)  # the same generation: no row read again
+    store.add(articles[30:])  # a commit
+    after = mapped()
+    assert after[gid] == "Renamed place"
+    assert {g: n for g, n in after.items() if g != gid} == {g: n for g, n in first.items() if g != gid}

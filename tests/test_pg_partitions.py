@@ -235,3 +235,89 @@ def test_a_sealed_partition_drops_its_gin_index_so_phrases_are_checked_from_rum_
     page = store.search(parse_request({"q": '"envoys from"'}))
     assert page.total == 126 and len(page.hits) == 20
     store.close()
+
+
+def test_a_search_split_over_two_connections_answers_as_one_connection_does(pg_url, small_partitions, monkeypatch):
+    """Two connections on one search (connections.beside): the matches' seqs and facets beside a
+    page from the RUM index, and a ts_rank ranking read half a partition range each, then merged.
+    Every page, total and facet equals the same search on one connection."""
+    from archive.store.postgres import ranked
+    from archive.store.postgres import search as pg_search
+
+    store = open_store(pg_url)
+    write(store, synthetic(230), batch=25)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"ANALYZE {SCHEMA}.articles")  # the split point comes from the partitions' row estimates
+        split = ranked.split_point(conn)
+    assert split is not None and len(partitions_of(pg_url)) >= 3
+    used = {"beside": 0, "split": 0, "counted": 0}
+    real_beside, real_split, real_counted = store.connections.beside, pg_search.split, pg_search._counted
+
+    def beside(fn):
+        future = real_beside(fn)
+        used["beside"] += future is not None
+        return future
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            used[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    store.connections.beside = beside  # type: ignore[method-assign]
+    monkeypatch.setattr(pg_search, "split", counting("split", real_split))
+    monkeypatch.setattr(pg_search, "_counted", counting("counted", real_counted))
+    queries = ["officials", "officials envoys", '"item 7"', "envoys Moscow", "Syria", "title:report",
+               "report OR item", "officials -Kyiv"]
+    requests = [parse_request({"q": q, **extra}) for q in queries
+                for extra in ({}, {"per_page": "7", "page": "3"}, {"per_page": "50", "page": "2"})]
+
+    def page_of(req):
+        page = store.search(req)
+        return [(h.id, round(h.score, 6), h.snippet) for h in page.hits], page.total, page.facets
+
+    try:
+        two = [page_of(r) for r in requests for _ in range(2)][1::2]  # the second: the pool has grown by then
+        assert used["beside"] >= len(requests) and used["split"] and used["counted"], used
+        store.connections.beside = lambda fn: None  # type: ignore[method-assign]  # one connection
+        one = [page_of(r) for r in requests]
+    finally:
+        store.close()
+    assert all(hits for hits, total, _facets in one[:3]) and one[0][1] == 230  # positive controls: they match
+    assert [t for _h, t, _f in one if t == 0] == []
+    for req, a, b in zip(requests, two, one, strict=True):
+        assert a == b, (req.q, req.page, req.per_page)
+
+
+def test_a_second_connection_that_fails_leaves_the_search_to_the_first(pg_url, small_partitions):
+    """A lost second connection (beside's future raises) costs nothing: the search reads that half,
+    or the seqs, on its own connection and answers as it would have."""
+    from concurrent.futures import Future
+
+    from archive.store.postgres import ranked
+
+    store = open_store(pg_url)
+    write(store, synthetic(230), batch=25)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"ANALYZE {SCHEMA}.articles")
+        assert ranked.split_point(conn) is not None
+    failed = []
+
+    def lost(fn):
+        future: Future = Future()
+        future.set_exception(psycopg.OperationalError("the connection was lost"))
+        failed.append(fn)
+        return future
+
+    requests = [parse_request({"q": q}) for q in ("officials", '"item 7"', "envoys Moscow")]
+    try:
+        store.connections.beside = lambda fn: None  # type: ignore[method-assign]
+        one = [store.search(r) for r in requests]
+        store.connections.beside = lost  # type: ignore[method-assign]
+        after = [store.search(r) for r in requests]
+    finally:
+        store.close()
+    assert len(failed) == len(requests)  # each search tried a second connection
+    assert one[0].total == 230 and all(p.hits for p in one)
+    assert [(p.total, [h.id for h in p.hits], p.facets) for p in after] == \
+        [(p.total, [h.id for h in p.hits], p.facets) for p in one]

@@ -84,7 +84,7 @@ class PostgresStore(Store):
 
     # -- reading --------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchPage:
-        return self._read(lambda conn: _search.search(conn, request))
+        return self._read(lambda conn: _search.search(conn, request, beside=self.connections.beside))
 
     def iter_hits(self, request: SearchRequest) -> Iterator[SearchHit]:
         """Every hit, streamed. A server that fails before the first hit is left for the next

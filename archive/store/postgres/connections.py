@@ -11,6 +11,9 @@ restart, a fail-over), the replicas keep answering reads.
 Retrying needs to run the read again, so the retrying form is :meth:`Connections.run_read`
 (``conns.run_read(lambda conn: ...)``); :meth:`Connections.read` hands out one connection
 to a server that answers right now, for reads that cannot be repeated (a streamed export).
+Inside a ``run_read``, :meth:`Connections.beside` runs a second query at the same time on
+another idle connection to the same server, when one is idle (two of the server's cores on
+one search).
 
 Passwords never reach a log line or message: servers are shown by :func:`display_url`.
 """
@@ -19,9 +22,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,6 +47,12 @@ RETRY_AFTER = 5.0
 POOL_TIMEOUT = 5.0
 #: Seconds libpq waits for a server to accept a new connection.
 CONNECT_TIMEOUT = 3
+#: Seconds after its check that a pooled connection is handed out again without one (a round trip
+#: per read saved on a busy server).
+FRESH = 1.0
+#: How long :meth:`Connections.beside` waits for an idle connection (the pool's getconn takes 0 as
+#: "already too late", and a wait of 0.1 ms is one only when a connection is idle).
+_IDLE_NOW = 0.0001
 
 
 def display_url(url: str) -> str:
@@ -81,6 +93,8 @@ class _Server:
         self.down_until = 0.0
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        #: When each pooled connection last answered checkout's check (it is not checked again within FRESH).
+        self._checked_at: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
     def pool(self) -> ConnectionPool:
         """The server's pool, created on first use and again after the server was out of rotation.
@@ -110,12 +124,24 @@ class _Server:
         for a new connection until POOL_TIMEOUT; here a dead one is followed by one probe, so a
         stopped server fails over at once while a server that dropped one old connection serves.
         """
+        pool, conn, _checked = self.checkout_recent(recent=False)
+        return pool, conn
+
+    def checkout_recent(self, recent: bool = True) -> tuple[ConnectionPool, psycopg.Connection, bool]:
+        """(pool, connection, whether it was checked now): like :meth:`checkout`, but with ``recent`` a
+        connection checked less than FRESH seconds ago is handed out unchecked (a busy server's
+        are: a round trip saved per read). Should it have died since, the caller checks out again
+        with ``recent=False`` (run_read does)."""
         pool = self.pool()
         for _ in range(2):
             conn = pool.getconn()
+            now = time.monotonic()
+            if recent and now - self._checked_at.get(conn, -FRESH) < FRESH:
+                return pool, conn, False
             try:
                 conn.execute("")
-                return pool, conn
+                self._checked_at[conn] = now
+                return pool, conn, True
             except psycopg.Error:
                 pool.putconn(conn)  # broken: the pool discards it
                 self.probe()
@@ -159,7 +185,12 @@ class Connections:
         self.primary = _Server(primary_url, "primary", max_size, configure)
         self.replicas = [_Server(url, "read replica", max_size, configure) for url in replica_urls]
         self.retry_after = retry_after
+        self.max_size = max_size
         self._turn = itertools.count()
+        self._local = threading.local()  # the server of the thread's current run_read
+        self._beside: tuple[int, ThreadPoolExecutor] | None = None
+        self._beside_lock = threading.Lock()
+        self._reading = 0  # run_reads in progress in this process
 
     def __repr__(self) -> str:
         return f"Connections({self.primary.shown!r}, replicas={[r.shown for r in self.replicas]!r})"
@@ -183,22 +214,76 @@ class Connections:
         """
         last: BaseException | None = None
         for server in self._read_order():
-            conn = pool = None
-            try:
-                pool, conn = server.checkout()
-                return fn(conn)
-            except Exception as e:
-                if not _is_retryable(e):
-                    raise
-                if _is_server_failure(e, conn):
-                    server.mark_down(e, self.retry_after)
-                else:
-                    log.info("read on %s failed (%s); retrying on the next server", server.shown, type(e).__name__)
-                last = e
-            finally:
-                if pool is not None and conn is not None:
-                    pool.putconn(conn)
+            for recent in (True, False):
+                conn = pool = None
+                checked = True
+                try:
+                    pool, conn, checked = server.checkout_recent(recent)
+                    self._local.server = server
+                    with self._beside_lock:
+                        self._reading += 1
+                    try:
+                        return fn(conn)
+                    finally:
+                        with self._beside_lock:
+                            self._reading -= 1
+                except Exception as e:
+                    if not _is_retryable(e):
+                        raise
+                    if not checked and _is_server_failure(e, conn):
+                        continue  # it may have died since its check: once more, on a checked connection
+                    if _is_server_failure(e, conn):
+                        server.mark_down(e, self.retry_after)
+                    else:
+                        log.info("read on %s failed (%s); retrying on the next server", server.shown,
+                                 type(e).__name__)
+                    last = e
+                    break
+                finally:
+                    self._local.server = None
+                    if pool is not None and conn is not None:
+                        pool.putconn(conn)
         raise StoreUnavailableError(self._unavailable("No database server answered the read")) from last
+
+    def beside(self, fn: Callable[[psycopg.Connection], T]) -> Future[T] | None:
+        """``fn(conn)`` in a worker thread on another connection to the server of this thread's
+        :meth:`run_read`, so that its query runs while the caller's does; None (run it yourself)
+        outside a ``run_read``, while other reads are in progress in this process, or when the
+        server has no idle connection right now: a busy server gains nothing from a second
+        backend (the same work, split, costs a little more CPU), and waiting for a connection
+        could hold up every reader.
+
+        The result is the future's; an error (including a lost connection: the server is not
+        taken out of rotation for it) is raised by ``result()``, and the caller runs ``fn`` on its
+        own connection instead, where run_read's retrying applies.
+        """
+        server = getattr(self._local, "server", None)
+        pool = server._pool if server is not None else None
+        if pool is None or self._reading > 1:  # other reads in progress: the cores have work already
+            return None
+        try:
+            conn = pool.getconn(timeout=_IDLE_NOW)
+        except (PoolTimeout, PoolClosed):
+            return None
+
+        def run() -> T:
+            try:
+                return fn(conn)
+            finally:
+                pool.putconn(conn)
+
+        try:
+            return self._executor().submit(run)
+        except RuntimeError:  # shutting down
+            pool.putconn(conn)
+            return None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The threads of :meth:`beside`, made anew in a forked process (threads do not survive a fork)."""
+        with self._beside_lock:
+            if self._beside is None or self._beside[0] != os.getpid():
+                self._beside = (os.getpid(), ThreadPoolExecutor(self.max_size, thread_name_prefix="geoarchive-beside"))
+            return self._beside[1]
 
     @contextmanager
     def read(self, *, primary: bool = False) -> Iterator[psycopg.Connection]:
@@ -272,7 +357,11 @@ class Connections:
         return f"{what}: tried {servers}. Are they running?"
 
     def close(self) -> None:
-        """Close every pool (they reopen on the next use)."""
+        """Close every pool (they reopen on the next use) and stop beside's threads."""
         for server in [self.primary, *self.replicas]:
             server.close()
             server.down_until = 0.0
+        with self._beside_lock:
+            beside, self._beside = self._beside, None
+        if beside is not None:
+            beside[1].shutdown(wait=False)

@@ -37,8 +37,8 @@ Counts = tuple[int, dict[str, Counter]]  # (total, facet -> value -> count)
 #: The matches' seq numbers, as 8-byte big-endian integers in one bytea (no per-value parsing).
 #: ``{where}`` is compiled SQL (compile.py), never the user's text.
 SEQS_SQL = f"SELECT string_agg(int8send(seq), ''::bytea) FROM {SCHEMA}.articles WHERE {{where}}"
-#: The archive's identity (schema.py's ``meta.uid``; older archives: the meta table's oid) and row count.
-ARCHIVE_SQL = f"SELECT to_jsonb(m) ->> 'uid', '{SCHEMA}.meta'::regclass::oid FROM {SCHEMA}.meta m"
+#: The archive's identity (schema.py's ``meta.uid``; older archives: the meta table's oid) and generation.
+ARCHIVE_SQL = f"SELECT to_jsonb(m) ->> 'uid', '{SCHEMA}.meta'::regclass::oid, m.generation FROM {SCHEMA}.meta m"
 _ROWS_SQL = f"SELECT seq, year, source, countries, pids FROM {SCHEMA}.articles"
 _BY_SEQ_SQL = _ROWS_SQL + " WHERE seq = ANY(%s::bigint[])"
 _SEGMENTS = 8  # more segments than this are merged into one (at most 15: the index's 4 bits)
@@ -104,6 +104,15 @@ class FacetCache:
         self.rows = 0
         #: seq -> row * 16 + segment (-1: not cached): a match's row in one gather, however many match.
         self.index = np.zeros(0, dtype=np.int32)
+        self._memo: tuple[object, dict] = (None, {})
+
+    def generation_memo(self, generation: object) -> dict:
+        """A dict kept with this archive's cache until its generation (any commit) changes: for rows
+        that a commit may change, such as the places' (places.py)."""
+        with self.lock:
+            if self._memo[0] != generation or generation is None:
+                self._memo = (generation, {})
+            return self._memo[1]
 
     @property
     def nbytes(self) -> int:
@@ -241,7 +250,7 @@ _CACHES_LOCK = threading.Lock()
 
 def cache_for(archive_row: tuple | None, conn: psycopg.Connection) -> FacetCache:
     """The cache of the archive ``archive_row`` (a row of ARCHIVE_SQL) names."""
-    uid, oid = archive_row or (None, None)
+    uid, oid = (archive_row or (None, None))[:2]
     key: tuple = ("uid", uid) if uid else (conn.info.host, conn.info.port, conn.info.dbname, oid)
     with _CACHES_LOCK:
         cache = _CACHES.get(key)

@@ -117,14 +117,18 @@ def _counted_places(conn: psycopg.Connection, req: SearchRequest, where: str, pa
                                    binary={0})
     cache = cache_for(archive_rows[0] if archive_rows else None, conn)
     counted = cache.places(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
+    # The places' rows, kept until the next commit (read after the generation: never older than it).
+    known: dict[int, Place] = cache.generation_memo(archive_rows[0][2] if archive_rows else None)
     out: list[PlaceCount] = []
     at = 0
     while len(out) < limit and at < len(counted):
         chunk = counted[at:at + (limit - len(out))]
         at += len(chunk)
-        rows = {r[0]: _place(r) for r in conn.execute(
-            f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = ANY(%s)", ([g for g, _n in chunk],))}
-        out += [PlaceCount(rows[g], n) for g, n in chunk if g in rows]
+        missing = [g for g, _n in chunk if g not in known]
+        if missing:
+            known.update((r[0], _place(r)) for r in conn.execute(
+                f"SELECT {_PLACE} FROM {SCHEMA}.places WHERE gid = ANY(%s)", (missing,)))
+        out += [PlaceCount(known[g], n) for g, n in chunk if g in known]
     return out
 
 

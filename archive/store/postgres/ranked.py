@@ -22,7 +22,10 @@ articles that mention it in passing. The page is exactly the one ranking every m
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+
+import psycopg
 
 from archive.store.postgres.schema import SCHEMA
 
@@ -30,6 +33,8 @@ from archive.store.postgres.schema import SCHEMA
 RANK_MAX = 1.7
 #: Matches ranked exactly first (by their bound), at least.
 _FIRST = 200
+#: The same for each half of a split archive (split): together they rank as many exactly first.
+HALF_FIRST = _FIRST // 2
 
 
 @dataclass
@@ -63,18 +68,19 @@ class RankParts:
 _COLS = ("id", "title", "body", "date", "source", "url", "places", "mentions")
 
 
-def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, offset: int) -> tuple[str, list]:
-    """One statement: the page's rows (``_COLS``, score, ``k`` = 0, NULL) ordered best first, then one
-    row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them). The matches are those of
-    any of ``wheres`` (conditions with their parameters), each row once (_union)."""
+def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, offset: int,
+               first: int = _FIRST) -> tuple[str, list]:
+    """One statement: the page's rows (``_COLS``, score, seq, ``k`` = 0, NULL) ordered best first, then
+    one row (NULLs, ``k`` = 1, the matches' seqs as facets.SEQS_SQL gives them). The matches are those
+    of any of ``wheres`` (conditions with their parameters), each row once (_union)."""
     a_cols = ", ".join(f"a.{c}" for c in _COLS)
     nulls = ", ".join(["NULL"] * (len(_COLS) - 1))
-    seqs = f"SELECT NULL, {nulls}, NULL, 1, (SELECT string_agg(int8send(seq), ''::bytea) FROM m)"
+    seqs = f"SELECT NULL, {nulls}, NULL, NULL, 1, (SELECT string_agg(int8send(seq), ''::bytea) FROM m)"
     if parts.factor is None or not parts.bounded:
         score, score_params = parts.score()
         sql = (f"WITH {_union(f'seq, part, {score} AS score', wheres)}, "
                f"top AS (SELECT seq, part, score FROM m ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
-               f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
+               f"(SELECT {a_cols}, top.score::float8, top.seq, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
                f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
                f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
         return sql, [*(p for _w, ps in wheres for p in (*score_params, *ps)), limit, offset]
@@ -92,14 +98,63 @@ def ranked_sql(parts: RankParts, wheres: list[tuple[str, list]], limit: int, off
            f"(SELECT tsv, ttsv FROM {SCHEMA}.articles a WHERE a.seq = x.seq AND a.part = x.part LIMIT 1) a), "
            "top AS (SELECT seq, part, score FROM (SELECT * FROM r UNION ALL SELECT * FROM e) u "
            "ORDER BY score DESC, seq LIMIT %s OFFSET %s) "
-           f"(SELECT {a_cols}, top.score::float8, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
+           f"(SELECT {a_cols}, top.score::float8, top.seq, 0 AS k, NULL::bytea FROM top CROSS JOIN LATERAL "
            f"(SELECT * FROM {SCHEMA}.articles a WHERE a.seq = top.seq AND a.part = top.part LIMIT 1) a "
            f"ORDER BY top.score DESC, top.seq) UNION ALL ({seqs})")
     needed = limit + offset
     m_params = [p for _w, ps in wheres
                 for p in (*parts.bonus_params, *parts.factor_params, *parts.text_bound_params, *ps)]
-    return sql, [*m_params, max(_FIRST, needed),
+    return sql, [*m_params, max(first, needed),
                  *rescore_params, needed, *rescore_params, limit, offset]
+
+
+def split(wheres: list[tuple[str, list]], k: int) -> tuple[list[tuple[str, list]], list[tuple[str, list]]]:
+    """``wheres`` restricted to the partitions up to ``k``, and to those after it (the server prunes
+    the others; a partition made later falls in the second)."""
+    return ([(f"({w}) AND part <= %s", [*ps, k]) for w, ps in wheres],
+            [(f"({w}) AND part > %s", [*ps, k]) for w, ps in wheres])
+
+
+def merged(first: list[tuple], second: list[tuple], limit: int, offset: int) -> list[tuple]:
+    """The rows of ranked_sql over the whole archive from its rows over each half (:func:`split`,
+    each with ``limit + offset`` hits from 0): the page in the same order (score, then seq), then
+    the seqs of both halves' matches in one row."""
+    # ORDER BY score DESC, seq: a NULL score first, as the server sorts it
+    page = sorted((r for r in (*first, *second) if r[-2] == 0),
+                  key=lambda r: (r[-4] is not None, -(r[-4] or 0.0), r[-3]))
+    seqs = b"".join(r[-1] or b"" for r in (*first, *second) if r[-2] == 1)
+    blank = (None,) * (len(_COLS) + 2)
+    return [*page[offset:offset + limit], (*blank, 1, seqs or None)]
+
+
+#: Seconds a split point stays in use before the partitions' sizes are read again.
+_SPLIT_TTL = 60.0
+_SPLITS: dict[tuple, tuple[float, int | None]] = {}
+_SPLIT_SQL = (f"SELECT substring(c.relname FROM '_p([0-9]+)$')::int, greatest(c.reltuples, 0) FROM pg_inherits i "
+              f"JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass('{SCHEMA}.articles')")
+
+
+def split_point(conn: psycopg.Connection) -> int | None:
+    """The partition number that splits the archive's rows into two halves nearest in size (by the
+    server's row estimates, read again after _SPLIT_TTL), or None for an archive of fewer than two
+    partitions with rows, or none at all."""
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    now = time.monotonic()
+    known = _SPLITS.get(key)
+    if known is not None and now - known[0] < _SPLIT_TTL:
+        return known[1]
+    sizes = sorted((n, rows) for n, rows in conn.execute(_SPLIT_SQL).fetchall() if n is not None and rows > 0)
+    best: int | None = None
+    if len(sizes) >= 2:
+        total, below, gap = sum(r for _n, r in sizes), 0.0, float("inf")
+        for n, rows in sizes[:-1]:
+            below += rows
+            if abs(2 * below - total) < gap:
+                best, gap = n, abs(2 * below - total)
+    if len(_SPLITS) >= 16:
+        _SPLITS.clear()
+    _SPLITS[key] = (now, best)
+    return best
 
 
 def _union(columns: str, wheres: list[tuple[str, list]]) -> str:

@@ -12,7 +12,8 @@ and the body words' stems in a second.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,7 +27,7 @@ from archive.store.facets import FACET_LIMITS, country_name, top_facets
 from archive.store.postgres.compile import Compiled, cent_sql, compile_query, filters
 from archive.store.postgres.facets import ARCHIVE_SQL, SEQS_SQL, Counts, cache_for, seqs_of
 from archive.store.postgres.highlight import PageSnippets, stop_stems
-from archive.store.postgres.ranked import RANK_MAX, RankParts, ranked_sql
+from archive.store.postgres.ranked import HALF_FIRST, RANK_MAX, RankParts, merged, ranked_sql, split, split_point
 from archive.store.postgres.schema import SCHEMA, TS_CONFIG, has_rum, partitioned
 from archive.store.query import suggest_words
 from archive.store.stored import fold
@@ -34,6 +35,8 @@ from archive.store.stored import fold
 #: What a named place adds to a hit's text score (ts_rank of a word is about 0.1 to 0.7).
 _PLACE_MATCH = 0.5
 _HIT_COLUMNS = "id, title, body, date, source, url, places, mentions"
+#: Runs a read on a second connection at the same time, or answers None (connections.Connections.beside).
+Beside = Callable[[Callable[[psycopg.Connection], Any]], "Future[Any] | None"]
 
 
 def where_clause(conn: psycopg.Connection, req: SearchRequest) -> tuple[Compiled | None, str, list]:
@@ -201,7 +204,7 @@ def batch(conn: psycopg.Connection, req: SearchRequest, queries: list[tuple[str,
         raise _rejected(req, e) from None
 
 
-def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
+def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None = None) -> SearchPage:
     """One page of ranked hits with snippets, facets over the whole result set and a suggestion.
 
     Three round trips at most: the query's place names (compile.py, only when it has words);
@@ -214,24 +217,51 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     whole = whole_key(conn) if where == "TRUE" else None
     cached = _WHOLE.get(whole) if whole is not None else None
     snippets = PageSnippets(compiled, req)
+    counted: Counts | None = None
     if compiled is not None and order == "score DESC, seq" and cached is None and by_seq(conn):
-        # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py).
-        rows, archive_rows, text_rows = batch(conn, req, [
-            ranked_sql(rank_parts(compiled, _central(req, compiled)), wheres, req.per_page, start),
-            (ARCHIVE_SQL, []), snippets.texts_query()], binary={0})
+        # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py), which reads
+        # every match's tsvector: on a partitioned archive half of the partitions are read on a
+        # second connection at the same time, when one is idle, and the two pages merged.
+        parts = rank_parts(compiled, _central(req, compiled))
+        k = split_point(conn) if beside is not None else None  # by_seq: a partitioned archive
+        needed = req.per_page + start
+        halves = split(wheres, k) if k is not None else None
+        side = beside(lambda c: batch(c, req, [ranked_sql(parts, halves[1], needed, 0, HALF_FIRST)], binary={0})[0]
+                      ) if beside is not None and halves is not None else None
+        if side is None or halves is None:
+            rows, archive_rows, text_rows = batch(conn, req, [
+                ranked_sql(parts, wheres, req.per_page, start), (ARCHIVE_SQL, []), snippets.texts_query()],
+                binary={0})
+        else:
+            rows, archive_rows, text_rows = batch(conn, req, [
+                ranked_sql(parts, halves[0], needed, 0, HALF_FIRST), (ARCHIVE_SQL, []), snippets.texts_query()],
+                binary={0})
+            try:
+                other = side.result()
+            except psycopg.Error:  # e.g. that connection was lost: read that half here, retried as any read
+                other = batch(conn, req, [ranked_sql(parts, halves[1], needed, 0, HALF_FIRST)], binary={0})[0]
+            rows = merged(rows, other, req.per_page, start)
         seq_rows = [(r[-1],) for r in rows if r[-2] == 1]
-        rows = [r[:-2] for r in rows if r[-2] == 0]
+        rows = [r[:-3] for r in rows if r[-2] == 0]
     else:
         hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
                     f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                     [*score_params, *params, *order_params, req.per_page, start])
+        # The matches' seqs and their facets on a second connection while this one reads the page
+        # (the two queries scan the matches separately: two backends, two cores), when one is idle.
+        side = beside(lambda c: _counted(c, req, where, params)) if beside and cached is None else None
         rows, seq_rows, archive_rows, text_rows = batch(conn, req, [
-            hits_sql, None if cached is not None else (SEQS_SQL.format(where=where), params),
-            None if cached is not None else (ARCHIVE_SQL, []), snippets.texts_query()], binary={1})
+            hits_sql, None if cached is not None or side else (SEQS_SQL.format(where=where), params),
+            None if cached is not None or side else (ARCHIVE_SQL, []), snippets.texts_query()], binary={1})
+        if side is not None:
+            try:
+                seq_rows, archive_rows, counted = side.result()
+            except psycopg.Error:  # e.g. that connection was lost: read them here, retried as any read
+                seq_rows, archive_rows, counted = _counted(conn, req, where, params)
     snippets.add_texts(text_rows)
     if cached is None:
         cache = cache_for(archive_rows[0] if archive_rows else None, conn)
-        cached = cache.count(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
+        cached = counted if counted is not None else cache.count(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
         if whole is not None:
             cache.trim(cached[0])
             if len(_WHOLE) >= 8:
@@ -250,6 +280,15 @@ def search(conn: psycopg.Connection, req: SearchRequest) -> SearchPage:
     suggestion = _suggest(conn, req.q) if req.q and total < 5 else None
     return SearchPage(query=req.q, hits=hits, total=total, page=req.page, per_page=req.per_page,
                       facets=facets, suggestion=suggestion)
+
+
+def _counted(conn: psycopg.Connection, req: SearchRequest, where: str, params: list
+             ) -> tuple[list, list, Counts]:
+    """(SEQS_SQL's rows, ARCHIVE_SQL's rows, the matches' total and facets) of ``where``."""
+    seq_rows, archive_rows = batch(conn, req, [(SEQS_SQL.format(where=where), params), (ARCHIVE_SQL, [])],
+                                   binary={0})
+    cache = cache_for(archive_rows[0] if archive_rows else None, conn)
+    return seq_rows, archive_rows, cache.count(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
 
 
 def iter_hits(conn: psycopg.Connection, req: SearchRequest) -> Iterator[SearchHit]:
