@@ -177,3 +177,26 @@ def test_a_places_divisions_come_back_with_the_article_and_its_hits(store):
     # Control: a place stored without divisions comes back without them, not with another's.
     plain = {m.place.geonameid: m.place for m in store.get_article("plain").mentions}
     assert plain[LIMA.geonameid].admin1 is None
+
+
+KYIV = Place(703448, "Kyiv", 50.45466, 30.5238, "UA", "PPLC", 2797553)
+
+
+def test_a_queried_place_is_marked_in_the_snippet_under_the_spelling_the_article_uses(module_store_factory):
+    """Kyiv asked for (by name or by id) marks the article's "Kiev": its stored mention, not the word."""
+    text = "Talks in Kiev ended late. The grain deal was signed."
+    start = text.index("Kiev")
+    doc = GeotaggedArticle(Article("kiev", "Talks end", text, dt.date(2020, 2, 1), None, "Wire"),
+                           (Mention("text", start, start + 4, "Kiev", KYIV, 0.9),))
+    store = module_store_factory()
+    store.add([doc, DOCS[5]])
+    by_name, by_id, plain = run(store, q="Kyiv"), run(store, place=KYIV.geonameid), run(store, q="grain")
+    newest = run(store, q="Kyiv", sort="newest")  # ranked or in date order: the same marks
+    assert ids(by_name) == ids(by_id) == ids(newest) == ["kiev"]
+    assert "<mark>Kiev</mark>" in by_name.hits[0].snippet
+    assert "<mark>Kiev</mark>" in newest.hits[0].snippet
+    assert "<mark>Kiev</mark>" in by_id.hits[0].snippet
+    # A control: a word query marks the word, not the place.
+    assert sorted(ids(plain)) == ["grain", "kiev"]
+    snippet = next(h.snippet for h in plain.hits if h.id == "kiev")
+    assert "<mark>grain</mark>" in snippet and "<mark>Kiev</mark>" not in snippet

@@ -99,6 +99,11 @@ class PageSnippets:
         self.found: list[list[tuple[int, int, str]]] = []
         self.highlight: Highlighter | None = None
 
+    def marks_mentions(self) -> bool:
+        """Whether snippets mark stored mentions (of places the query or the filter names): the
+        hits' ``mentions`` are read only then."""
+        return self.req.place is not None or (self.compiled is not None and bool(self.compiled.gids))
+
     def texts_query(self) -> tuple[str, list] | None:
         """The query asking the stems of the query's words not known yet (None: all known)."""
         missing = sorted(set(self.texts) - self.text_stems.keys())

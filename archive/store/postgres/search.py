@@ -244,7 +244,9 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
         seq_rows = [(r[-1],) for r in rows if r[-2] == 1]
         rows = [r[:-3] for r in rows if r[-2] == 0]
     else:
-        hits_sql = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM {SCHEMA}.articles "
+        # Mentions (JSON, often TOASTed) only mark a queried place's spellings in the snippets.
+        columns = _HIT_COLUMNS if snippets.marks_mentions() else _HIT_COLUMNS.replace("mentions", "NULL")
+        hits_sql = (f"SELECT {columns}, {score} AS score FROM {SCHEMA}.articles "
                     f"WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                     [*score_params, *params, *order_params, req.per_page, start])
         # The matches' seqs and their facets on a second connection while this one reads the page
@@ -298,7 +300,7 @@ def iter_hits(conn: psycopg.Connection, req: SearchRequest) -> Iterator[SearchHi
     with planned(conn), conn.cursor(name="geoarchive_hits") as cur:
         cur.itersize = 500
         try:
-            cur.execute(f"SELECT id, title, NULL, date, source, url, places, mentions, {score} AS score "
+            cur.execute(f"SELECT id, title, NULL, date, source, url, places, NULL, {score} AS score "
                         f"FROM {SCHEMA}.articles WHERE {where} ORDER BY {order}",
                         [*score_params, *params, *order_params])
         except (pg_errors.DataException, pg_errors.SyntaxErrorOrAccessRuleViolation) as e:

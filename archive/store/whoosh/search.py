@@ -285,7 +285,7 @@ def search(index_dir: Path, request: SearchRequest) -> SearchPage:
         leaves, masks, ranked, scores, q = _run(lease, req, req.page * req.per_page)
         total = int(sum(int(m.sum()) for m in masks))
         start = (req.page - 1) * req.per_page
-        highlight = _highlighter(lease, q)
+        highlight = _highlighter(lease, q, req.place)
         hits = []
         for docnum, score in zip(ranked[start:], scores[start:], strict=True):
             stored = s.stored_fields(docnum)

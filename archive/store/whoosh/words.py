@@ -47,9 +47,10 @@ def _existing_terms(reader, q):
     return out
 
 
-def _highlighter(lease, q) -> Highlighter:
-    """Marks what matched ``q``: its title/text stems, place-name words and places (by id)."""
-    stems, placewords, gids = set(), set(), set()
+def _highlighter(lease, q, place: int | None = None) -> Highlighter:
+    """Marks what matched ``q``: its title/text stems, place-name words and places (by id), and the
+    stored mentions of ``place`` (the request's place filter), as the PostgreSQL store does."""
+    stems, placewords, gids = set(), set(), {place} if place is not None else set()
     if q is not None:
         for fieldname, text in _existing_terms(lease.searcher.reader(), q):
             text = text.decode("utf-8")
