@@ -196,12 +196,12 @@ def postmaster_pid(server) -> int:
     return int((server.datadir / "postmaster.pid").read_text().split()[0])
 
 
-def serve(location: str, replicas: list[str], port: int, log_path: Path) -> subprocess.Popen:
+def serve(location: str, replicas: list[str], port: int, log_path: Path, threads: int = 8) -> subprocess.Popen:
     import load
 
     env = {**os.environ, "GEOARCHIVE_SEARCH_CACHE_SIZE": "0", "GEOARCHIVE_MAP_CACHE": "false"}
     cmd = [sys.executable, "-m", "archive", "serve", "--index", location, "--port", str(port),
-           "--workers", str(os.cpu_count() or 1), "--threads", "8"]
+           "--workers", str(os.cpu_count() or 1), "--threads", str(threads)]
     for url in replicas:
         cmd += ["--read-replica", url]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
@@ -228,7 +228,7 @@ def load_run(name: str, location: str, replicas: list[str], pg_pids: list[int], 
     import load
 
     port = load.free_port()
-    proc = serve(location, replicas, port, OUT / f"stores-{name}-server.log")
+    proc = serve(location, replicas, port, OUT / f"stores-{name}-server.log", args.threads)
     base = f"http://127.0.0.1:{port}"
     try:
         load.warm_up(base, queries()[: args.warm_up])
@@ -261,6 +261,8 @@ def main() -> int:
     parser.add_argument("--grow", default="whoosh,postgres", help="the stores the grow phase grows (both)")
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--duration", type=int, default=60, help="seconds per load run (60)")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="threads per serve worker in the load runs, both stores (8, serve's default)")
     parser.add_argument("--warm-up", type=int, default=60, help="queries sent to each endpoint before a load run")
     parser.add_argument("--interleave", choices=("block", "query"), default="block",
                         help="the search phases' turns: every 25 queries (default) or every query")
