@@ -19,9 +19,9 @@ Phases, in order:
   ``--work`` folder without ingesting again (``--phases copy,search50k``).
 * ``search50k``: the 300 queries of queries.txt through ``Store.search`` exactly as the
   search page asks (20 hits, snippets, facets over all matches, suggestion; the web app's
-  result caches are not involved), one warm-up pass each, then the stores taking turns every
-  25 queries (``--interleave query``: after every query; see search_times); p50/p95 of wall
-  time per query and the ratios.
+  result caches are not involved), each store in a process of its own, one warm-up pass each,
+  then the stores taking turns every 25 queries (``--interleave``: see search_times); p50/p95
+  of wall time per query and the ratios.
 * ``load``: bench/load.py's locust mix (search page, API, map) against ``geoarchive serve``
   with result and map caches off, first on Whoosh, then on PostgreSQL with two streaming
   replicas (pg_basebackup -R) of which one is stopped halfway. Requests per server CPU
@@ -111,47 +111,106 @@ def ingest(location: str, inputs: list[Path]) -> dict:
     return {"articles": articles, "seconds": round(seconds, 1), "per_s": round(articles / seconds, 1)}
 
 
-#: Queries per block when the stores take turns by block (search_times).
+#: Queries per turn when the stores take turns by block (search_times).
 BLOCK = 25
 
 
-def search_times(stores: dict, qs: list[str], interleave: str = "block") -> dict:
-    """Per store: wall ms of each query, after one warm-up pass of each store.
-
-    ``interleave="block"``: the stores take turns every BLOCK queries, the first store of each
-    turn alternating, so both see the same drift of the machine but each runs queries back to
-    back, as a server of one store does. ``"query"``: turns after every query; each store's
-    query then follows the other store's, whose work (Whoosh's hundreds of MB of index in this
-    process) has just displaced the first one's from the CPU caches: measured on 300k, it adds
-    about a fifth to PostgreSQL's p50 and a tenth to Whoosh's.
-    """
+def _searcher(location: str, qs: list[str], pipe) -> None:
+    """A store in a process of its own (search_times): a warm-up pass, then the queries it is sent,
+    answering each batch with (wall ms, total) per query, timed here."""
+    from archive.store import open_store
     from archive.store.query import parse_request
 
+    store = open_store(location)
     requests = [parse_request({"q": q}) for q in qs]
-    for name, store in stores.items():
-        started = time.perf_counter()
-        for r in requests:
-            store.search(r)
-        log(f"warm-up {name}: {time.perf_counter() - started:.1f} s")
-    times: dict[str, list[float]] = {name: [0.0] * len(requests) for name in stores}
-    totals: dict[str, list[int]] = {name: [0] * len(requests) for name in stores}
+    started = time.perf_counter()
+    for r in requests:
+        store.search(r)
+    pipe.send(time.perf_counter() - started)
+    while (batch := pipe.recv()) is not None:
+        out = []
+        for i in batch:
+            t = time.perf_counter()
+            page = store.search(requests[i])
+            out.append((1000 * (time.perf_counter() - t), page.total))
+        pipe.send(out)
+    store.close()
+
+
+def search_times(locations: dict[str, str], qs: list[str], interleave: str = "block") -> dict:
+    """Per store: wall ms of each query, each store searched in a process of its own (as a server
+    of one store runs), after one warm-up pass of each.
+
+    ``interleave="block"``: the stores take turns every BLOCK queries, the first store of each
+    turn alternating, so both see the same drift of the machine. ``"query"``: turns after every
+    query (on two cores one store's work then displaces the other's from the CPU caches just
+    before each of its queries). ``"query-one-process"``: turns after every query with both
+    stores in this process (the measure of earlier runs; measured on 300k, it adds about a fifth
+    to PostgreSQL's p50, its query following Whoosh's hundreds of MB of index in the same process).
+    """
+    import multiprocessing
+
+    names = list(locations)
+    times: dict[str, list[float]] = {name: [0.0] * len(qs) for name in names}
+    totals: dict[str, list[int]] = {name: [0] * len(qs) for name in names}
     size = BLOCK if interleave == "block" else 1
-    names = list(stores)
-    for turn, first in enumerate(range(0, len(requests), size)):
-        for name in (names if turn % 2 == 0 else names[::-1]):
-            store = stores[name]
-            for i in range(first, min(first + size, len(requests))):
-                started = time.perf_counter()
-                page = store.search(requests[i])
-                times[name][i] = 1000 * (time.perf_counter() - started)
-                totals[name][i] = page.total
+    if interleave == "query-one-process":
+        _one_process(locations, qs, times, totals)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        pipes, procs = {}, []
+        try:
+            for name in names:
+                here, there = ctx.Pipe()
+                proc = ctx.Process(target=_searcher, args=(locations[name], qs, there), daemon=True)
+                proc.start()
+                procs.append(proc)
+                pipes[name] = here
+                log(f"warm-up {name}: {here.recv():.1f} s")  # one store at a time, as the turns below
+            for turn, first in enumerate(range(0, len(qs), size)):
+                batch = list(range(first, min(first + size, len(qs))))
+                for name in (names if turn % 2 == 0 else names[::-1]):
+                    pipes[name].send(batch)
+                    for i, (ms, total) in zip(batch, pipes[name].recv(), strict=True):
+                        times[name][i], totals[name][i] = ms, total
+            for pipe in pipes.values():
+                pipe.send(None)
+        finally:
+            for proc in procs:
+                proc.join(60)
+                if proc.is_alive():
+                    proc.kill()
     out: dict = {name: {"p50_ms": round(statistics.median(t), 1), "p95_ms": round(pct(t, 95), 1),
                         "mean_ms": round(statistics.fmean(t), 1)} for name, t in times.items()}
     out["interleave"] = interleave
     differ = [(q, a, b) for q, a, b in zip(qs, totals[names[0]], totals[names[1]], strict=True) if a != b]
-    out["same_total"] = f"{len(qs) - len(differ)}/{len(requests)}"
+    out["same_total"] = f"{len(qs) - len(differ)}/{len(qs)}"
     out["differing_totals"] = [{"q": q, names[0]: a, names[1]: b} for q, a, b in differ]
     return out
+
+
+def _one_process(locations: dict[str, str], qs: list[str], times: dict, totals: dict) -> None:
+    """search_times' "query-one-process": both stores in this process, turns after every query."""
+    from archive.store import open_store
+    from archive.store.query import parse_request
+
+    stores = {name: open_store(location) for name, location in locations.items()}
+    requests = [parse_request({"q": q}) for q in qs]
+    try:
+        for name, store in stores.items():
+            started = time.perf_counter()
+            for r in requests:
+                store.search(r)
+            log(f"warm-up {name}: {time.perf_counter() - started:.1f} s")
+        for i, r in enumerate(requests):
+            for name, store in stores.items():
+                started = time.perf_counter()
+                page = store.search(r)
+                times[name][i] = 1000 * (time.perf_counter() - started)
+                totals[name][i] = page.total
+    finally:
+        for store in stores.values():
+            store.close()
 
 
 def shifted(date, years: int):
@@ -264,8 +323,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8,
                         help="threads per serve worker in the load runs, both stores (8, serve's default)")
     parser.add_argument("--warm-up", type=int, default=60, help="queries sent to each endpoint before a load run")
-    parser.add_argument("--interleave", choices=("block", "query"), default="block",
-                        help="the search phases' turns: every 25 queries (default) or every query")
+    parser.add_argument("--interleave", choices=("block", "query", "query-one-process"), default="block",
+                        help="the search phases' turns: every 25 queries (default) or every query, each store in "
+                             "a process of its own; or every query with both in this process (search_times)")
     parser.add_argument("--work", type=Path, help="keep the Whoosh index and cluster here (default: a temp folder)")
     args = parser.parse_args()
     phases = [p for p in args.phases.split(",") if p]
@@ -324,12 +384,13 @@ def main() -> int:
             log(done.stdout.strip())
             primary.execute("VACUUM ANALYZE", dbname="bench")
             results["copy"] = {"seconds": round(seconds, 1)}
-        stores = {"whoosh": open_store(whoosh_dir), "postgres": open_store(pg_url)}
+        locations = {"whoosh": whoosh_dir, "postgres": pg_url}
+        stores = {name: open_store(location) for name, location in locations.items()}
         results["articles"] = {n: s.stats().articles for n, s in stores.items()}
 
         if "search50k" in phases:
             log("search at 50k ...")
-            results["search50k"] = search_times(stores, queries(), args.interleave)
+            results["search50k"] = search_times(locations, queries(), args.interleave)
             log(f"search50k: {results['search50k']}")
 
         if "load" in phases:
@@ -367,7 +428,7 @@ def main() -> int:
         if "search300k" in phases:
             results["articles300k"] = {n: s.stats().articles for n, s in stores.items()}
             log("search at 300k ...")
-            results["search300k"] = search_times(stores, queries(), args.interleave)
+            results["search300k"] = search_times(locations, queries(), args.interleave)
             log(f"search300k: {results['search300k']}")
         for store in stores.values():
             store.close()
@@ -399,7 +460,7 @@ def report(r: dict) -> str:
             lines.append(f"{key} ({n} articles): Whoosh p50/p95 {w['p50_ms']}/{w['p95_ms']} ms, "
                          f"PostgreSQL {p['p50_ms']}/{p['p95_ms']} ms"
                          f": ratios {p['p50_ms'] / w['p50_ms']:.2f} / {p['p95_ms'] / w['p95_ms']:.2f}"
-                         f" (same totals {s['same_total']})")
+                         f" (same totals {s['same_total']}; turns: {s.get('interleave', 'query-one-process')})")
     for key in ("load_whoosh", "load_postgres"):
         if key in r:
             s = r[key]
