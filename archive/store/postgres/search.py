@@ -209,7 +209,9 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
 
     Three round trips at most: the query's place names (compile.py, only when it has words);
     the hits, the facets and the query's stems in one pipeline; the labels of the facets and
-    the stems of the hits' words not stemmed before, in another.
+    the stems of the hits' words not stemmed before, in another. With ``beside`` (connections.py)
+    part of the second runs at the same time on another connection when one is idle: the
+    matches' seqs and facets beside a RUM-ranked page, or half the partitions of a ts_rank one.
     """
     compiled, (where, params), wheres = where_clauses(conn, req)
     score, score_params, order, order_params = order_clause(conn, req, compiled)
@@ -219,28 +221,8 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
     snippets = PageSnippets(compiled, req)
     counted: Counts | None = None
     if compiled is not None and order == "score DESC, seq" and cached is None and by_seq(conn):
-        # Ranked with ts_rank: the page and the matches' seqs from one pass (ranked.py), which reads
-        # every match's tsvector: on a partitioned archive half of the partitions are read on a
-        # second connection at the same time, when one is idle, and the two pages merged.
-        parts = rank_parts(compiled, _central(req, compiled))
-        k = split_point(conn) if beside is not None else None  # by_seq: a partitioned archive
-        needed = req.per_page + start
-        halves = split(wheres, k) if k is not None else None
-        side = beside(lambda c: batch(c, req, [ranked_sql(parts, halves[1], needed, 0, HALF_FIRST)], binary={0})[0]
-                      ) if beside is not None and halves is not None else None
-        if side is None or halves is None:
-            rows, archive_rows, text_rows = batch(conn, req, [
-                ranked_sql(parts, wheres, req.per_page, start), (ARCHIVE_SQL, []), snippets.texts_query()],
-                binary={0})
-        else:
-            rows, archive_rows, text_rows = batch(conn, req, [
-                ranked_sql(parts, halves[0], needed, 0, HALF_FIRST), (ARCHIVE_SQL, []), snippets.texts_query()],
-                binary={0})
-            try:
-                other = side.result()
-            except psycopg.Error:  # e.g. that connection was lost: read that half here, retried as any read
-                other = batch(conn, req, [ranked_sql(parts, halves[1], needed, 0, HALF_FIRST)], binary={0})[0]
-            rows = merged(rows, other, req.per_page, start)
+        rows, archive_rows, text_rows = _ranked(conn, req, rank_parts(compiled, _central(req, compiled)), wheres,
+                                                snippets, beside)
         seq_rows = [(r[-1],) for r in rows if r[-2] == 1]
         rows = [r[:-3] for r in rows if r[-2] == 0]
     else:
@@ -282,6 +264,37 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
     suggestion = _suggest(conn, req.q) if req.q and total < 5 else None
     return SearchPage(query=req.q, hits=hits, total=total, page=req.page, per_page=req.per_page,
                       facets=facets, suggestion=suggestion)
+
+
+def _ranked(conn: psycopg.Connection, req: SearchRequest, parts: RankParts, wheres: list[tuple[str, list]],
+            snippets: PageSnippets, beside: Beside | None) -> tuple[list, list, list]:
+    """The rows of ranked_sql, ARCHIVE_SQL and the snippets' stems query, in one pipeline.
+
+    Ranked with ts_rank, the page and the matches' seqs come from one pass (ranked.py), which reads
+    every match's tsvector: on a partitioned archive the partitions past the middle one are read
+    on a second connection at the same time, when one is idle, and the two pages merged.
+    """
+    start = (req.page - 1) * req.per_page
+    k = split_point(conn) if beside is not None else None  # by_seq: a partitioned archive
+    halves = split(wheres, k) if k is not None else None
+    needed = req.per_page + start
+
+    def upper(c: psycopg.Connection) -> list:
+        assert halves is not None
+        return batch(c, req, [ranked_sql(parts, halves[1], needed, 0, HALF_FIRST)], binary={0})[0]
+
+    side = beside(upper) if beside is not None and halves is not None else None
+    if side is None or halves is None:
+        rows, archive_rows, text_rows = batch(conn, req, [ranked_sql(parts, wheres, req.per_page, start),
+                                                          (ARCHIVE_SQL, []), snippets.texts_query()], binary={0})
+        return rows, archive_rows, text_rows
+    rows, archive_rows, text_rows = batch(conn, req, [
+        ranked_sql(parts, halves[0], needed, 0, HALF_FIRST), (ARCHIVE_SQL, []), snippets.texts_query()], binary={0})
+    try:
+        other = side.result()
+    except psycopg.Error:  # e.g. that connection was lost: read that half here, retried as any read
+        other = upper(conn)
+    return merged(rows, other, req.per_page, start), archive_rows, text_rows
 
 
 def _counted(conn: psycopg.Connection, req: SearchRequest, where: str, params: list
