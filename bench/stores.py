@@ -22,6 +22,9 @@ Phases, in order:
   result caches are not involved), each store in a process of its own, one warm-up pass each,
   then the stores taking turns every 25 queries (``--interleave``: see search_times); p50/p95
   of wall time per query and the ratios.
+* ``costs``: where a request's CPU goes in each store, one request at a time (bench/costs.py):
+  the web layer's own part (the store's answers memoized), the store's part in the web process
+  and the database server's part, per request kind and for the load mix.
 * ``load``: bench/load.py's locust mix (search page, API, map) against ``geoarchive serve``
   with result and map caches off, first on Whoosh, then on PostgreSQL with two streaming
   replicas (pg_basebackup -R) of which one is stopped halfway. Requests per server CPU
@@ -31,6 +34,8 @@ Phases, in order:
   changes the stores in place: give it a --work folder of its own.
 * ``search300k``: the same 300 queries on the grown stores (after ``grow``, in this run or an
   earlier one on the same --work folder).
+* ``load300k``: the load mix on the grown stores, PostgreSQL's primary alone (two replicas of
+  a 300k archive would need twice its disk again).
 
 Writes bench/out/stores.json and prints a table. Exits 2 when ../shared/corpus is absent.
 """
@@ -54,8 +59,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+from costs import process_cpu  # noqa: E402  (bench/costs.py: found through the path above)
+
 OUT = ROOT / "bench" / "out"
-PHASES = ("ingest", "copy", "search50k", "load", "grow", "search300k")
+PHASES = ("ingest", "copy", "search50k", "costs", "load", "grow", "search300k", "load300k")
 #: The bench server's settings: durable, and memory for a 300k archive (the machine has 24 GB).
 PG_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "shared_buffers": "2GB",
                "effective_cache_size": "8GB", "work_mem": "32MB", "maintenance_work_mem": "512MB",
@@ -238,19 +246,6 @@ def grow(store, copies: int, batch: int = 10_000) -> int:
 
 
 # -- load ---------------------------------------------------------------------
-def process_cpu(pid: int) -> float:
-    """CPU seconds of a process, the children it has reaped, and its live descendants."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        kids = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            kids += (task / "children").read_text().split()
-    except OSError:
-        return 0.0
-    own = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    return own + sum(process_cpu(int(k)) for k in kids)
-
-
 def postmaster_pid(server) -> int:
     return int((server.datadir / "postmaster.pid").read_text().split()[0])
 
@@ -393,6 +388,12 @@ def main() -> int:
             results["search50k"] = search_times(locations, queries(), args.interleave)
             log(f"search50k: {results['search50k']}")
 
+        if "costs" in phases:
+            import costs
+
+            log("costs: one request at a time, each store in a process of its own ...")
+            results["costs"] = costs.measure(locations, queries(), {"postgres": postmaster_pid(primary)})
+            log(costs.report(results["costs"]))
         if "load" in phases:
             log("load: Whoosh ...")
             results["load_whoosh"] = load_run("whoosh", whoosh_dir, [], [], args)
@@ -430,6 +431,14 @@ def main() -> int:
             log("search at 300k ...")
             results["search300k"] = search_times(locations, queries(), args.interleave)
             log(f"search300k: {results['search300k']}")
+        if "load300k" in phases:
+            results["articles300k"] = {n: s.stats().articles for n, s in stores.items()}
+            log("load at 300k: Whoosh ...")
+            results["load300k_whoosh"] = load_run("whoosh", whoosh_dir, [], [], args)
+            log(f"load300k Whoosh: {results['load300k_whoosh']}")
+            log("load at 300k: PostgreSQL, the primary alone ...")
+            results["load300k_postgres"] = load_run("postgres", pg_url, [], [postmaster_pid(primary)], args)
+            log(f"load300k PostgreSQL: {results['load300k_postgres']}")
         for store in stores.values():
             store.close()
     finally:
@@ -461,14 +470,21 @@ def report(r: dict) -> str:
                          f"PostgreSQL {p['p50_ms']}/{p['p95_ms']} ms"
                          f": ratios {p['p50_ms'] / w['p50_ms']:.2f} / {p['p95_ms'] / w['p95_ms']:.2f}"
                          f" (same totals {s['same_total']}; turns: {s.get('interleave', 'query-one-process')})")
-    for key in ("load_whoosh", "load_postgres"):
-        if key in r:
-            s = r[key]
-            lines.append(f"{key}: {s['requests']} requests, {s['failures']} failures, {s['rps']} req/s, "
-                         f"p50/p99 {s['p50_ms']}/{s['p99_ms']} ms, {s['req_per_cpu_s']} req per server CPU-s")
-    if "load_whoosh" in r and "load_postgres" in r and r["load_whoosh"]["req_per_cpu_s"]:
-        lines.append(f"load ratio (req per server CPU-s): "
-                     f"{r['load_postgres']['req_per_cpu_s'] / r['load_whoosh']['req_per_cpu_s']:.2f}x")
+    if "costs" in r:
+        import costs
+
+        lines.append(costs.report(r["costs"]))
+    for load in ("load", "load300k"):
+        for key in (f"{load}_whoosh", f"{load}_postgres"):
+            if key in r:
+                s = r[key]
+                lines.append(f"{key}: {s['requests']} requests, {s['failures']} failures, {s['rps']} req/s, "
+                             f"p50/p99 {s['p50_ms']}/{s['p99_ms']} ms, {s['req_per_cpu_s']} req per server CPU-s")
+        w, p = r.get(f"{load}_whoosh"), r.get(f"{load}_postgres")
+        if w and p and w["req_per_cpu_s"]:
+            sizes = (f" (Whoosh {r['articles300k']['whoosh']} articles, PostgreSQL {r['articles300k']['postgres']})"
+                     if load == "load300k" and "articles300k" in r else "")
+            lines.append(f"{load} ratio (req per server CPU-s): {p['req_per_cpu_s'] / w['req_per_cpu_s']:.2f}x{sizes}")
     return "\n".join(lines)
 
 
