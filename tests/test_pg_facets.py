@@ -161,3 +161,35 @@ def test_the_maps_place_rows_are_read_once_per_commit(pg_url, store, monkeypatch
     after = mapped()
     assert after[gid] == "Renamed place"
     assert {g: n for g, n in after.items() if g != gid} == {g: n for g, n in first.items() if g != gid}
+
+
+def test_the_facets_labels_are_read_once_per_commit(pg_url, store, monkeypatch):
+    """The facets' labels (place and country names) are kept with the facet cache until the next
+    commit: asked of the server once, and again after a commit, which may have changed them."""
+    from archive.store.postgres import search as pg_search
+
+    articles = synthetic(40)
+    store.add(articles[:30])
+    asked = []
+    real = pg_search.batch
+    monkeypatch.setattr(pg_search, "batch", lambda conn, req, queries, **kw: (
+        asked.extend(q[1] for q in queries if q and q[0] == pg_search._LABELS_SQL), real(conn, req, queries, **kw))[1])
+
+    def labels() -> dict[tuple[str, str], str]:
+        page = store.search(parse_request({"q": "officials"}))
+        return {(name, fc.value): fc.label for name in ("place", "country") for fc in page.facets[name]}
+
+    first = labels()
+    places = [v for (name, v) in first if name == "place"]
+    assert len(places) > 3 and any(name == "country" for name, _v in first)  # a positive control
+    assert len(asked) == 1 and sorted(asked[0][0]) == sorted(int(v) for v in places)  # asked once, all of them
+    gid = places[0]
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # a row changed behind the app's back
+        conn.execute(f"UPDATE {SCHEMA}.places SET name = 'Renamed place' WHERE gid = %s", (int(gid),))
+    assert labels() == first and len(asked) == 1  # the same generation: not asked again
+    store.add(articles[30:])  # a commit
+    after = labels()
+    assert len(asked) == 2
+    assert after[("place", gid)] == "Renamed place"
+    assert {k: v for k, v in after.items() if k != ("place", gid)} == {
+        k: v for k, v in first.items() if k != ("place", gid) and k in after}

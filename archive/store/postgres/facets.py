@@ -104,15 +104,16 @@ class FacetCache:
         self.rows = 0
         #: seq -> row * 16 + segment (-1: not cached): a match's row in one gather, however many match.
         self.index = np.zeros(0, dtype=np.int32)
-        self._memo: tuple[object, dict] = (None, {})
+        self._memo: tuple[object, dict[str, dict]] = (None, {})
 
-    def generation_memo(self, generation: object) -> dict:
-        """A dict kept with this archive's cache until its generation (any commit) changes: for rows
-        that a commit may change, such as the places' (places.py)."""
+    def generation_memo(self, generation: object, name: str) -> dict:
+        """The dict ``name`` kept with this archive's cache until its generation (any commit)
+        changes: for rows that a commit may change, such as the places' (places.py) and the
+        facets' labels (search.py)."""
         with self.lock:
             if self._memo[0] != generation or generation is None:
                 self._memo = (generation, {})
-            return self._memo[1]
+            return self._memo[1].setdefault(name, {})
 
     @property
     def nbytes(self) -> int:

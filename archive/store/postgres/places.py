@@ -118,7 +118,7 @@ def _counted_places(conn: psycopg.Connection, req: SearchRequest, where: str, pa
     cache = cache_for(archive_rows[0] if archive_rows else None, conn)
     counted = cache.places(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
     # The places' rows, kept until the next commit (read after the generation: never older than it).
-    known: dict[int, Place] = cache.generation_memo(archive_rows[0][2] if archive_rows else None)
+    known: dict[int, Place] = cache.generation_memo(archive_rows[0][2] if archive_rows else None, "places")
     out: list[PlaceCount] = []
     at = 0
     while len(out) < limit and at < len(counted):

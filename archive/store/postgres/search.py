@@ -254,13 +254,19 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
     total, counts = cached
     counts = _shown(counts, total, req)
     words_query = snippets.scan([r[2] for r in rows], stop_stems(conn))
-    gids = [int(v) for v in counts["place"] if v.lstrip("-").isdigit()]
-    ccs = list(counts["country"])
+    # The facets' labels, kept until the next commit (None: asked, and the archive has no name).
+    labels: dict[tuple[str, str], str | None] = (
+        cache_for(archive_rows[0], conn).generation_memo(archive_rows[0][2], "labels") if archive_rows else {})
+    shown = [("place", v) for v in counts["place"]] + [("country", v) for v in counts["country"]]
+    missing = [key for key in shown if key not in labels]
+    gids = [int(v) for kind, v in missing if kind == "place" and v.lstrip("-").isdigit()]
+    ccs = [v for kind, v in missing if kind == "country"]
     label_rows, word_rows = batch(conn, req, [(_LABELS_SQL, [gids, ccs]) if gids or ccs else None,
                                                words_query], transaction=False)
+    labels.update({**dict.fromkeys(missing), **{(kind, v): name for kind, v, name in label_rows or ()}})
     snippets.add_words(word_rows)
     hits = tuple(_hit(row, req, snippets, i) for i, row in enumerate(rows))
-    facets = _facets({(kind, v): name for kind, v, name in label_rows or ()}, counts, req)
+    facets = _facets({key: name for key in shown if (name := labels.get(key))}, counts, req)
     suggestion = _suggest(conn, req.q) if req.q and total < 5 else None
     return SearchPage(query=req.q, hits=hits, total=total, page=req.page, per_page=req.per_page,
                       facets=facets, suggestion=suggestion)
