@@ -134,6 +134,27 @@ def test_the_fast_scan_keeps_the_regex_when_lower_case_changes_lengths():
     assert re.search("istanbul", text)  # positive control: there is something to find
 
 
+def test_the_highlighter_asks_each_word_once_and_marks_as_before():
+    """A page repeats its words: the highlighter stems each once, and marks stems and
+    place-name words (folded: "Aleppo's" spelled "ALEPPO") as it did word by word."""
+    from archive.store.snippet import Highlighter
+
+    asked = []
+
+    def stem(word: str) -> str | None:
+        asked.append(word)
+        return {"sieges": "sieg", "siege": "sieg", "besieged": "besieg"}.get(word.lower())
+
+    mark = Highlighter({"sieg"}, {"aleppo"}, set(), stem)
+    text = "Siege of ALEPPO. The siege went on; sieges, siege, Aleppo and Alepposhire."
+    html = mark(text)
+    assert html.count("<mark>") == 6  # positive control: Siege, ALEPPO, siege, sieges, siege, Aleppo
+    assert "Alepposhire" in html and "<mark>Alepposhire" not in html
+    assert sorted(asked) == sorted(set(asked)) and "siege" in asked  # each word asked once
+    assert [mark.matches(w) for w in ("Siege", "ALEPPO", "Aleppo’s", "Alepposhire", "besieged")] == [
+        "sieg", "aleppo", None, None, None]
+
+
 def test_date_ranges_include_both_ends_and_pages_of_a_word_by_date_are_in_order(store):
     days = [dt.date(2019, 12, 31), dt.date(2020, 1, 1), dt.date(2020, 1, 2), dt.date(2020, 1, 3), None]
     store.add([_doc(f"d{i}", "Fair", "The fair opened.", date=day) for i, day in enumerate(days)])

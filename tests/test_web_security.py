@@ -196,6 +196,9 @@ def test_waitress_server_serves_with_headers_and_logs(app, caplog):
         assert "nonce-" in headers["Content-Security-Policy"] and headers["Server"] == "geoarchive"
         assert re.search(r"GET /api/search\?q=jarabulus 200 \d+\.\dms", caplog.text)
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
+        # Closed by its own loop (closing the socket from here could pull it from under the
+        # loop's select: EBADF in the server thread), which then ends with nothing to watch.
+        server.trigger.pull_trigger(server.close)
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+    assert not thread.is_alive()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from unidecode import unidecode
 
 WORD = r"\w+(?:['‘’]\w+)*"
+_UNSEEN = object()
 
 
 def candidate_pattern(stems: Iterable[str]) -> re.Pattern[str] | None:
@@ -111,13 +112,19 @@ class Highlighter:
                  stem: Callable[[str], str | None]):
         self.stems, self.placewords, self.gids, self.stem = stems, placewords, gids, stem
         self.pattern = candidate_pattern(stems | placewords)
+        self._seen: dict[str, str | None] = {}  # word -> matches(word): a page repeats its words
 
     def matches(self, word: str) -> str | None:
+        """The key a word is marked under (its stem, or its folded place-name word), or None."""
+        seen = self._seen.get(word, _UNSEEN)
+        if seen is not _UNSEEN:
+            return seen  # type: ignore[return-value]
         key = self.stem(word)
-        if key in self.stems:
-            return key
-        folded = "".join(c for c in unidecode(word).lower() if c.isalnum())
-        return folded if folded in self.placewords else None
+        if key not in self.stems:
+            folded = "".join(c for c in unidecode(word).lower() if c.isalnum()) if self.placewords else ""
+            key = folded if folded in self.placewords else None
+        self._seen[word] = key
+        return key
 
     def __call__(self, text: str, mentions: Iterable[tuple] = ()) -> str:
         """Snippet HTML of ``text``; ``mentions`` are stored (field, start, end, surface, gid, score)."""
