@@ -243,8 +243,12 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
             except psycopg.Error:  # e.g. that connection was lost: read them here, retried as any read
                 seq_rows, archive_rows, counted = _counted(conn, req, where, params)
     snippets.add_texts(text_rows)
+    # The facets' labels, kept until the next commit (None: asked, and the archive has no name).
+    labels: dict[tuple[str, str], str | None] = {}
     if cached is None:
         cache = cache_for(archive_rows[0] if archive_rows else None, conn)
+        if archive_rows:
+            labels = cache.generation_memo(archive_rows[0][2], "labels")
         cached = counted if counted is not None else cache.count(conn, seqs_of(seq_rows[0][0] if seq_rows else None))
         if whole is not None:
             cache.trim(cached[0])
@@ -254,9 +258,6 @@ def search(conn: psycopg.Connection, req: SearchRequest, beside: Beside | None =
     total, counts = cached
     counts = _shown(counts, total, req)
     words_query = snippets.scan([r[2] for r in rows], stop_stems(conn))
-    # The facets' labels, kept until the next commit (None: asked, and the archive has no name).
-    labels: dict[tuple[str, str], str | None] = (
-        cache_for(archive_rows[0], conn).generation_memo(archive_rows[0][2], "labels") if archive_rows else {})
     shown = [("place", v) for v in counts["place"]] + [("country", v) for v in counts["country"]]
     missing = [key for key in shown if key not in labels]
     gids = [int(v) for kind, v in missing if kind == "place" and v.lstrip("-").isdigit()]
